@@ -1,0 +1,91 @@
+// MetadataStore: everything durable that is not record data.
+//
+// One interface, several engines: SQLite (embedded, one broker; this module)
+// and later PostgreSQL (several brokers). Every mutating call is one
+// transaction; a call that returns OK is durable. Engines must not rely on
+// in-process state for correctness (another broker may write the same
+// database), so callers re-read rather than cache across brokers.
+//
+// Threading: thread-safe; calls may block on disk I/O and must not be made
+// from a network I/O thread in hot paths (the broker calls them from its
+// admin executor). Reads are cheap enough for request handling.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/uuid.h"
+
+namespace carelog::metadata {
+
+// Topic-level config overrides (Kafka key -> value), only keys explicitly set.
+using ConfigMap = std::map<std::string, std::string>;
+
+struct TopicRecord {
+  std::string name;
+  Uuid id;
+  int32_t partitions = 0;
+  int16_t replication_factor = 1;
+  ConfigMap configs;
+  int64_t created_ms = 0;
+};
+
+struct PartitionKey {
+  Uuid topic_id;
+  int32_t partition = 0;
+  friend auto operator<=>(const PartitionKey&, const PartitionKey&) = default;
+};
+
+// Idempotent-producer state snapshot for one (partition, producer).
+struct ProducerStateRecord {
+  int64_t producer_id = -1;
+  int16_t epoch = -1;
+  int32_t last_sequence = -1;
+  int64_t last_offset = -1;
+  int64_t last_timestamp = -1;
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // --- cluster identity ---
+  // Returns the cluster id, creating and persisting one on first call.
+  virtual Result<std::string> cluster_id() = 0;
+
+  // --- topics ---
+  // Fails with code 36 (TOPIC_ALREADY_EXISTS) when the name is taken.
+  virtual Status create_topic(const TopicRecord& topic) = 0;
+  // Fails with code 3 (UNKNOWN_TOPIC_OR_PARTITION) when absent.
+  virtual Status delete_topic(const Uuid& id) = 0;
+  virtual Result<std::vector<TopicRecord>> list_topics() = 0;
+  virtual Result<std::optional<TopicRecord>> topic_by_name(const std::string& name) = 0;
+  virtual Result<std::optional<TopicRecord>> topic_by_id(const Uuid& id) = 0;
+  // Only grows (CreatePartitions).
+  virtual Status set_partition_count(const Uuid& id, int32_t partitions) = 0;
+  // Replaces the whole override map (AlterConfigs) atomically.
+  virtual Status set_topic_configs(const Uuid& id, const ConfigMap& configs) = 0;
+
+  // --- log start offsets (DeleteRecords, retention) ---
+  virtual Status set_log_start_offset(const PartitionKey& p, int64_t offset) = 0;
+  virtual Result<std::map<PartitionKey, int64_t>> log_start_offsets() = 0;
+
+  // --- producer ids (InitProducerId) ---
+  // Allocates a block of `count` producer ids, unique across restarts and
+  // brokers; returns the first.
+  virtual Result<int64_t> allocate_producer_ids(int64_t count) = 0;
+
+  // --- broker-level dynamic configs (IncrementalAlterConfigs on BROKER) ---
+  virtual Result<ConfigMap> broker_configs() = 0;
+  virtual Status set_broker_configs(const ConfigMap& configs) = 0;
+};
+
+// Opens the engine named by a `metadata.store` URI: `sqlite:///abs/path.db`.
+Result<std::unique_ptr<MetadataStore>> open_metadata_store(const std::string& uri);
+
+}  // namespace carelog::metadata
