@@ -50,6 +50,12 @@ struct ProducerStateRecord {
   int64_t last_timestamp = -1;
 };
 
+// Current owner of a partition and its fencing epoch (see claim_partition).
+struct PartitionOwner {
+  int32_t broker_id = -1;
+  int64_t epoch = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -82,10 +88,29 @@ class MetadataStore {
 
   // --- broker-level dynamic configs (IncrementalAlterConfigs on BROKER) ---
   virtual Result<ConfigMap> broker_configs() = 0;
+  // Replaces the whole dynamic broker config map atomically.
   virtual Status set_broker_configs(const ConfigMap& configs) = 0;
+
+  // --- partition ownership (groundwork for several brokers) ---
+  // Makes `broker_id` the owner of `p` and returns the new epoch (previous
+  // epoch + 1, starting at 1). A future multi-broker engine fences a stale
+  // owner by checking this epoch on every write for the partition. Fails
+  // with 3 (UNKNOWN_TOPIC_OR_PARTITION) when the topic or partition is absent.
+  // Engines without ownership support return an error (code 35).
+  virtual Result<int64_t> claim_partition(const PartitionKey& p, int32_t broker_id) {
+    return Error{35, "partition ownership is not supported by this metadata engine"};
+  }
+  virtual Result<std::optional<PartitionOwner>> partition_owner(const PartitionKey& p) {
+    return Error{35, "partition ownership is not supported by this metadata engine"};
+  }
 };
 
-// Opens the engine named by a `metadata.store` URI: `sqlite:///abs/path.db`.
+// Opens the engine named by a `metadata.store` URI:
+//   sqlite:///abs/path.db    absolute path (what the broker passes by default)
+//   sqlite://rel/path.db     path relative to the process working directory
+// The parent directory is created if missing. Unknown schemes, an empty path
+// or an unusable file fail with an Error naming the URI (code 56 for sqlite
+// failures, -1 for a malformed URI).
 Result<std::unique_ptr<MetadataStore>> open_metadata_store(const std::string& uri);
 
 }  // namespace carelog::metadata

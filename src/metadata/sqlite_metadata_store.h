@@ -1,0 +1,91 @@
+// SqliteMetadataStore: the embedded, single-broker MetadataStore engine.
+//
+// Durability: WAL journal mode with synchronous=FULL, so a mutating call
+// that returns OK has been fsynced. Every mutating call runs in its own
+// BEGIN IMMEDIATE transaction (the write lock is taken up front, so two
+// processes sharing the file serialise instead of failing on lock upgrade);
+// multi-statement reads run in a deferred transaction for a consistent
+// snapshot. A busy timeout lets a second process sharing the file wait.
+//
+// Ownership and threading: the store owns one sqlite connection and its
+// prepared-statement cache. All calls lock `mu_` for their whole duration,
+// so the store is thread-safe but serialises callers; metadata calls are
+// rare (admin requests, producer-id blocks) so one connection is enough.
+//
+// Schema: versioned and migrated forward-only on open (see sqlite_schema.h
+// and docs/formats/metadata-sqlite.md). A database written by a newer
+// Carelog (higher version) is refused rather than misread.
+//
+// Toward a PostgreSQL engine with several brokers: the partition_owners
+// table holds (broker_id, epoch) per partition and claim_partition bumps the
+// epoch. What is still needed there: every partition-scoped write
+// (set_log_start_offset, the future object-index commits) must carry the
+// caller's epoch and be conditional on it (`WHERE epoch = ?`), failing with
+// FENCED_LEADER_EPOCH when a newer owner exists; and producer-id blocks must
+// come from a sequence/row lock (here BEGIN IMMEDIATE gives that).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "metadata/metadata_store.h"
+#include "metadata/sqlite_db.h"
+
+namespace carelog::metadata {
+
+class SqliteMetadataStore final : public MetadataStore {
+ public:
+  // Opens or creates the database at `path` and migrates it to the current
+  // schema version.
+  static Result<std::unique_ptr<SqliteMetadataStore>> open(const std::string& path);
+
+  Result<std::string> cluster_id() override;
+
+  Status create_topic(const TopicRecord& topic) override;
+  Status delete_topic(const Uuid& id) override;
+  Result<std::vector<TopicRecord>> list_topics() override;
+  Result<std::optional<TopicRecord>> topic_by_name(const std::string& name) override;
+  Result<std::optional<TopicRecord>> topic_by_id(const Uuid& id) override;
+  // Decreasing fails with 37 (INVALID_PARTITIONS); the same count is a no-op.
+  Status set_partition_count(const Uuid& id, int32_t partitions) override;
+  Status set_topic_configs(const Uuid& id, const ConfigMap& configs) override;
+
+  // Fails with 3 when the topic or partition does not exist.
+  Status set_log_start_offset(const PartitionKey& p, int64_t offset) override;
+  Result<std::map<PartitionKey, int64_t>> log_start_offsets() override;
+
+  // Ids start at 0. `count` must be in [1, 2^31).
+  Result<int64_t> allocate_producer_ids(int64_t count) override;
+
+  Result<ConfigMap> broker_configs() override;
+  Status set_broker_configs(const ConfigMap& configs) override;
+
+  Result<int64_t> claim_partition(const PartitionKey& p, int32_t broker_id) override;
+  Result<std::optional<PartitionOwner>> partition_owner(const PartitionKey& p) override;
+
+  // Schema version of the open database (for tests and diagnostics).
+  int schema_version() const { return schema_version_; }
+
+ private:
+  explicit SqliteMetadataStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on error.
+  // Caller holds mu_.
+  template <typename F>
+  auto write_tx(F&& body) -> decltype(body());
+  template <typename F>
+  auto read_tx(F&& body) -> decltype(body());
+
+  Result<std::optional<TopicRecord>> load_topic(const char* where_sql, const void* key, size_t key_size,
+                                                bool key_is_text);
+  Status load_configs(TopicRecord* topic);
+  // Returns the partition count of a topic, or error 3 if absent.
+  Result<int32_t> partition_count(const Uuid& id);
+
+  std::mutex mu_;
+  std::unique_ptr<sqlite::Db> db_;
+  int schema_version_ = 0;
+};
+
+}  // namespace carelog::metadata

@@ -1,0 +1,112 @@
+#include "metadata/sqlite_schema.h"
+
+#include <fmt/core.h>
+
+#include <charconv>
+#include <string>
+
+namespace carelog::metadata::sqlite {
+namespace {
+
+// Column names avoid SQL keywords (`partition`, `offset`) on purpose.
+constexpr const char* kMigrations[] = {
+    // v1: initial schema.
+    R"sql(
+CREATE TABLE cluster (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  cluster_id TEXT NOT NULL
+);
+CREATE TABLE topics (
+  id BLOB PRIMARY KEY CHECK (length(id) = 16),
+  name TEXT NOT NULL UNIQUE,
+  partitions INTEGER NOT NULL CHECK (partitions > 0),
+  replication_factor INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE topic_configs (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (topic_id, key)
+);
+CREATE TABLE log_start_offsets (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index INTEGER NOT NULL,
+  start_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+CREATE TABLE producer_id_blocks (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  next_id INTEGER NOT NULL
+);
+INSERT INTO producer_id_blocks (singleton, next_id) VALUES (1, 0);
+CREATE TABLE broker_configs (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE partition_owners (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index INTEGER NOT NULL,
+  broker_id INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+)sql",
+};
+
+constexpr int kCurrent = static_cast<int>(std::size(kMigrations));
+
+Result<int> read_version(Db& db) {
+  auto text = db.query_text("SELECT version FROM schema_version");
+  if (!text.ok()) return text.take_error();
+  if (text->empty()) return 0;
+  int v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || end != text->data() + text->size() || v < 0)
+    return Error{kStorageError, "metadata database has an unreadable schema_version row"};
+  return v;
+}
+
+}  // namespace
+
+int current_schema_version() { return kCurrent; }
+
+Result<int> migrate(Db& db) {
+  CARELOG_RETURN_IF_ERROR(
+      db.exec("BEGIN IMMEDIATE;"
+              "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
+              "INSERT INTO schema_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);"
+              "COMMIT;"));
+  for (;;) {
+    // Re-read inside the write lock: another process may migrate concurrently.
+    CARELOG_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
+    auto version = read_version(db);
+    if (!version.ok()) {
+      (void)db.exec("ROLLBACK");
+      return version.take_error();
+    }
+    int v = *version;
+    if (v > kCurrent) {
+      (void)db.exec("ROLLBACK");
+      return Error{
+          kStorageError,
+          fmt::format("metadata database has schema version {}, newer than this build supports ({}); "
+                      "refusing to open it",
+                      v, kCurrent)};
+    }
+    if (v == kCurrent) {
+      CARELOG_RETURN_IF_ERROR(db.exec("COMMIT"));
+      return v;
+    }
+    Status st = db.exec(kMigrations[v]);
+    if (st.ok()) st = db.exec(fmt::format("UPDATE schema_version SET version = {}", v + 1));
+    if (st.ok()) st = db.exec("COMMIT");
+    if (!st.ok()) {
+      (void)db.exec("ROLLBACK");
+      return Error{kStorageError,
+                   fmt::format("schema migration to version {} failed: {}", v + 1, st.error().message)};
+    }
+  }
+}
+
+}  // namespace carelog::metadata::sqlite
