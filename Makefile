@@ -1,0 +1,67 @@
+# Carelog developer entry points. Everything installs what it needs first
+# (scripts/install-*-deps.sh are idempotent and silent when nothing is missing).
+#   make build   configure (CMake+Ninja, RelWithDebInfo, ccache) and build into build/
+#   make run     build, then start the broker: build/bin/carelogd
+#   make test    install test deps, build, run unit tests (ctest) and system tests
+#   make format  clang-format-14 over src/
+#   make fuzz    build libFuzzer targets with clang-14 into build-fuzz/ (when fuzz/ exists)
+#   make clean   remove build/ and build-fuzz/
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+CMAKE_ARGS ?=
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+
+.PHONY: all build run test unit-test system-test build-deps test-deps clean format fuzz
+
+all: build
+
+build-deps:
+	@scripts/install-build-deps.sh
+
+test-deps: build-deps
+	@scripts/install-test-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null \
+	  || { echo "make: cmake configure failed" >&2; exit 1; }
+
+build: build-deps $(BUILD_DIR)/build.ninja
+	@ninja -C $(BUILD_DIR) -j$(JOBS) \
+	  && echo "make build: OK ($(BUILD_DIR)/bin)" \
+	  || { echo "make build: FAILED" >&2; exit 1; }
+
+run: build
+	exec $(BUILD_DIR)/bin/carelogd
+
+unit-test: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+system-test: build test-deps
+	@tests/system/run.sh
+
+# Runs both suites even if the first fails, then reports both.
+test: build test-deps
+	@unit=PASS; sys=PASS; \
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) || unit=FAIL; \
+	tests/system/run.sh || sys=FAIL; \
+	echo "make test: unit tests $$unit, system tests $$sys"; \
+	[ $$unit = PASS ] && [ $$sys = PASS ]
+
+format:
+	@find src -name '*.h' -o -name '*.cpp' | xargs -r clang-format-14 -i
+	@echo "make format: OK"
+
+fuzz: test-deps
+	@if [ ! -f fuzz/CMakeLists.txt ]; then echo "make fuzz: no fuzz targets (fuzz/CMakeLists.txt absent)"; exit 0; fi; \
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCARELOG_FUZZ=ON -DCARELOG_TESTS=OFF >/dev/null && ninja -C $(FUZZ_DIR) -j$(JOBS) || exit 1; \
+	status=0; for f in $$(find $(FUZZ_DIR)/bin -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x); do \
+	  echo "fuzzing $$f for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >$$f.log 2>&1 || { tail -50 $$f.log; status=1; }; \
+	done; echo "make fuzz: $$( [ $$status = 0 ] && echo OK || echo FAILED )"; exit $$status
+
+clean:
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)
