@@ -1,0 +1,293 @@
+#include "storage/wal.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/crc32c.h"
+#include "common/log.h"
+#include "storage/wal_format.h"
+
+namespace carelog::storage {
+
+Wal::Wal(FileSystem& fs, WalConfig config) : fs_(fs), config_(std::move(config)) {}
+
+Wal::~Wal() { close(); }
+
+uint64_t Wal::record_size(size_t batch_bytes) {
+  return wal_format::kHeaderSize + wal_format::kPrefixSize + batch_bytes;
+}
+
+std::string Wal::segment_path(uint64_t id) const { return config_.dir + "/" + wal_format::segment_name(id); }
+
+Result<std::unique_ptr<Wal>> Wal::open(FileSystem& fs, WalConfig config, const RecoveryFn& on_record) {
+  if (config.segment_bytes == 0 || config.capacity_bytes == 0) {
+    return make_error("wal: segment and capacity sizes must be positive");
+  }
+  std::unique_ptr<Wal> wal(new Wal(fs, std::move(config)));
+  CARELOG_RETURN_IF_ERROR(wal->recover(on_record));
+  wal->thread_ = std::thread([w = wal.get()] { w->commit_loop(); });
+  return wal;
+}
+
+Status Wal::recover(const RecoveryFn& on_record) {
+  CARELOG_RETURN_IF_ERROR(fs_.create_dirs(config_.dir));
+  auto names = fs_.list(config_.dir);
+  if (!names.ok()) return names.take_error();
+  std::vector<uint64_t> ids;
+  for (const auto& name : *names) {
+    if (auto id = wal_format::parse_segment_name(name)) ids.push_back(*id);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const uint64_t id = ids[i];
+    const bool last = i + 1 == ids.size();
+    const std::string path = segment_path(id);
+    auto file_r = fs_.open(path, false);
+    if (!file_r.ok()) return file_r.take_error();
+    std::shared_ptr<File> file = std::move(file_r).value();
+    auto size = file->size();
+    if (!size.ok()) return size.take_error();
+    std::vector<uint8_t> buf(*size);
+    auto got = file->pread(buf.data(), buf.size(), 0);
+    if (!got.ok()) return got.take_error();
+    buf.resize(*got);
+    SharedBytes data = SharedBytes::from_vector(std::move(buf));
+
+    uint64_t pos = 0;
+    while (pos < data.size()) {
+      auto rec = wal_format::decode_record(data, pos);
+      if (!rec.ok()) {
+        if (!last) {
+          return make_error(
+              fmt::format("wal: corrupt record in {} at position {}: {}", path, pos, rec.error().message));
+        }
+        log::warn("wal: truncating torn tail of {} at position {} ({} bytes dropped): {}", path, pos,
+                  data.size() - pos, rec.error().message);
+        CARELOG_RETURN_IF_ERROR(file->truncate(pos));
+        CARELOG_RETURN_IF_ERROR(file->datasync());
+        break;
+      }
+      WalRecord r;
+      r.topic_id = rec->topic_id;
+      r.partition = rec->partition;
+      r.base_offset = rec->base_offset;
+      r.batch = data.slice(rec->batch_position, rec->batch_length);
+      r.location = WalLocation{id, rec->batch_position, static_cast<uint32_t>(rec->batch_length)};
+      on_record(r);
+      pos = rec->next_position;
+    }
+    uint64_t kept = std::min<uint64_t>(pos, data.size());
+    segments_[id] = file;
+    segment_sizes_[id] = kept;
+    used_ += kept;
+    tail_segment_ = id;
+  }
+  // Appends always start a fresh segment, so recovered files are never
+  // written again.
+  need_new_segment_ = true;
+  next_segment_ = ids.empty() ? 0 : ids.back() + 1;
+  stats_.segments = segments_.size();
+  return Status::OK();
+}
+
+Status Wal::reserve(uint64_t bytes) {
+  std::unique_lock lk(mu_);
+  auto state_error = [&]() -> Status {
+    if (poisoned_) return make_error("wal: storage failed earlier; refusing writes", kErrKafkaStorageError);
+    if (stopping_) return make_error("wal: closed", kErrKafkaStorageError);
+    return Status::OK();
+  };
+  CARELOG_RETURN_IF_ERROR(state_error());
+  if (bytes > config_.capacity_bytes) {
+    return make_error(fmt::format("wal: {} bytes exceed wal.capacity.bytes", bytes), kErrRequestTimedOut);
+  }
+  bool fits = space_cv_.wait_for(lk, config_.max_wait, [&] {
+    return poisoned_ || stopping_ || used_ + reserved_ + bytes <= config_.capacity_bytes;
+  });
+  CARELOG_RETURN_IF_ERROR(state_error());
+  if (!fits) return make_error("wal: full (waiting for upload to free space)", kErrRequestTimedOut);
+  reserved_ += bytes;
+  return Status::OK();
+}
+
+void Wal::release_reservation(uint64_t bytes) {
+  {
+    std::lock_guard lk(mu_);
+    reserved_ -= std::min(reserved_, bytes);
+  }
+  space_cv_.notify_all();
+}
+
+void Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
+                 WalCallback done) {
+  const uint64_t rs = record_size(batch.size());
+  // Header and CRC are computed before taking the lock.
+  uint8_t head[wal_format::kHeaderSize + wal_format::kPrefixSize];
+  wal_format::encode_header(head, topic_id, partition, base_offset, batch);
+
+  std::unique_lock lk(mu_);
+  if (stopped_) {
+    lk.unlock();
+    done(make_error("wal: closed", kErrKafkaStorageError), WalLocation{});
+    return;
+  }
+  reserved_ -= std::min(reserved_, rs);
+  if (need_new_segment_ || (tail_size_ > 0 && tail_size_ + rs > config_.segment_bytes)) {
+    tail_segment_ = next_segment_++;
+    need_new_segment_ = false;
+    tail_size_ = 0;
+    chunks_.push_back(Chunk{tail_segment_, true, {}});
+  } else if (chunks_.empty() || chunks_.back().segment != tail_segment_) {
+    chunks_.push_back(Chunk{tail_segment_, false, {}});
+  }
+  Chunk& chunk = chunks_.back();
+  WalLocation loc{tail_segment_, tail_size_ + sizeof(head), static_cast<uint32_t>(batch.size())};
+  chunk.data.insert(chunk.data.end(), head, head + sizeof(head));
+  chunk.data.insert(chunk.data.end(), batch.begin(), batch.end());
+  tail_size_ += rs;
+  segment_sizes_[tail_segment_] += rs;
+  used_ += rs;
+  stats_.appends++;
+  pending_.push_back(Pending{std::move(done), loc});
+  lk.unlock();
+  work_cv_.notify_one();
+}
+
+Status Wal::write_chunk(Chunk& chunk) {
+  std::shared_ptr<File> file;
+  if (chunk.new_segment) {
+    auto f = fs_.open(segment_path(chunk.segment), true);
+    if (!f.ok()) return f.take_error();
+    file = std::move(f).value();
+    // The new file's directory entry must survive a crash.
+    CARELOG_RETURN_IF_ERROR(fs_.sync_dir(config_.dir));
+    std::lock_guard lk(mu_);
+    segments_[chunk.segment] = file;
+    stats_.segments = segments_.size();
+  } else {
+    std::lock_guard lk(mu_);
+    auto it = segments_.find(chunk.segment);
+    if (it == segments_.end()) return make_error(fmt::format("wal: segment {} vanished", chunk.segment));
+    file = it->second;
+  }
+  CARELOG_RETURN_IF_ERROR(file->append(chunk.data.data(), chunk.data.size()));
+  {
+    std::lock_guard lk(mu_);
+    stats_.syncs++;
+  }
+  return file->datasync();
+}
+
+void Wal::commit_loop() {
+  for (;;) {
+    std::vector<Chunk> chunks;
+    std::vector<Pending> pending;
+    bool poisoned;
+    {
+      std::unique_lock lk(mu_);
+      work_cv_.wait(lk, [&] { return !pending_.empty() || stopping_; });
+      if (pending_.empty() && stopping_) {
+        stopped_ = true;
+        return;
+      }
+      chunks.swap(chunks_);
+      pending.swap(pending_);
+      if (!chunks.empty()) inflight_min_ = chunks.front().segment;
+      poisoned = poisoned_;
+      stats_.commits++;
+    }
+    Status st =
+        poisoned ? Status(make_error("wal: storage failed earlier", kErrKafkaStorageError)) : Status::OK();
+    for (auto& chunk : chunks) {
+      if (!st.ok()) break;
+      st = write_chunk(chunk);
+      if (!st.ok()) {
+        log::error("wal: write to segment {} failed, refusing further writes: {}", chunk.segment,
+                   st.error().message);
+        st = make_error("wal: " + st.error().message, kErrKafkaStorageError);
+        std::lock_guard lk(mu_);
+        poisoned_ = true;
+      }
+    }
+    {
+      std::lock_guard lk(mu_);
+      inflight_min_ = UINT64_MAX;
+    }
+    if (!st.ok()) space_cv_.notify_all();
+    for (auto& p : pending) p.done(st, p.location);
+  }
+}
+
+Result<SharedBytes> Wal::read(const WalLocation& loc) {
+  std::shared_ptr<File> file;
+  {
+    std::lock_guard lk(mu_);
+    auto it = segments_.find(loc.segment);
+    if (it == segments_.end()) {
+      return make_error(fmt::format("wal: segment {} not present", loc.segment), kErrKafkaStorageError);
+    }
+    file = it->second;
+  }
+  std::vector<uint8_t> buf(loc.length);
+  auto got = file->pread(buf.data(), buf.size(), loc.position);
+  if (!got.ok()) return make_error("wal: " + got.error().message, kErrKafkaStorageError);
+  if (*got != buf.size()) {
+    return make_error(fmt::format("wal: short read in segment {} at {}", loc.segment, loc.position),
+                      kErrKafkaStorageError);
+  }
+  return SharedBytes::from_vector(std::move(buf));
+}
+
+Status Wal::reclaim_before(uint64_t segment) {
+  std::vector<uint64_t> victims;
+  {
+    std::lock_guard lk(mu_);
+    // Never the active segment, nor one with bytes still being written.
+    uint64_t limit = std::min({segment, tail_segment_, inflight_min_});
+    for (auto& c : chunks_) limit = std::min(limit, c.segment);
+    for (auto& [id, file] : segments_) {
+      if (id < limit) victims.push_back(id);
+    }
+  }
+  for (uint64_t id : victims) {
+    CARELOG_RETURN_IF_ERROR(fs_.remove(segment_path(id)));
+    std::lock_guard lk(mu_);
+    segments_.erase(id);
+    used_ -= std::min(used_, segment_sizes_[id]);
+    segment_sizes_.erase(id);
+    stats_.segments = segments_.size();
+  }
+  if (!victims.empty()) {
+    CARELOG_RETURN_IF_ERROR(fs_.sync_dir(config_.dir));
+    space_cv_.notify_all();
+  }
+  return Status::OK();
+}
+
+void Wal::close() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  space_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lk(mu_);
+  stopped_ = true;
+}
+
+WalStats Wal::stats() {
+  std::lock_guard lk(mu_);
+  WalStats s = stats_;
+  s.used_bytes = used_;
+  return s;
+}
+
+uint64_t Wal::active_segment() {
+  std::lock_guard lk(mu_);
+  return tail_segment_;
+}
+
+}  // namespace carelog::storage

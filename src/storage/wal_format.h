@@ -1,0 +1,51 @@
+// WAL byte format (see docs/formats/wal.md). All integers big-endian.
+//
+// Record = header (16 bytes) + payload:
+//   0 magic   uint32 = 0x43574C31 ("CWL1")
+//   4 version uint8  = 1
+//   5 type    uint8  = 1 (record batch)
+//   6 flags   uint16 = 0
+//   8 length  uint32 = payload length (>= 28)
+//  12 crc     uint32 = CRC-32C over header bytes [0, 12) then the payload
+// Payload: topic id (16 bytes) | partition int32 | base offset int64 | batch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "common/uuid.h"
+
+namespace carelog::storage::wal_format {
+
+inline constexpr uint32_t kMagic = 0x43574C31;
+inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kTypeBatch = 1;
+inline constexpr size_t kHeaderSize = 16;
+inline constexpr size_t kPrefixSize = 28;  // topic id + partition + base offset
+
+// "<20-digit zero-padded id>.wal"
+std::string segment_name(uint64_t id);
+std::optional<uint64_t> parse_segment_name(const std::string& name);
+
+// Fills `out` (kHeaderSize + kPrefixSize bytes): header incl. CRC over the
+// prefix and `batch`, then the payload prefix.
+void encode_header(uint8_t* out, const Uuid& topic_id, int32_t partition, int64_t base_offset,
+                   std::span<const uint8_t> batch);
+
+struct DecodedRecord {
+  Uuid topic_id;
+  int32_t partition = 0;
+  int64_t base_offset = 0;
+  uint64_t batch_position = 0;  // offset of the batch bytes in the segment
+  uint64_t batch_length = 0;
+  uint64_t next_position = 0;
+};
+
+// Decodes and CRC-checks the record at `pos`; error says what is wrong.
+Result<DecodedRecord> decode_record(const SharedBytes& segment, uint64_t pos);
+
+}  // namespace carelog::storage::wal_format
