@@ -1,0 +1,198 @@
+// The broker config registry: one table, one row per accepted key.
+#include <algorithm>
+#include <string>
+
+#include "common/log.h"
+#include "config/broker_config.h"
+
+namespace carelog::config {
+namespace {
+
+std::optional<std::string> check_log_level(std::string_view v) {
+  log::Level level;
+  if (log::parse_level(v, &level)) return std::nullopt;
+  return "'" + std::string(v) + "' is not a log level (debug, info, warn, error)";
+}
+
+std::optional<std::string> check_metadata_uri(std::string_view v) {
+  if (v.rfind("sqlite://", 0) == 0 && v.size() > 9) return std::nullopt;
+  return "'" + std::string(v) + "' is not a supported metadata store URI (sqlite://<path>)";
+}
+
+std::optional<std::string> reject_compact(std::string_view v) {
+  for (const auto& p : split_list(v))
+    if (p == "compact") return "cleanup policy compact is not supported by Carelog yet (only delete)";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_not_empty(std::string_view v) {
+  if (!v.empty()) return std::nullopt;
+  return "must not be empty";
+}
+
+constexpr int64_t kIntMax = 2147483647;
+constexpr std::string_view kCompressionTypes[] = {"uncompressed", "zstd", "lz4",
+                                                  "snappy",       "gzip", "producer"};
+
+std::vector<ConfigDef> make_defs() {
+  using T = ConfigType;
+  auto range = [](std::optional<int64_t> lo, std::optional<int64_t> hi = std::nullopt) {
+    Validator v;
+    v.min = lo;
+    v.max = hi;
+    return v;
+  };
+  auto choices = [](std::initializer_list<std::string_view> c) {
+    Validator v;
+    v.choices = c;
+    return v;
+  };
+  auto custom = [](std::optional<std::string> (*f)(std::string_view)) {
+    Validator v;
+    v.custom = f;
+    return v;
+  };
+  Validator none;
+  Validator cleanup = choices({"delete", "compact"});
+  cleanup.custom = reject_compact;
+  Validator compression;
+  compression.choices.assign(std::begin(kCompressionTypes), std::end(kCompressionTypes));
+
+  std::vector<ConfigDef> d = {
+      // --- network ---
+      {"listeners", T::kList, "PLAINTEXT://127.0.0.1:9092", none,
+       "Comma-separated NAME://host:port addresses to listen on. An empty host binds all interfaces."},
+      {"advertised.listeners", T::kList, std::nullopt, none,
+       "Addresses given to clients in metadata responses; defaults to listeners."},
+      {"listener.security.protocol.map", T::kList,
+       "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+       none, "Listener name to security protocol. Carelog supports PLAINTEXT only."},
+      {"controller.listener.names", T::kList, "", none,
+       "Listener names used by KRaft controllers; Carelog has no controller and does not serve them."},
+      {"socket.request.max.bytes", T::kInt, "104857600", range(1),
+       "Maximum size of a request the broker accepts, in bytes."},
+      {"num.network.threads", T::kInt, std::nullopt, range(1),
+       "Threads handling network I/O. Defaults to the number of cores.", true},
+      {"num.io.threads", T::kInt, std::nullopt, range(1),
+       "Threads processing requests. Defaults to the number of cores.", true},
+      // --- identity ---
+      {"node.id", T::kInt, "1", range(0), "This broker's id."},
+      {"broker.id", T::kInt, std::nullopt, range(0), "Alias of node.id."},
+      // --- topics ---
+      {"num.partitions", T::kInt, "1", range(1), "Default partition count for auto-created topics."},
+      {"default.replication.factor", T::kInt, "1", range(1, 32767),
+       "Default replication factor for auto-created topics (durability comes from object storage)."},
+      {"auto.create.topics.enable", T::kBoolean, "true", none,
+       "Create a topic when a client fetches metadata for or produces to an unknown one."},
+      {"delete.topic.enable", T::kBoolean, "true", none, "Allow DeleteTopics."},
+      {"message.max.bytes", T::kInt, "1048588", range(0),
+       "Largest record batch the broker accepts; default for the topic config max.message.bytes.", true},
+      {"log.retention.ms", T::kLong, std::nullopt, range(-1),
+       "Default retention time in ms (-1 unlimited); wins over log.retention.minutes and .hours.", true},
+      {"log.retention.minutes", T::kInt, std::nullopt, range(-1),
+       "Default retention time in minutes; used when log.retention.ms is not set.", true},
+      {"log.retention.hours", T::kInt, "168", range(-1),
+       "Default retention time in hours; used when neither log.retention.ms nor .minutes is set.", true},
+      {"log.retention.bytes", T::kLong, "-1", range(-1),
+       "Default maximum partition size before old data is deleted (-1 unlimited).", true},
+      {"log.message.timestamp.type", T::kString, "CreateTime", choices({"CreateTime", "LogAppendTime"}),
+       "Default timestamp type of stored records: producer-assigned (CreateTime) or broker-assigned.", true},
+      {"log.message.timestamp.difference.max.ms", T::kLong, "9223372036854775807", range(0),
+       "Default maximum difference between a CreateTime timestamp and the broker's clock.", true},
+      {"log.cleanup.policy", T::kList, "delete", cleanup,
+       "Default cleanup policy; Carelog supports delete only.", true},
+      {"log.segment.bytes", T::kInt, "1073741824", range(14),
+       "Kafka's segment size; reported as the segment.bytes default. Carelog's storage has no segments.",
+       true},
+      {"log.roll.ms", T::kLong, std::nullopt, range(1),
+       "Kafka's segment roll time in ms; reported as the segment.ms default. Unused by Carelog's storage.",
+       true},
+      {"log.roll.hours", T::kInt, "168", range(1),
+       "Kafka's segment roll time in hours; used when log.roll.ms is not set. Unused by Carelog's storage.",
+       true},
+      {"min.insync.replicas", T::kInt, "1", range(1),
+       "Minimum in-sync replicas for acks=all. Carelog has one replica plus object storage.", true},
+      {"unclean.leader.election.enable", T::kBoolean, "false", none,
+       "Kafka's unclean leader election switch; no effect in Carelog.", true},
+      {"compression.type", T::kString, "producer", compression,
+       "Compression of stored batches; 'producer' keeps what the producer sent.", true},
+      // --- groups ---
+      {"offsets.retention.minutes", T::kInt, "10080", range(1),
+       "How long committed offsets of an empty group are kept."},
+      {"group.initial.rebalance.delay.ms", T::kInt, "3000", range(0),
+       "Delay of the first rebalance of a new group, to let more members join."},
+      {"group.min.session.timeout.ms", T::kInt, "6000", range(0),
+       "Smallest session timeout a member may use."},
+      {"group.max.session.timeout.ms", T::kInt, "1800000", range(0),
+       "Largest session timeout a member may use."},
+      // --- storage (Carelog) ---
+      {"data.dir", T::kString, "./carelog-data", custom(check_not_empty),
+       "Directory for all broker state (WAL, metadata, local object store)."},
+      {"log.dirs", T::kList, std::nullopt, none,
+       "Kafka's data directories; alias of data.dir (one directory)."},
+      {"log.dir", T::kString, std::nullopt, none, "Kafka's data directory; alias of data.dir."},
+      {"wal.dir", T::kString, std::nullopt, none, "Write-ahead log directory; defaults to <data.dir>/wal."},
+      {"wal.capacity.bytes", T::kLong, "2147483648", range(1 << 20),
+       "Disk space the WAL may use before producers wait for upload to object storage."},
+      {"wal.segment.bytes", T::kLong, "67108864", range(4096, kIntMax), "Size of one WAL segment file."},
+      {"wal.max.wait.ms", T::kLong, "5000", range(0),
+       "How long a produce request waits for WAL space before failing."},
+      {"cache.log.bytes", T::kLong, "268435456", range(0),
+       "Memory for recently appended batches (tail reads)."},
+      {"cache.block.bytes", T::kLong, "268435456", range(0), "Memory for blocks read from object storage."},
+      {"metadata.store", T::kString, std::nullopt, custom(check_metadata_uri),
+       "Metadata store URI; defaults to sqlite://<absolute data.dir>/metadata.db."},
+      {"object.store", T::kString, std::nullopt, custom(check_not_empty),
+       "Object store URI; defaults to file://<absolute data.dir>/objects."},
+      {"log.level", T::kString, "info", custom(check_log_level),
+       "Broker log level: debug, info, warn, error.", true},
+  };
+  return d;
+}
+
+}  // namespace
+
+const std::vector<ConfigDef>& broker_config_defs() {
+  static const std::vector<ConfigDef> defs = make_defs();
+  return defs;
+}
+
+const ConfigDef* find_broker_config_def(std::string_view name) {
+  for (const auto& d : broker_config_defs())
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+bool is_ignored_broker_key(std::string_view name) {
+  static constexpr std::string_view kExact[] = {
+      "num.recovery.threads.per.data.dir",
+      "process.roles",
+      "inter.broker.listener.name",
+      "num.replica.fetchers",
+      "offsets.topic.replication.factor",
+      "offsets.topic.num.partitions",
+      "transaction.state.log.replication.factor",
+      "transaction.state.log.min.isr",
+      "transaction.state.log.num.partitions",
+      "log.retention.check.interval.ms",
+      "socket.send.buffer.bytes",
+      "socket.receive.buffer.bytes",
+      "log.flush.interval.messages",
+      "log.flush.interval.ms",
+      "log.cleaner.enable",
+      "log.index.size.max.bytes",
+      "log.index.interval.bytes",
+      "auto.leader.rebalance.enable",
+      "group.coordinator.rebalance.protocols",
+  };
+  static constexpr std::string_view kPrefixes[] = {"zookeeper.", "controller.", "log.cleaner.",
+                                                   "confluent.metrics.", "metric.reporters"};
+  if (find_broker_config_def(name)) return false;
+  for (auto e : kExact)
+    if (e == name) return true;
+  for (auto p : kPrefixes)
+    if (name.substr(0, p.size()) == p) return true;
+  return false;
+}
+
+}  // namespace carelog::config

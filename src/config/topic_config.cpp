@@ -1,0 +1,174 @@
+#include "config/topic_config.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace carelog::config {
+namespace {
+
+std::optional<std::string> reject_compact(std::string_view v) {
+  for (const auto& p : split_list(v))
+    if (p == "compact") return "cleanup.policy=compact is not supported by Carelog yet (only delete)";
+  return std::nullopt;
+}
+
+std::vector<TopicConfigDef> make_defs() {
+  using T = ConfigType;
+  auto range = [](std::optional<int64_t> lo, std::optional<int64_t> hi = std::nullopt) {
+    Validator v;
+    v.min = lo;
+    v.max = hi;
+    return v;
+  };
+  Validator none;
+  Validator cleanup;
+  cleanup.choices = {"delete", "compact"};
+  cleanup.custom = reject_compact;
+  Validator ts_type;
+  ts_type.choices = {"CreateTime", "LogAppendTime"};
+  Validator compression;
+  compression.choices = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
+
+  return {
+      {{"cleanup.policy", T::kList, "delete", cleanup,
+        "How old data is discarded: delete (by retention). compact is not supported yet.", true},
+       {{"log.cleanup.policy"}}},
+      {{"compression.type", T::kString, "producer", compression,
+        "Compression of stored batches; 'producer' keeps the producer's compression.", true},
+       {{"compression.type"}}},
+      {{"max.message.bytes", T::kInt, "1048588", range(0), "Largest record batch accepted for this topic.",
+        true},
+       {{"message.max.bytes"}}},
+      {{"message.timestamp.type", T::kString, "CreateTime", ts_type,
+        "CreateTime keeps producer timestamps; LogAppendTime stamps batches with the broker's clock.", true},
+       {{"log.message.timestamp.type"}}},
+      {{"message.timestamp.difference.max.ms", T::kLong, "9223372036854775807", range(0),
+        "Maximum allowed difference between a CreateTime timestamp and the broker's clock.", true},
+       {{"log.message.timestamp.difference.max.ms"}}},
+      {{"min.insync.replicas", T::kInt, "1", range(1), "Minimum in-sync replicas for acks=all.", true},
+       {{"min.insync.replicas"}}},
+      {{"retention.bytes", T::kLong, "-1", range(-1),
+        "Maximum partition size before the oldest data is deleted (-1 unlimited).", true},
+       {{"log.retention.bytes"}}},
+      {{"retention.ms", T::kLong, "604800000", range(-1), "How long data is kept, in ms (-1 unlimited).",
+        true},
+       {{"log.retention.ms"}, {"log.retention.minutes", 60000}, {"log.retention.hours", 3600000}}},
+      {{"segment.bytes", T::kInt, "1073741824", range(14), "Kafka's segment size; Carelog has no segments.",
+        true},
+       {{"log.segment.bytes"}}},
+      {{"segment.ms", T::kLong, "604800000", range(1), "Kafka's segment roll time; Carelog has no segments.",
+        true},
+       {{"log.roll.ms"}, {"log.roll.hours", 3600000}}},
+      {{"unclean.leader.election.enable", T::kBoolean, "false", none,
+        "Kafka's unclean leader election switch; no effect in Carelog.", true},
+       {{"unclean.leader.election.enable"}}},
+  };
+}
+
+// Broker-level entries for one key, highest precedence first.
+void broker_entries(const BrokerConfig& b, std::string_view name, std::vector<ConfigSynonym>* out) {
+  std::string key(name);
+  if (auto it = b.dynamic_settings.find(key); it != b.dynamic_settings.end())
+    out->push_back({key, it->second, ConfigSource::kDynamicBrokerConfig});
+  if (auto it = b.static_settings.find(key); it != b.static_settings.end())
+    out->push_back({key, it->second, ConfigSource::kStaticBrokerConfig});
+  const ConfigDef* d = find_broker_config_def(name);
+  if (d && d->default_value)
+    out->push_back({key, std::string(*d->default_value), ConfigSource::kDefaultConfig});
+}
+
+std::string convert(const std::string& value, int64_t multiplier) {
+  if (multiplier == 1) return value;
+  int64_t v = parse_number(value);
+  return std::to_string(v < 0 ? -1 : v * multiplier);
+}
+
+}  // namespace
+
+const std::vector<TopicConfigDef>& topic_config_defs() {
+  static const std::vector<TopicConfigDef> defs = make_defs();
+  return defs;
+}
+
+const TopicConfigDef* find_topic_config_def(std::string_view name) {
+  for (const auto& d : topic_config_defs())
+    if (d.def.name == name) return &d;
+  return nullptr;
+}
+
+Status validate_topic_config(std::string_view key, std::string_view value) {
+  const TopicConfigDef* d = find_topic_config_def(key);
+  if (!d) return Error{kInvalidConfig, fmt::format("Unknown topic config name: {}", key)};
+  auto v = normalize_value(d->def, value);
+  if (!v.ok())
+    return Error{kInvalidConfig,
+                 fmt::format("Invalid value {} for configuration {}: {}", value, key, v.error().message)};
+  return Status::OK();
+}
+
+Result<ConfigMap> normalize_topic_configs(const ConfigMap& configs) {
+  ConfigMap out;
+  for (const auto& [k, v] : configs) {
+    CARELOG_RETURN_IF_ERROR(validate_topic_config(k, v));
+    out[k] = *normalize_value(find_topic_config_def(k)->def, v);
+  }
+  return out;
+}
+
+std::vector<ResolvedConfig> resolve_topic_config(const BrokerConfig& broker, const ConfigMap& overrides) {
+  std::vector<ResolvedConfig> out;
+  for (const TopicConfigDef& td : topic_config_defs()) {
+    ResolvedConfig r;
+    r.name = std::string(td.def.name);
+    r.type = td.def.type;
+    r.documentation = std::string(td.def.doc);
+    r.sensitive = td.def.type == ConfigType::kPassword;
+    if (auto it = overrides.find(r.name); it != overrides.end()) {
+      auto norm = normalize_value(td.def, it->second);
+      r.synonyms.push_back({r.name, norm.ok() ? *norm : it->second, ConfigSource::kDynamicTopicConfig});
+    }
+    size_t topic_entries = r.synonyms.size();
+    std::vector<int64_t> multipliers(topic_entries, 1);
+    for (const BrokerSynonym& s : td.synonyms) {
+      broker_entries(broker, s.name, &r.synonyms);
+      multipliers.resize(r.synonyms.size(), s.multiplier);
+    }
+    if (r.synonyms.empty()) {
+      r.value = td.def.default_value ? std::optional<std::string>(std::string(*td.def.default_value))
+                                     : std::nullopt;
+      r.source = ConfigSource::kDefaultConfig;
+    } else {
+      r.value = convert(*r.synonyms[0].value, multipliers[0]);
+      r.source = r.synonyms[0].source;
+    }
+    r.is_default = r.source == ConfigSource::kDefaultConfig;
+    if (r.sensitive) r.value.reset();
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+TopicSettings effective_topic_settings(const BrokerConfig& broker, const ConfigMap& overrides) {
+  TopicSettings s;
+  for (const ResolvedConfig& r : resolve_topic_config(broker, overrides)) {
+    if (!r.value) continue;
+    const std::string& v = *r.value;
+    if (r.name == "retention.ms")
+      s.retention_ms = parse_number(v);
+    else if (r.name == "retention.bytes")
+      s.retention_bytes = parse_number(v);
+    else if (r.name == "max.message.bytes")
+      s.max_message_bytes = static_cast<int32_t>(parse_number(v));
+    else if (r.name == "message.timestamp.type")
+      s.log_append_time = v == "LogAppendTime";
+    else if (r.name == "message.timestamp.difference.max.ms")
+      s.message_timestamp_difference_max_ms = parse_number(v);
+    else if (r.name == "compression.type")
+      s.compression_type = v;
+  }
+  return s;
+}
+
+}  // namespace carelog::config
