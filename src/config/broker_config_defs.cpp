@@ -60,11 +60,11 @@ std::vector<ConfigDef> make_defs() {
 
   std::vector<ConfigDef> d = {
       // --- network ---
-      {"listeners", T::kList, "PLAINTEXT://127.0.0.1:9092", none,
+      {"listeners", T::kString, "PLAINTEXT://127.0.0.1:9092", none,
        "Comma-separated NAME://host:port addresses to listen on. An empty host binds all interfaces."},
-      {"advertised.listeners", T::kList, std::nullopt, none,
+      {"advertised.listeners", T::kString, std::nullopt, none,
        "Addresses given to clients in metadata responses; defaults to listeners."},
-      {"listener.security.protocol.map", T::kList,
+      {"listener.security.protocol.map", T::kString,
        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
        none, "Listener name to security protocol. Carelog supports PLAINTEXT only."},
       {"controller.listener.names", T::kList, "", none,
@@ -72,9 +72,9 @@ std::vector<ConfigDef> make_defs() {
       {"socket.request.max.bytes", T::kInt, "104857600", range(1),
        "Maximum size of a request the broker accepts, in bytes."},
       {"num.network.threads", T::kInt, std::nullopt, range(1),
-       "Threads handling network I/O. Defaults to the number of cores.", true},
+       "Threads handling network I/O. Defaults to the number of cores."},
       {"num.io.threads", T::kInt, std::nullopt, range(1),
-       "Threads processing requests. Defaults to the number of cores.", true},
+       "Threads processing requests. Defaults to the number of cores."},
       // --- identity ---
       {"node.id", T::kInt, "1", range(0), "This broker's id."},
       {"broker.id", T::kInt, std::nullopt, range(0), "Alias of node.id."},
@@ -128,7 +128,7 @@ std::vector<ConfigDef> make_defs() {
       // --- storage (Carelog) ---
       {"data.dir", T::kString, "./carelog-data", custom(check_not_empty),
        "Directory for all broker state (WAL, metadata, local object store)."},
-      {"log.dirs", T::kList, std::nullopt, none,
+      {"log.dirs", T::kString, std::nullopt, none,
        "Kafka's data directories; alias of data.dir (one directory)."},
       {"log.dir", T::kString, std::nullopt, none, "Kafka's data directory; alias of data.dir."},
       {"wal.dir", T::kString, std::nullopt, none, "Write-ahead log directory; defaults to <data.dir>/wal."},
