@@ -54,9 +54,9 @@ struct AppendRequest {
 
 struct AppendResult {
   LogError error = LogError::kNone;
-  std::string error_message;      // for Produce v8+ error_message; never payload data
-  int64_t base_offset = -1;       // offset assigned to the first record
-  int64_t log_append_time = -1;   // -1 unless timestamp_type == kLogAppendTime
+  std::string error_message;     // for Produce v8+ error_message; never payload data
+  int64_t base_offset = -1;      // offset assigned to the first record
+  int64_t log_append_time = -1;  // -1 unless timestamp_type == kLogAppendTime
   int64_t log_start_offset = -1;
   // Produce v8+: index of the record that caused kInvalidRecord, if any.
   std::vector<std::pair<int32_t, std::string>> record_errors;
@@ -86,7 +86,7 @@ struct ReadResult {
 };
 
 struct OffsetForTimestamp {
-  int64_t offset = -1;     // -1 when no record has timestamp >= requested
+  int64_t offset = -1;  // -1 when no record has timestamp >= requested
   int64_t timestamp = -1;
   int32_t leader_epoch = -1;
 };

@@ -1,0 +1,54 @@
+// Idempotent-producer state of one partition: for each producer id, its
+// epoch and the last 5 batches' sequence ranges (Kafka keeps 5 because a
+// producer has at most 5 requests in flight per connection).
+//
+// Threading: not thread-safe; owned by WalPartitionLog under its mutex.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "partition/partition_log.h"
+#include "record/batch.h"
+
+namespace carelog::partition {
+
+struct ProducerBatch {
+  int32_t first_seq = 0;
+  int32_t last_seq = 0;
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+};
+
+struct ProducerEntry {
+  int16_t epoch = -1;
+  std::deque<ProducerBatch> batches;  // oldest first, at most kMaxBatches
+};
+
+class ProducerStateTable {
+ public:
+  static constexpr size_t kMaxBatches = 5;
+
+  struct Check {
+    LogError error = LogError::kNone;
+    std::string message;
+    std::optional<ProducerBatch> duplicate;  // set when this batch was already appended
+  };
+
+  // Validates a batch of an idempotent producer (producer_id >= 0) against
+  // the current state. Does not modify state.
+  Check check(const record::BatchHeader& h) const;
+  // Records an appended batch (also used to rebuild state on recovery).
+  void update(const record::BatchHeader& h, int64_t base_offset);
+
+  const ProducerEntry* find(int64_t producer_id) const;
+  size_t size() const { return producers_.size(); }
+
+ private:
+  std::unordered_map<int64_t, ProducerEntry> producers_;
+};
+
+}  // namespace carelog::partition

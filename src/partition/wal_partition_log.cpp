@@ -1,0 +1,384 @@
+#include "partition/wal_partition_log.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "record/records.h"
+
+namespace carelog::partition {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+LogError to_log_error(const Error& e) {
+  switch (e.code) {
+    case storage::kErrRequestTimedOut:
+      return LogError::kRequestTimedOut;
+    default:
+      return LogError::kKafkaStorageError;
+  }
+}
+
+AppendResult fail(LogError error, std::string message) {
+  AppendResult r;
+  r.error = error;
+  r.error_message = std::move(message);
+  return r;
+}
+
+struct Prepared {
+  record::BatchHeader header;
+  std::vector<uint8_t> bytes;
+};
+
+}  // namespace
+
+WalPartitionLog::WalPartitionLog(Uuid topic_id, int32_t partition, uint64_t uid,
+                                 std::shared_ptr<BatchCache> cache, metadata::MetadataStore& store,
+                                 int32_t leader_epoch)
+    : topic_id_(topic_id),
+      partition_(partition),
+      uid_(uid),
+      cache_(std::move(cache)),
+      store_(store),
+      leader_epoch_(leader_epoch) {}
+
+void WalPartitionLog::recover_batch(const record::BatchHeader& h, const storage::WalLocation& location) {
+  std::lock_guard lk(mu_);
+  if (!index_.empty() && h.base_offset <= index_.back().last_offset) {
+    log::warn("partition {}-{}: ignoring recovered batch at offset {} (not after {})", topic_id_.to_string(),
+              partition_, h.base_offset, index_.back().last_offset);
+    return;
+  }
+  index_.push_back(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, location});
+  if (h.producer_id >= 0) producers_.update(h, h.base_offset);
+  next_offset_ = high_watermark_ = h.last_offset() + 1;
+}
+
+void WalPartitionLog::recover_log_start(int64_t offset) {
+  std::lock_guard lk(mu_);
+  log_start_ = std::max<int64_t>(offset, 0);
+  if (next_offset_ < log_start_) next_offset_ = high_watermark_ = log_start_;
+  auto keep = std::find_if(index_.begin(), index_.end(),
+                           [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
+  index_.erase(index_.begin(), keep);
+}
+
+void WalPartitionLog::attach(std::shared_ptr<storage::Wal> wal) { wal_ = std::move(wal); }
+
+void WalPartitionLog::mark_dropped() {
+  std::lock_guard lk(mu_);
+  dropped_ = true;
+}
+
+size_t WalPartitionLog::index_size() const {
+  std::lock_guard lk(mu_);
+  return index_.size();
+}
+
+void WalPartitionLog::append(AppendRequest request, AppendCallback done) {
+  // Split (the handler validated; re-check framing only) and copy each batch
+  // into its own buffer, patched except for the base offset.
+  std::vector<Prepared> batches;
+  uint64_t reserve_bytes = 0;
+  const bool log_append_time = request.timestamp_type == TimestampType::kLogAppendTime;
+  const int64_t append_time = log_append_time ? now_ms() : -1;
+  size_t pos = 0;
+  const SharedBytes& data = request.batches;
+  while (pos < data.size()) {
+    auto h = record::parse_header(data.span().subspan(pos));
+    if (!h.ok() || h->batch_length < 0 || h->total_size() > data.size() - pos ||
+        h->total_size() < record::kBatchHeaderSize) {
+      return done(fail(LogError::kCorruptMessage, "malformed record batch framing"));
+    }
+    Prepared p;
+    p.header = *h;
+    p.bytes.assign(data.data() + pos, data.data() + pos + h->total_size());
+    record::set_partition_leader_epoch(p.bytes.data(), leader_epoch_);
+    if (log_append_time) {
+      record::set_log_append_time(p.bytes.data(), p.bytes.size(), append_time);
+      p.header.max_timestamp = append_time;
+      p.header.attributes = static_cast<int16_t>(p.header.attributes | 0x08);
+    }
+    reserve_bytes += storage::Wal::record_size(p.bytes.size());
+    pos += h->total_size();
+    batches.push_back(std::move(p));
+  }
+  if (batches.empty()) return done(fail(LogError::kCorruptMessage, "no record batches"));
+  if (!wal_) return done(fail(LogError::kKafkaStorageError, "partition not attached to a WAL"));
+
+  // May wait for WAL space; no lock held.
+  Status reserved = wal_->reserve(reserve_bytes);
+  if (!reserved.ok()) return done(fail(to_log_error(reserved.error()), reserved.error().message));
+
+  std::unique_lock lk(mu_);
+  auto reject = [&](AppendResult r) {
+    lk.unlock();
+    wal_->release_reservation(reserve_bytes);
+    done(std::move(r));
+  };
+  if (dropped_) return reject(fail(LogError::kUnknownTopicOrPartition, "partition was deleted"));
+
+  // Idempotent producers: check every batch against state updated by the
+  // earlier batches of this request (on a scratch copy).
+  if (batches.front().header.producer_id >= 0) {
+    ProducerStateTable scratch = producers_;
+    int64_t offset = next_offset_;
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const auto& h = batches[i].header;
+      if (h.producer_id < 0) continue;
+      auto c = scratch.check(h);
+      if (c.error != LogError::kNone) return reject(fail(c.error, c.message));
+      if (c.duplicate) {
+        if (batches.size() != 1) {
+          return reject(fail(LogError::kInvalidRecord, "duplicate batch inside a multi-batch request"));
+        }
+        AppendResult r;
+        r.base_offset = c.duplicate->base_offset;
+        r.log_start_offset = log_start_;
+        r.log_append_time = -1;
+        if (c.duplicate->last_offset < high_watermark_) return reject(std::move(r));
+        // The original is still in flight: answer once it is durable.
+        deferred_.push_back(Deferred{c.duplicate->last_offset, [r, done](bool ok) mutable {
+                                       if (!ok) r = fail(LogError::kKafkaStorageError, "WAL write failed");
+                                       done(std::move(r));
+                                     }});
+        lk.unlock();
+        wal_->release_reservation(reserve_bytes);
+        return;
+      }
+      scratch.update(h, offset);
+      offset += h.last_offset_delta + 1;
+    }
+    producers_ = std::move(scratch);
+  }
+
+  // Assign offsets and enqueue in offset order.
+  const int64_t first_offset = next_offset_;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    Prepared& p = batches[i];
+    p.header.base_offset = next_offset_;
+    record::set_base_offset(p.bytes.data(), next_offset_);
+    next_offset_ += static_cast<int64_t>(p.header.last_offset_delta) + 1;
+    SharedBytes bytes = SharedBytes::from_vector(std::move(p.bytes));
+    AppendCallback cb;
+    if (i + 1 == batches.size()) {
+      // Later WAL callbacks imply earlier ones: the last batch answers.
+      cb = [done = std::move(done), first_offset, append_time](AppendResult r) {
+        if (r.error == LogError::kNone) r.base_offset = first_offset;
+        r.log_append_time = append_time;
+        done(std::move(r));
+      };
+    }
+    auto self = shared_from_this();
+    wal_->append(topic_id_, partition_, p.header.base_offset, bytes.span(),
+                 [self, h = p.header, bytes, cb = std::move(cb), append_time](
+                     const Status& st, const storage::WalLocation& loc) {
+                   self->on_durable(st, loc, h, bytes, cb, append_time);
+                 });
+  }
+}
+
+void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& loc,
+                                 const record::BatchHeader& h, SharedBytes bytes, AppendCallback done,
+                                 int64_t log_append_time) {
+  std::vector<std::function<void()>> listeners;
+  std::vector<Deferred> ready;
+  AppendResult result;
+  {
+    std::lock_guard lk(mu_);
+    if (st.ok()) {
+      index_.push_back(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, loc});
+      high_watermark_ = h.last_offset() + 1;
+      for (auto& [id, fn] : listeners_) listeners.push_back(std::move(fn));
+      listeners_.clear();
+      auto split = std::partition(deferred_.begin(), deferred_.end(),
+                                  [&](const Deferred& d) { return d.last_offset >= high_watermark_; });
+      ready.assign(std::make_move_iterator(split), std::make_move_iterator(deferred_.end()));
+      deferred_.erase(split, deferred_.end());
+    } else {
+      // The WAL refuses all further writes: fail waiting duplicates too.
+      ready = std::move(deferred_);
+      deferred_.clear();
+      result = fail(to_log_error(st.error()), st.error().message);
+    }
+    result.log_start_offset = log_start_;
+  }
+  if (st.ok()) cache_->put(uid_, h.base_offset, bytes);
+  for (auto& fn : listeners) fn();
+  for (auto& d : ready) d.fn(st.ok());
+  if (done) done(std::move(result));
+}
+
+Result<SharedBytes> WalPartitionLog::fetch(const IndexEntry& e) {
+  if (auto hit = cache_->get(uid_, e.base_offset)) return *hit;
+  return wal_->read(e.location);
+}
+
+ReadResult WalPartitionLog::read(const ReadRequest& req) {
+  ReadResult out;
+  std::vector<IndexEntry> picked;
+  {
+    std::lock_guard lk(mu_);
+    out.high_watermark = high_watermark_;
+    out.log_start_offset = log_start_;
+    out.last_stable_offset = high_watermark_;
+    if (dropped_) {
+      out.error = LogError::kUnknownTopicOrPartition;
+      return out;
+    }
+    if (req.offset < log_start_ || req.offset > high_watermark_) {
+      out.error = LogError::kOffsetOutOfRange;
+      return out;
+    }
+    int64_t bound = high_watermark_;
+    if (req.max_offset) bound = std::min(bound, *req.max_offset);
+    auto it = std::lower_bound(index_.begin(), index_.end(), req.offset,
+                               [](const IndexEntry& e, int64_t off) { return e.last_offset < off; });
+    size_t total = 0;
+    const size_t max_bytes = static_cast<size_t>(std::max(req.max_bytes, 0));
+    for (; it != index_.end() && it->base_offset < bound; ++it) {
+      size_t size = it->location.length;
+      bool first = picked.empty();
+      if (total + size > max_bytes && !(first && req.min_one_message)) break;
+      picked.push_back(*it);
+      total += size;
+    }
+  }
+  for (const auto& e : picked) {
+    auto bytes = fetch(e);
+    if (!bytes.ok()) {
+      log::error("partition {}-{}: read of offset {} failed: {}", topic_id_.to_string(), partition_,
+                 e.base_offset, bytes.error().message);
+      if (out.batches.empty()) out.error = LogError::kKafkaStorageError;
+      break;
+    }
+    out.total_bytes += bytes->size();
+    out.batches.push_back(std::move(bytes).value());
+  }
+  return out;
+}
+
+int64_t WalPartitionLog::high_watermark() const {
+  std::lock_guard lk(mu_);
+  return high_watermark_;
+}
+
+int64_t WalPartitionLog::log_start_offset() const {
+  std::lock_guard lk(mu_);
+  return log_start_;
+}
+
+int64_t WalPartitionLog::last_stable_offset() const { return high_watermark(); }
+
+OffsetForTimestamp WalPartitionLog::find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact) {
+  OffsetForTimestamp out;
+  auto bytes = fetch(e);
+  if (!bytes.ok()) return out;
+  auto decoded = record::decode_batch(*bytes);
+  if (!decoded.ok()) {
+    log::error("partition {}-{}: cannot decode batch at {}: {}", topic_id_.to_string(), partition_,
+               e.base_offset, decoded.error().message);
+    return out;
+  }
+  int64_t log_start = log_start_offset();
+  for (const auto& r : decoded->records) {
+    int64_t off = decoded->offset_of(r);
+    int64_t ts = decoded->timestamp_of(r);
+    if (off < log_start) continue;
+    if (exact ? ts == timestamp : ts >= timestamp) {
+      out.offset = off;
+      out.timestamp = ts;
+      out.leader_epoch = decoded->header.partition_leader_epoch;
+      return out;
+    }
+  }
+  return out;
+}
+
+OffsetForTimestamp WalPartitionLog::offset_for_timestamp(int64_t timestamp) {
+  // Kafka's special ListOffsets timestamps.
+  if (timestamp == -2) return OffsetForTimestamp{log_start_offset(), -1, leader_epoch_};
+  if (timestamp == -1) return OffsetForTimestamp{high_watermark(), -1, leader_epoch_};
+  if (timestamp == -3) return max_timestamp();
+  // Batches before the first one whose max timestamp reaches `timestamp`
+  // hold only older records; scan candidates in offset order.
+  std::vector<IndexEntry> candidates;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& e : index_) {
+      if (e.max_timestamp >= timestamp) candidates.push_back(e);
+    }
+  }
+  for (const auto& e : candidates) {
+    auto r = find_in_batch(e, timestamp, false);
+    if (r.offset >= 0) return r;
+  }
+  return OffsetForTimestamp{};
+}
+
+OffsetForTimestamp WalPartitionLog::max_timestamp() {
+  std::optional<IndexEntry> best;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& e : index_) {
+      if (!best || e.max_timestamp > best->max_timestamp) best = e;
+    }
+  }
+  if (!best) return OffsetForTimestamp{};
+  auto r = find_in_batch(*best, best->max_timestamp, true);
+  if (r.offset < 0) {
+    // Record timestamps did not reach the header's max (unusual): report the
+    // batch's last offset, as Kafka's shallow index would.
+    r = OffsetForTimestamp{best->last_offset, best->max_timestamp, leader_epoch_};
+  }
+  return r;
+}
+
+void WalPartitionLog::delete_records_before(int64_t offset, std::function<void(LogError, int64_t)> done) {
+  std::lock_guard serial(delete_mu_);
+  {
+    std::lock_guard lk(mu_);
+    if (dropped_) return done(LogError::kUnknownTopicOrPartition, log_start_);
+    if (offset < 0 || offset > high_watermark_) return done(LogError::kOffsetOutOfRange, log_start_);
+    if (offset <= log_start_) return done(LogError::kNone, log_start_);
+  }
+  Status st = store_.set_log_start_offset(metadata::PartitionKey{topic_id_, partition_}, offset);
+  if (!st.ok()) {
+    log::error("partition {}-{}: persisting log start offset failed: {}", topic_id_.to_string(), partition_,
+               st.error().message);
+    return done(LogError::kKafkaStorageError, log_start_offset());
+  }
+  int64_t now_start;
+  {
+    std::lock_guard lk(mu_);
+    log_start_ = std::max(log_start_, offset);
+    auto keep = std::find_if(index_.begin(), index_.end(),
+                             [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
+    index_.erase(index_.begin(), keep);
+    now_start = log_start_;
+  }
+  done(LogError::kNone, now_start);
+}
+
+uint64_t WalPartitionLog::add_listener(std::function<void()> fn) {
+  std::lock_guard lk(mu_);
+  uint64_t id = next_listener_id_++;
+  listeners_.emplace(id, std::move(fn));
+  return id;
+}
+
+void WalPartitionLog::cancel_listener(uint64_t id) {
+  std::lock_guard lk(mu_);
+  listeners_.erase(id);
+}
+
+}  // namespace carelog::partition
