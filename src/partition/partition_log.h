@@ -97,7 +97,11 @@ class PartitionLog {
 
   // Assigns offsets, makes the batches durable, then calls `done` (exactly
   // once, on a storage thread). Idempotent-producer duplicates complete with
-  // the original base offset and no new write.
+  // the original base offset and no new write. Requests rejected before
+  // reaching the WAL (bad framing, producer-state errors, WAL full after the
+  // bounded wait, deleted partition) complete inline on the calling thread,
+  // so callers must not hold locks that `done` takes. May block the caller
+  // up to wal max_wait while the WAL is full.
   virtual void append(AppendRequest request, AppendCallback done) = 0;
 
   // Reads committed (durable) batches starting at or before `offset`.
