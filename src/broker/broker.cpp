@@ -1,0 +1,130 @@
+#include "broker/broker.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "common/log.h"
+#include "config/broker_config.h"
+#include "metadata/metadata_store.h"
+#include "partition/wal_log_manager.h"
+#include "server/broker_context.h"
+#include "server/dispatch.h"
+#include "server/producer_ids.h"
+#include "server/server.h"
+#include "server/topic_registry.h"
+#include "storage/file_system.h"
+
+namespace carelog::broker {
+
+struct Broker::Parts {
+  config::BrokerConfig config;
+  std::unique_ptr<metadata::MetadataStore> metadata;
+  std::unique_ptr<partition::WalLogManager> logs;
+  std::unique_ptr<server::TopicRegistry> topics;
+  std::unique_ptr<server::ProducerIdAllocator> producer_ids;
+  server::BrokerContext context;
+  std::unique_ptr<server::Server> server;
+  bool stopped = false;
+};
+
+Broker::Broker() : parts_(std::make_unique<Parts>()) {}
+Broker::~Broker() { shutdown(); }
+
+namespace {
+
+Status make_dir(const std::string& path, const char* what) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return make_error(std::string("cannot create ") + what + " '" + path + "': " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& config_file,
+                                              const std::vector<std::string>& overrides) {
+  auto config = config::load_broker_config(config_file, overrides);
+  if (!config.ok()) return config.take_error();
+  std::unique_ptr<Broker> broker(new Broker());
+  Parts& p = *broker->parts_;
+  p.config = std::move(*config);
+
+  log::Level level;
+  if (log::parse_level(p.config.log_level, &level)) log::set_level(level);
+
+  if (p.config.listeners.empty()) return make_error("no listener configured (listeners=PLAINTEXT://host:port)");
+  CARELOG_RETURN_IF_ERROR(make_dir(p.config.data_dir, "data.dir"));
+  CARELOG_RETURN_IF_ERROR(make_dir(p.config.wal_dir, "wal.dir"));
+
+  auto store = metadata::open_metadata_store(p.config.metadata_store);
+  if (!store.ok()) return make_error("metadata.store: " + store.error().message);
+  p.metadata = std::move(*store);
+  auto dynamic = p.metadata->broker_configs();
+  if (!dynamic.ok()) return make_error("metadata.store: " + dynamic.error().message);
+  if (!dynamic->empty()) {
+    auto layered = config::with_dynamic_configs(p.config, *dynamic);
+    if (!layered.ok()) return layered.take_error();
+    p.config = std::move(*layered);
+  }
+  auto cluster_id = p.metadata->cluster_id();
+  if (!cluster_id.ok()) return make_error("metadata.store: " + cluster_id.error().message);
+
+  partition::WalLogManagerOptions log_options;
+  log_options.wal_dir = p.config.wal_dir;
+  log_options.wal_segment_bytes = p.config.wal_segment_bytes;
+  log_options.wal_capacity_bytes = p.config.wal_capacity_bytes;
+  log_options.wal_max_wait_ms = p.config.wal_max_wait_ms;
+  log_options.cache_bytes = p.config.cache_log_bytes;
+  auto logs = partition::WalLogManager::open(log_options, *p.metadata, storage::posix_file_system());
+  if (!logs.ok()) return make_error("storage: " + logs.error().message);
+  p.logs = std::move(*logs);
+
+  server::BrokerDefaults defaults;
+  defaults.message_max_bytes = p.config.message_max_bytes;
+  defaults.timestamp_type =
+      p.config.log_append_time ? partition::TimestampType::kLogAppendTime : partition::TimestampType::kCreateTime;
+  p.topics = std::make_unique<server::TopicRegistry>(*p.metadata, *p.logs, defaults);
+  CARELOG_RETURN_IF_ERROR(p.topics->load());
+  p.producer_ids = std::make_unique<server::ProducerIdAllocator>(*p.metadata);
+  CARELOG_RETURN_IF_ERROR(server::check_handlers_complete());
+
+  const auto& listener = p.config.listeners.front();
+  const auto& advertised =
+      p.config.advertised_listeners.empty() ? listener : p.config.advertised_listeners.front();
+  auto& o = p.context.options;
+  o.listen_host = listener.host.empty() ? "0.0.0.0" : listener.host;
+  o.listen_port = listener.port;
+  o.advertised_host = advertised.host;
+  o.advertised_port = advertised.port;
+  o.node_id = p.config.node_id;
+  o.io_threads = std::max(1, p.config.num_io_threads);
+  o.socket_request_max_bytes = p.config.socket_request_max_bytes;
+  o.num_partitions = p.config.num_partitions;
+  o.default_replication_factor = p.config.default_replication_factor;
+  o.auto_create_topics = p.config.auto_create_topics_enable;
+  o.delete_topic_enable = p.config.delete_topic_enable;
+  p.context.config = &p.config;
+  p.context.cluster_id = *cluster_id;
+  p.context.metadata = p.metadata.get();
+  p.context.logs = p.logs.get();
+  p.context.topics = p.topics.get();
+  p.context.producer_ids = p.producer_ids.get();
+
+  p.server = std::make_unique<server::Server>(p.context);
+  CARELOG_RETURN_IF_ERROR(p.server->start());
+  if (o.listen_port == 0) o.advertised_port = p.server->bound_port();
+  log::info("carelogd started: node.id={} cluster.id={} data.dir={} advertised={}:{}", o.node_id,
+            p.context.cluster_id, p.config.data_dir, o.advertised_host, o.advertised_port);
+  return broker;
+}
+
+void Broker::shutdown() {
+  if (!parts_ || parts_->stopped) return;
+  parts_->stopped = true;
+  if (parts_->server) parts_->server->stop();
+  if (parts_->logs) parts_->logs->shutdown();
+}
+
+uint16_t Broker::port() const { return parts_->server ? parts_->server->bound_port() : 0; }
+
+}  // namespace carelog::broker

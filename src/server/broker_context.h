@@ -1,0 +1,50 @@
+// BrokerContext: the long-lived state every request handler reads.
+//
+// Ownership: created by the broker's main before the server starts and
+// outlives it. Members are either immutable after start-up (options,
+// cluster id) or internally synchronized (topics, logs, metadata store).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/broker_config.h"
+#include "metadata/metadata_store.h"
+#include "partition/log_manager.h"
+#include "server/producer_ids.h"
+#include "server/topic_registry.h"
+
+namespace carelog::server {
+
+struct ServerOptions {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 9092;
+  std::string advertised_host = "127.0.0.1";
+  uint16_t advertised_port = 9092;
+  int32_t node_id = 1;
+  int io_threads = 2;
+  int32_t socket_request_max_bytes = 100 * 1024 * 1024;
+  // Responses queued per connection before the server stops reading more
+  // requests from it (back-pressure on pipelining clients).
+  int max_inflight_per_connection = 32;
+  // Topic creation defaults (num.partitions, default.replication.factor,
+  // auto.create.topics.enable, delete.topic.enable).
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  bool auto_create_topics = true;
+  bool delete_topic_enable = true;
+};
+
+struct BrokerContext {
+  ServerOptions options;
+  const config::BrokerConfig* config = nullptr;
+  std::string cluster_id;
+  metadata::MetadataStore* metadata = nullptr;
+  partition::LogManager* logs = nullptr;
+  TopicRegistry* topics = nullptr;
+  ProducerIdAllocator* producer_ids = nullptr;
+};
+
+}  // namespace carelog::server

@@ -1,0 +1,100 @@
+// DescribeCluster, InitProducerId and OffsetForLeaderEpoch.
+#include "common/log.h"
+#include "protocol/messages/describe_cluster.h"
+#include "protocol/messages/init_producer_id.h"
+#include "protocol/messages/offset_for_leader_epoch.h"
+#include "server/handlers/common.h"
+#include "server/handlers/handlers.h"
+#include "server/handlers/topic_defaults.h"
+
+namespace carelog::server {
+
+asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(RequestContext& ctx,
+                                                                           protocol::DescribeClusterRequest& req) {
+  protocol::DescribeClusterResponse resp;
+  const auto& opts = ctx.broker.options;
+  resp.error_code = 0;
+  resp.cluster_id = ctx.broker.cluster_id;
+  resp.controller_id = opts.node_id;
+  resp.endpoint_type = 1;  // brokers
+  if (ctx.api_version >= 1 && req.endpoint_type != 1) {
+    // Carelog has no separate controller endpoints.
+    resp.error_code = code(protocol::ErrorCode::kUnsupportedEndpointType);
+    resp.error_message = "only broker endpoints (endpoint_type 1) are available";
+    co_return resp;
+  }
+  auto& b = resp.brokers.emplace_back();
+  b.broker_id = opts.node_id;
+  b.host = opts.advertised_host;
+  b.port = opts.advertised_port;
+  resp.cluster_authorized_operations =
+      req.include_cluster_authorized_operations ? kAllClusterOperations : kAuthorizedOperationsOmitted;
+  co_return resp;
+}
+
+asio::awaitable<protocol::InitProducerIdResponse> handle_init_producer_id(RequestContext& ctx,
+                                                                          protocol::InitProducerIdRequest& req) {
+  protocol::InitProducerIdResponse resp;
+  resp.producer_id = -1;
+  resp.producer_epoch = -1;
+  if (req.transactional_id.has_value()) {
+    // Transactions come later; an idempotent-only producer sends null here.
+    resp.error_code = code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed);
+    co_return resp;
+  }
+  if (req.producer_id >= 0) {
+    // KIP-360: an idempotent producer may bump its own epoch to recover from
+    // errors; without a transaction coordinator we hand out a new id instead,
+    // which resets sequence numbers just as an epoch bump would.
+  }
+  auto id = ctx.broker.producer_ids->next();
+  if (!id.ok()) {
+    log::error("producer id allocation failed: {}", id.error().message);
+    resp.error_code = code(protocol::ErrorCode::kCoordinatorNotAvailable);
+    co_return resp;
+  }
+  resp.error_code = 0;
+  resp.producer_id = *id;
+  resp.producer_epoch = 0;
+  co_return resp;
+}
+
+asio::awaitable<protocol::OffsetForLeaderEpochResponse> handle_offset_for_leader_epoch(
+    RequestContext& ctx, protocol::OffsetForLeaderEpochRequest& req) {
+  protocol::OffsetForLeaderEpochResponse resp;
+  for (const auto& t : req.topics) {
+    auto& topic_out = resp.topics.emplace_back();
+    topic_out.topic = t.topic;
+    auto topic = ctx.broker.topics->find(t.topic);
+    for (const auto& p : t.partitions) {
+      auto& out = topic_out.partitions.emplace_back();
+      out.partition = p.partition;
+      out.leader_epoch = -1;
+      out.end_offset = -1;
+      auto log = topic ? ctx.broker.logs->get(topic->id, p.partition) : nullptr;
+      if (!log) {
+        out.error_code = code(protocol::ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      const int32_t epoch = log->leader_epoch();
+      if (p.current_leader_epoch >= 0 && p.current_leader_epoch != epoch) {
+        out.error_code = p.current_leader_epoch < epoch ? code(protocol::ErrorCode::kFencedLeaderEpoch)
+                                                        : code(protocol::ErrorCode::kUnknownLeaderEpoch);
+        continue;
+      }
+      out.error_code = 0;
+      // One leader epoch per partition so far: every epoch up to the current
+      // one ends at the log end offset.
+      if (p.leader_epoch > epoch) {
+        out.leader_epoch = -1;
+        out.end_offset = -1;
+      } else {
+        out.leader_epoch = epoch;
+        out.end_offset = log->high_watermark();
+      }
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace carelog::server

@@ -1,0 +1,56 @@
+// Request handlers, one per Kafka API. Each runs on the connection's
+// executor, decodes nothing itself (dispatch does), and returns the response
+// message; errors a client should see are error codes inside the response.
+//
+// The message structs are forward-declared so this header stays light; each
+// handler's .cpp includes the generated message header it needs.
+#pragma once
+
+#include <asio/awaitable.hpp>
+
+#include "server/request_context.h"
+
+namespace carelog::protocol {
+#define CARELOG_DECLARE_API(Name) \
+  struct Name##Request;           \
+  struct Name##Response;
+CARELOG_DECLARE_API(ApiVersions)
+CARELOG_DECLARE_API(Metadata)
+CARELOG_DECLARE_API(Produce)
+CARELOG_DECLARE_API(Fetch)
+CARELOG_DECLARE_API(ListOffsets)
+CARELOG_DECLARE_API(CreateTopics)
+CARELOG_DECLARE_API(DeleteTopics)
+CARELOG_DECLARE_API(CreatePartitions)
+CARELOG_DECLARE_API(DescribeConfigs)
+CARELOG_DECLARE_API(AlterConfigs)
+CARELOG_DECLARE_API(IncrementalAlterConfigs)
+CARELOG_DECLARE_API(DescribeCluster)
+CARELOG_DECLARE_API(InitProducerId)
+CARELOG_DECLARE_API(OffsetForLeaderEpoch)
+CARELOG_DECLARE_API(DeleteRecords)
+#undef CARELOG_DECLARE_API
+}  // namespace carelog::protocol
+
+namespace carelog::server {
+
+#define CARELOG_DECLARE_HANDLER(Name, fn) \
+  asio::awaitable<protocol::Name##Response> fn(RequestContext& ctx, protocol::Name##Request& req);
+CARELOG_DECLARE_HANDLER(ApiVersions, handle_api_versions)
+CARELOG_DECLARE_HANDLER(Metadata, handle_metadata)
+CARELOG_DECLARE_HANDLER(Produce, handle_produce)
+CARELOG_DECLARE_HANDLER(Fetch, handle_fetch)
+CARELOG_DECLARE_HANDLER(ListOffsets, handle_list_offsets)
+CARELOG_DECLARE_HANDLER(CreateTopics, handle_create_topics)
+CARELOG_DECLARE_HANDLER(DeleteTopics, handle_delete_topics)
+CARELOG_DECLARE_HANDLER(CreatePartitions, handle_create_partitions)
+CARELOG_DECLARE_HANDLER(DescribeConfigs, handle_describe_configs)
+CARELOG_DECLARE_HANDLER(AlterConfigs, handle_alter_configs)
+CARELOG_DECLARE_HANDLER(IncrementalAlterConfigs, handle_incremental_alter_configs)
+CARELOG_DECLARE_HANDLER(DescribeCluster, handle_describe_cluster)
+CARELOG_DECLARE_HANDLER(InitProducerId, handle_init_producer_id)
+CARELOG_DECLARE_HANDLER(OffsetForLeaderEpoch, handle_offset_for_leader_epoch)
+CARELOG_DECLARE_HANDLER(DeleteRecords, handle_delete_records)
+#undef CARELOG_DECLARE_HANDLER
+
+}  // namespace carelog::server

@@ -1,0 +1,99 @@
+// Metadata: brokers, cluster id, controller and topic/partition layout.
+//
+// Carelog is one logical replica per partition: this broker leads every
+// partition, replicas and ISR are just itself.
+#include "common/log.h"
+#include "protocol/messages/metadata.h"
+#include "server/handlers/common.h"
+#include "server/handlers/handlers.h"
+#include "server/handlers/topic_defaults.h"
+
+namespace carelog::server {
+namespace {
+
+void describe_topic(RequestContext& ctx, const TopicInfo& topic, protocol::MetadataResponse::MetadataResponseTopic& out,
+                    bool include_ops) {
+  const int32_t node = ctx.broker.options.node_id;
+  out.error_code = 0;
+  out.name = topic.name;
+  out.topic_id = topic.id;
+  out.is_internal = topic.is_internal;
+  out.topic_authorized_operations = include_ops ? kAllTopicOperations : kAuthorizedOperationsOmitted;
+  out.partitions.reserve(static_cast<size_t>(topic.partitions));
+  for (int32_t p = 0; p < topic.partitions; ++p) {
+    protocol::MetadataResponse::MetadataResponsePartition part;
+    part.error_code = 0;
+    part.partition_index = p;
+    part.leader_id = node;
+    auto log = ctx.broker.logs->get(topic.id, p);
+    part.leader_epoch = log ? log->leader_epoch() : 0;
+    part.replica_nodes = {node};
+    part.isr_nodes = {node};
+    out.partitions.push_back(std::move(part));
+  }
+}
+
+}  // namespace
+
+asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx, protocol::MetadataRequest& req) {
+  protocol::MetadataResponse resp;
+  const auto& opts = ctx.broker.options;
+  protocol::MetadataResponse::MetadataResponseBroker broker;
+  broker.node_id = opts.node_id;
+  broker.host = opts.advertised_host;
+  broker.port = opts.advertised_port;
+  resp.brokers.push_back(std::move(broker));
+  resp.cluster_id = ctx.broker.cluster_id;
+  resp.controller_id = opts.node_id;
+  resp.cluster_authorized_operations =
+      req.include_cluster_authorized_operations ? kAllClusterOperations : kAuthorizedOperationsOmitted;
+  const bool include_ops = req.include_topic_authorized_operations;
+
+  // v0 uses an empty list for "all topics"; v1+ uses null.
+  const bool all_topics = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
+  if (all_topics) {
+    for (const auto& t : ctx.broker.topics->list()) {
+      protocol::MetadataResponse::MetadataResponseTopic out;
+      describe_topic(ctx, *t, out, include_ops);
+      resp.topics.push_back(std::move(out));
+    }
+    co_return resp;
+  }
+
+  // Auto-creation: v4+ carries the client's wish; v0-3 always allow it.
+  const bool client_allows = ctx.api_version < 4 || req.allow_auto_topic_creation;
+  for (const auto& wanted : *req.topics) {
+    protocol::MetadataResponse::MetadataResponseTopic out;
+    std::shared_ptr<const TopicInfo> topic;
+    if (wanted.name.has_value()) {
+      topic = ctx.broker.topics->find(*wanted.name);
+      out.name = wanted.name;
+    } else if (!wanted.topic_id.is_zero()) {
+      topic = ctx.broker.topics->find(wanted.topic_id);
+      out.topic_id = wanted.topic_id;
+    }
+    if (!topic && wanted.name.has_value() && client_allows && auto_create_enabled(ctx)) {
+      auto created = create_topic_with_defaults(ctx, *wanted.name);
+      if (created.ok()) {
+        topic = *created;
+      } else {
+        out.error_code = static_cast<int16_t>(created.error().code);
+        out.topic_authorized_operations = kAuthorizedOperationsOmitted;
+        resp.topics.push_back(std::move(out));
+        continue;
+      }
+    }
+    if (!topic) {
+      out.error_code = wanted.name.has_value() ? code(protocol::ErrorCode::kUnknownTopicOrPartition)
+                                               : code(protocol::ErrorCode::kUnknownTopicId);
+      out.topic_authorized_operations = kAuthorizedOperationsOmitted;
+      resp.topics.push_back(std::move(out));
+      continue;
+    }
+    describe_topic(ctx, *topic, out, include_ops);
+    resp.topics.push_back(std::move(out));
+  }
+  co_return resp;
+}
+
+}  // namespace carelog::server

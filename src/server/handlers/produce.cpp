@@ -1,0 +1,122 @@
+// Produce: validate each partition's batch, append it to the partition log
+// and answer once every append is durable (acks=1 and acks=all are both
+// answered after the WAL fsync; acks=0 gets no response at all).
+//
+// All appends of one request are started before the first suspension, so
+// pipelined requests on a connection reach each partition in request order
+// (idempotent producers rely on that) and share WAL group commits.
+#include <atomic>
+
+#include "common/log.h"
+#include "protocol/messages/produce.h"
+#include "record/batch.h"
+#include "server/async.h"
+#include "server/handlers/common.h"
+#include "server/handlers/handlers.h"
+
+namespace carelog::server {
+namespace {
+
+using PartitionResponse = protocol::ProduceResponse::PartitionProduceResponse;
+
+struct Pending {
+  PartitionResponse* out;
+  std::shared_ptr<partition::PartitionLog> log;
+  partition::AppendRequest request;
+};
+
+void fill_error(PartitionResponse& out, int16_t error, std::string message = {}) {
+  out.error_code = error;
+  out.base_offset = -1;
+  out.log_append_time_ms = -1;
+  out.log_start_offset = -1;
+  if (!message.empty()) out.error_message = std::move(message);
+}
+
+}  // namespace
+
+asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx, protocol::ProduceRequest& req) {
+  protocol::ProduceResponse resp;
+  const bool acks_valid = req.acks == 0 || req.acks == 1 || req.acks == -1;
+  std::vector<Pending> pending;
+
+  resp.responses.reserve(req.topic_data.size());
+  for (auto& topic_data : req.topic_data) {
+    auto& topic_out = resp.responses.emplace_back();
+    topic_out.name = topic_data.name;
+    topic_out.partition_responses.reserve(topic_data.partition_data.size());
+    auto topic = ctx.broker.topics->find(topic_data.name);
+    for (auto& pd : topic_data.partition_data) {
+      auto& out = topic_out.partition_responses.emplace_back();
+      out.index = pd.index;
+      if (!acks_valid) {
+        fill_error(out, code(protocol::ErrorCode::kInvalidRequiredAcks));
+        continue;
+      }
+      if (req.transactional_id.has_value()) {
+        // Transactions are not implemented yet: refuse rather than pretend.
+        fill_error(out, code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed),
+                   "transactions are not supported by this broker yet");
+        continue;
+      }
+      std::shared_ptr<partition::PartitionLog> log;
+      if (topic) log = ctx.broker.logs->get(topic->id, pd.index);
+      if (!log) {
+        fill_error(out, code(protocol::ErrorCode::kUnknownTopicOrPartition));
+        continue;
+      }
+      if (!pd.records.has_value() || pd.records->size() == 0) {
+        fill_error(out, code(protocol::ErrorCode::kInvalidRecord), "produce request carries no records");
+        continue;
+      }
+      SharedBytes data = pd.records->flatten();
+      auto batches = record::validate_batches(data, topic->max_message_bytes);
+      if (!batches.ok()) {
+        fill_error(out, static_cast<int16_t>(batches.error().code), batches.error().message);
+        log::debug("rejected produce to {}-{} from {}: {}", topic->name, pd.index, ctx.peer,
+                   batches.error().message);
+        continue;
+      }
+      if (batches->size() != 1) {
+        fill_error(out, code(protocol::ErrorCode::kInvalidRecord),
+                   "produce requests must carry exactly one record batch per partition");
+        continue;
+      }
+      if (batches->front().header.transactional() || batches->front().header.control()) {
+        fill_error(out, code(protocol::ErrorCode::kInvalidRecord),
+                   "transactional and control batches are not supported yet");
+        continue;
+      }
+      pending.push_back(Pending{&out, std::move(log), partition::AppendRequest{std::move(data), topic->timestamp_type}});
+    }
+  }
+
+  if (req.acks == 0) ctx.no_response = true;
+  if (pending.empty()) co_return resp;
+
+  // Start every append now; resume once all have completed.
+  co_await await_callback<bool>([&pending](auto done) {
+    auto remaining = std::make_shared<std::atomic<size_t>>(pending.size());
+    for (auto& p : pending) {
+      PartitionResponse* out = p.out;
+      p.log->append(std::move(p.request), [out, remaining, done](partition::AppendResult r) mutable {
+        // Each callback writes only its own slot; the last one resumes the
+        // coroutine (the atomic decrement orders the writes before it).
+        out->error_code = static_cast<int16_t>(r.error);
+        out->base_offset = r.error == partition::LogError::kNone ? r.base_offset : -1;
+        out->log_append_time_ms = r.log_append_time;
+        out->log_start_offset = r.log_start_offset;
+        if (!r.error_message.empty()) out->error_message = r.error_message;
+        for (auto& [index, message] : r.record_errors) {
+          auto& e = out->record_errors.emplace_back();
+          e.batch_index = index;
+          if (!message.empty()) e.batch_index_error_message = message;
+        }
+        if (remaining->fetch_sub(1, std::memory_order_acq_rel) == 1) done(true);
+      });
+    }
+  });
+  co_return resp;
+}
+
+}  // namespace carelog::server
