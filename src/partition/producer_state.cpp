@@ -68,6 +68,14 @@ void ProducerStateTable::update(const record::BatchHeader& h, int64_t base_offse
   while (e.batches.size() > kMaxBatches) e.batches.pop_front();
 }
 
+void ProducerStateTable::copy_entry_from(const ProducerStateTable& other, int64_t producer_id) {
+  if (const ProducerEntry* e = other.find(producer_id)) producers_[producer_id] = *e;
+}
+
+void ProducerStateTable::merge_into(ProducerStateTable& dst) && {
+  for (auto& [id, e] : producers_) dst.producers_[id] = std::move(e);
+}
+
 const ProducerEntry* ProducerStateTable::find(int64_t producer_id) const {
   auto it = producers_.find(producer_id);
   return it == producers_.end() ? nullptr : &it->second;

@@ -45,6 +45,11 @@ class ProducerStateTable {
   void update(const record::BatchHeader& h, int64_t base_offset);
 
   const ProducerEntry* find(int64_t producer_id) const;
+  // Copies one producer's entry (if any) from `other`; used to build a small
+  // scratch table for checking multi-batch requests.
+  void copy_entry_from(const ProducerStateTable& other, int64_t producer_id);
+  // Moves every entry of this table into `dst`, replacing dst's.
+  void merge_into(ProducerStateTable& dst) &&;
   size_t size() const { return producers_.size(); }
 
  private:

@@ -130,7 +130,12 @@ void WalPartitionLog::append(AppendRequest request, AppendCallback done) {
   // Idempotent producers: check every batch against state updated by the
   // earlier batches of this request (on a scratch copy).
   if (batches.front().header.producer_id >= 0) {
-    ProducerStateTable scratch = producers_;
+    ProducerStateTable scratch;
+    for (const auto& b : batches) {
+      if (b.header.producer_id >= 0 && !scratch.find(b.header.producer_id)) {
+        scratch.copy_entry_from(producers_, b.header.producer_id);
+      }
+    }
     int64_t offset = next_offset_;
     for (size_t i = 0; i < batches.size(); ++i) {
       const auto& h = batches[i].header;
@@ -158,7 +163,7 @@ void WalPartitionLog::append(AppendRequest request, AppendCallback done) {
       scratch.update(h, offset);
       offset += h.last_offset_delta + 1;
     }
-    producers_ = std::move(scratch);
+    std::move(scratch).merge_into(producers_);
   }
 
   // Assign offsets and enqueue in offset order.
@@ -310,25 +315,35 @@ OffsetForTimestamp WalPartitionLog::offset_for_timestamp(int64_t timestamp) {
   if (timestamp == -1) return OffsetForTimestamp{high_watermark(), -1, leader_epoch_};
   if (timestamp == -3) return max_timestamp();
   // Batches before the first one whose max timestamp reaches `timestamp`
-  // hold only older records; scan candidates in offset order.
-  std::vector<IndexEntry> candidates;
-  {
-    std::lock_guard lk(mu_);
-    for (const auto& e : index_) {
-      if (e.max_timestamp >= timestamp) candidates.push_back(e);
+  // hold only older records. Normally the first candidate holds the answer;
+  // the loop only continues past batches whose matching records all lie
+  // below the log start offset.
+  int64_t from = 0;
+  for (;;) {
+    std::optional<IndexEntry> candidate;
+    {
+      std::lock_guard lk(mu_);
+      auto it = std::lower_bound(index_.begin(), index_.end(), from,
+                                 [](const IndexEntry& e, int64_t off) { return e.last_offset < off; });
+      for (; it != index_.end(); ++it) {
+        if (it->max_timestamp >= timestamp) {
+          candidate = *it;
+          break;
+        }
+      }
     }
-  }
-  for (const auto& e : candidates) {
-    auto r = find_in_batch(e, timestamp, false);
+    if (!candidate) return OffsetForTimestamp{};
+    auto r = find_in_batch(*candidate, timestamp, false);
     if (r.offset >= 0) return r;
+    from = candidate->last_offset + 1;
   }
-  return OffsetForTimestamp{};
 }
 
 OffsetForTimestamp WalPartitionLog::max_timestamp() {
   std::optional<IndexEntry> best;
   {
     std::lock_guard lk(mu_);
+    // The first batch with the largest max timestamp (as Kafka reports it).
     for (const auto& e : index_) {
       if (!best || e.max_timestamp > best->max_timestamp) best = e;
     }

@@ -399,3 +399,41 @@ TEST_F(WalLogTest, MultiBatchRequest) {
 
 }  // namespace
 }  // namespace carelog::partition
+
+namespace carelog::partition {
+namespace {
+
+TEST_F(WalLogTest, MultiBatchIdempotentRequest) {
+  std::vector<uint8_t> data;
+  for (auto [seq, n] : {std::pair{0, 2}, std::pair{2, 3}}) {
+    BatchSpec s = simple_spec(n);
+    s.producer_id = 9;
+    s.producer_epoch = 0;
+    s.base_sequence = seq;
+    auto b = build_batch(s);
+    data.insert(data.end(), b.begin(), b.end());
+  }
+  auto r = append_sync(*part(0), SharedBytes::from_vector(data));
+  ASSERT_EQ(r.error, LogError::kNone);
+  EXPECT_EQ(r.base_offset, 0);
+  auto dup = append_sync(*part(0), idem(9, 0, 2, 3));
+  EXPECT_EQ(dup.error, LogError::kNone);
+  EXPECT_EQ(dup.base_offset, 2);
+  EXPECT_EQ(part(0)->high_watermark(), 5);
+  // A gap inside a request rejects the whole request.
+  data.clear();
+  for (auto [seq, n] : {std::pair{5, 1}, std::pair{7, 1}}) {
+    BatchSpec s = simple_spec(n);
+    s.producer_id = 9;
+    s.producer_epoch = 0;
+    s.base_sequence = seq;
+    auto b = build_batch(s);
+    data.insert(data.end(), b.begin(), b.end());
+  }
+  EXPECT_EQ(append_sync(*part(0), SharedBytes::from_vector(data)).error, LogError::kOutOfOrderSequence);
+  EXPECT_EQ(part(0)->high_watermark(), 5);
+  EXPECT_EQ(append_sync(*part(0), idem(9, 0, 5, 1)).base_offset, 5);
+}
+
+}  // namespace
+}  // namespace carelog::partition
