@@ -53,4 +53,16 @@ int16_t response_header_version(int16_t api_key, int16_t api_version);
 // api_version, then the rest according to request_header_version().
 Result<RequestHeader> decode_request_header(Reader& r);
 
+// A complete response frame: int32 size, the response header matching
+// (M::kApiKey, api_version), then the body encoded at api_version.
+template <typename M>
+std::vector<uint8_t> encode_response_frame(int32_t correlation_id, int16_t api_version, const M& body) {
+  Writer w;
+  const size_t size_pos = w.reserve_int32();
+  ResponseHeader{correlation_id, {}}.encode(w, response_header_version(M::kApiKey, api_version));
+  body.encode(w, api_version);
+  w.patch_int32(size_pos, static_cast<int32_t>(w.size() - 4));
+  return w.take();
+}
+
 }  // namespace carelog::protocol

@@ -2,6 +2,7 @@
 // definitions (classic vs compact encodings, nullables, tagged fields).
 #include <gtest/gtest.h>
 
+#include "protocol/headers.h"
 #include "protocol/messages/all.h"
 
 namespace carelog::protocol {
@@ -178,6 +179,20 @@ TEST(Golden, FindCoordinatorV4Batched) {
   m.coordinator_keys = {"g"};
   EXPECT_EQ(encode(m, 4), (std::vector<uint8_t>{0, 2, 2, 'g', 0}));
   EXPECT_EQ(encode(m, 3), (std::vector<uint8_t>{8, 'i', 'g', 'n', 'o', 'r', 'e', 'd', 0, 0}));
+}
+
+TEST(Golden, ResponseFrames) {
+  // ApiVersions v3: response header v0 (no tag section) despite being flexible.
+  ApiVersionsResponse av;
+  auto f = encode_response_frame(9, 3, av);
+  EXPECT_EQ(f, (std::vector<uint8_t>{0, 0, 0, 12, 0, 0, 0, 9, 0, 0, 1, 0, 0, 0, 0, 0}));
+  // Metadata v9: response header v1 (tag section after the correlation id).
+  MetadataResponse md;
+  auto g = encode_response_frame(9, 9, md);
+  // Body: throttle, brokers [], cluster_id null, controller -1, topics [],
+  // cluster_authorized_operations INT32_MIN (v8-10), tag section.
+  EXPECT_EQ(g, (std::vector<uint8_t>{0, 0, 0,    21,   0,    0,    0, 9,    0, 0, 0, 0, 0,
+                                     1, 0, 0xff, 0xff, 0xff, 0xff, 1, 0x80, 0, 0, 0, 0}));
 }
 
 }  // namespace

@@ -28,8 +28,9 @@ void check_round_trip(const char* api, int16_t version, uint32_t seed) {
   fill_test_values(original, version, seed);
   std::vector<uint8_t> bytes = encode(original, version);
   // Messages with fields in this version must have been changed by the filler.
-  if (!encode(M{}, version).empty())
+  if (!encode(M{}, version).empty()) {
     ASSERT_FALSE(original == M{}) << "filler left the message at its defaults";
+  }
   Reader r(SharedBytes::copy_of(bytes.data(), bytes.size()));
   M decoded;
   Status st = decoded.decode(r, version);
