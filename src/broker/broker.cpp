@@ -69,12 +69,12 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   auto cluster_id = p.metadata->cluster_id();
   if (!cluster_id.ok()) return make_error("metadata.store: " + cluster_id.error().message);
 
-  partition::WalLogManagerOptions log_options;
-  log_options.wal_dir = p.config.wal_dir;
-  log_options.wal_segment_bytes = p.config.wal_segment_bytes;
-  log_options.wal_capacity_bytes = p.config.wal_capacity_bytes;
-  log_options.wal_max_wait_ms = p.config.wal_max_wait_ms;
-  log_options.cache_bytes = p.config.cache_log_bytes;
+  partition::LogConfig log_options;
+  log_options.wal.dir = p.config.wal_dir;
+  log_options.wal.segment_bytes = static_cast<uint64_t>(p.config.wal_segment_bytes);
+  log_options.wal.capacity_bytes = static_cast<uint64_t>(p.config.wal_capacity_bytes);
+  log_options.wal.max_wait = std::chrono::milliseconds(p.config.wal_max_wait_ms);
+  log_options.cache_bytes = static_cast<uint64_t>(p.config.cache_log_bytes);
   auto logs = partition::WalLogManager::open(log_options, *p.metadata, storage::posix_file_system());
   if (!logs.ok()) return make_error("storage: " + logs.error().message);
   p.logs = std::move(*logs);

@@ -37,11 +37,11 @@ enum class ConfigType : int8_t {
 enum class ConfigSource : int8_t {
   kUnknown = 0,
   kDynamicTopicConfig = 1,
-  kDynamicBrokerLoggerConfig = 2,
-  kDynamicBrokerConfig = 3,
-  kDynamicDefaultBrokerConfig = 4,
-  kStaticBrokerConfig = 5,
-  kDefaultConfig = 6,
+  kDynamicBrokerConfig = 2,
+  kDynamicDefaultBrokerConfig = 3,
+  kStaticBrokerConfig = 4,
+  kDefaultConfig = 5,
+  kDynamicBrokerLoggerConfig = 6,
 };
 
 // Restricts values beyond their type. Numbers: [min, max]. Strings and each

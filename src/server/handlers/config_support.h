@@ -17,7 +17,7 @@ struct ResolvedConfigEntry {
   std::optional<std::string> value;  // nullopt for sensitive values
   bool read_only = false;
   bool is_default = false;
-  int8_t source = 6;  // Kafka ConfigSource; 6 = DEFAULT_CONFIG
+  int8_t source = 5;  // Kafka ConfigSource on the wire; 5 = DEFAULT_CONFIG
   bool is_sensitive = false;
   int8_t type = 0;    // Kafka ConfigType
   std::string documentation;
