@@ -39,14 +39,17 @@ run: build
 unit-test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
+# The system tests run the broker from this build directory.
+SYSTEST = CARELOGD=$(CURDIR)/$(BUILD_DIR)/bin/carelogd tests/system/run.sh
+
 system-test: build test-deps
-	@tests/system/run.sh
+	@$(SYSTEST)
 
 # Runs both suites even if the first fails, then reports both.
 test: build test-deps
 	@unit=PASS; sys=PASS; \
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) || unit=FAIL; \
-	tests/system/run.sh || sys=FAIL; \
+	$(SYSTEST) || sys=FAIL; \
 	echo "make test: unit tests $$unit, system tests $$sys"; \
 	[ $$unit = PASS ] && [ $$sys = PASS ]
 
