@@ -6,6 +6,7 @@
 
 #include "common/crc32c.h"
 #include "record/byte_order.h"
+#include "record/compression.h"
 #include "record/records.h"
 
 namespace carelog::record {
@@ -75,17 +76,29 @@ Status validate_one(const BatchHeader& h, std::span<const uint8_t> bytes) {
   if (h.control()) return make_error("clients may not write control batches", kErrInvalidRecord);
   if (h.records_count <= 0) return make_error("record batch has no records", kErrInvalidRecord);
   if (h.last_offset_delta < 0) return make_error("negative lastOffsetDelta", kErrInvalidRecord);
+  if (h.last_offset_delta != h.records_count - 1) {
+    return make_error("lastOffsetDelta inconsistent with record count", kErrInvalidRecord);
+  }
+  // Walk the records (decompressing if needed, as Kafka's validator does):
+  // framing, varints and offset deltas must be exact, so consumers never
+  // receive a batch they cannot parse.
+  std::vector<RecordView> records;
+  SharedBytes inflated;
   if (h.compression() == Compression::kNone) {
-    if (h.last_offset_delta != h.records_count - 1) {
-      return make_error("lastOffsetDelta inconsistent with record count", kErrInvalidRecord);
-    }
-    // Walk the records: framing and varints must be exact.
-    auto records = parse_records(bytes.subspan(kBatchHeaderSize), h.records_count);
-    if (!records.ok()) return records.take_error();
-    for (size_t i = 0; i < records->size(); ++i) {
-      if ((*records)[i].offset_delta != static_cast<int32_t>(i)) {
-        return make_error("record offset deltas are not consecutive", kErrInvalidRecord);
-      }
+    auto r = parse_records(bytes.subspan(kBatchHeaderSize), h.records_count);
+    if (!r.ok()) return r.take_error();
+    records = std::move(r).value();
+  } else {
+    auto d = decompress(h.compression(), bytes.subspan(kBatchHeaderSize), kMaxDecompressedBatch);
+    if (!d.ok()) return make_error(d.error().message, kErrCorruptMessage);
+    inflated = SharedBytes::from_vector(std::move(d).value());
+    auto r = parse_records(inflated.span(), h.records_count);
+    if (!r.ok()) return r.take_error();
+    records = std::move(r).value();
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].offset_delta != static_cast<int32_t>(i)) {
+      return make_error("record offset deltas are not consecutive", kErrInvalidRecord);
     }
   }
   return Status::OK();

@@ -27,6 +27,8 @@ inline constexpr size_t kAttributesOffset = 21;
 inline constexpr size_t kMaxTimestampOffset = 35;
 inline constexpr size_t kPartitionLeaderEpochOffset = 12;
 inline constexpr size_t kMagicOffset = 16;
+// Bound on a batch's inflated size during validation (decompression bombs).
+inline constexpr size_t kMaxDecompressedBatch = 256u << 20;
 
 // Kafka error codes produced by this module.
 inline constexpr int32_t kErrCorruptMessage = 2;
@@ -71,7 +73,8 @@ struct BatchInfo {
 
 // Splits a Produce `records` blob into v2 batches and validates each:
 // lengths (no lying length, no trailing partial batch), magic, CRC, codec,
-// record count and, for uncompressed batches, the record framing itself.
+// record count, and the record framing itself (compressed batches are
+// inflated for this, as Kafka does).
 // Error codes follow Kafka: corrupt framing/CRC -> CORRUPT_MESSAGE (2);
 // magic 0/1 or bad record contents -> INVALID_RECORD (87) (what Kafka 3.x
 // answers for old formats on Produce v3+); too big -> MESSAGE_TOO_LARGE (10).

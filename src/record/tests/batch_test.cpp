@@ -122,6 +122,25 @@ TEST(Batch, InconsistentCountsRejected) {
   EXPECT_EQ(validate_batches(SharedBytes::from_vector(v), 1 << 20).error().code, kErrInvalidRecord);
 }
 
+TEST(Batch, CompressedBatchesAreValidatedInside) {
+  for (auto codec : {Compression::kGzip, Compression::kSnappy, Compression::kLz4, Compression::kZstd}) {
+    BatchSpec s = simple_spec(4);
+    s.compression = codec;
+    auto v = build_batch(s);
+    EXPECT_TRUE(validate_batches(SharedBytes::copy_of(v.data(), v.size()), 1 << 20).ok());
+    store_be32(&v[57], 5);  // claims one record more than it holds
+    store_be32(&v[23], 4);
+    update_crc(v.data(), v.size());
+    EXPECT_EQ(validate_batches(SharedBytes::copy_of(v.data(), v.size()), 1 << 20).error().code,
+              kErrInvalidRecord);
+    // Garbage instead of a compressed stream (with a valid CRC).
+    v = build_batch(s);
+    for (size_t i = kBatchHeaderSize; i < v.size(); ++i) v[i] = static_cast<uint8_t>(i * 7);
+    update_crc(v.data(), v.size());
+    EXPECT_FALSE(validate_batches(SharedBytes::from_vector(v), 1 << 20).ok());
+  }
+}
+
 TEST(Batch, ControlBatchesAndUnknownCodecRejected) {
   BatchSpec s = simple_spec(1);
   s.extra_attributes = 0x20;
