@@ -166,35 +166,46 @@ void WalPartitionLog::append(AppendRequest request, AppendCallback done) {
     std::move(scratch).merge_into(producers_);
   }
 
-  // Assign offsets and enqueue in offset order.
+  // Assign offsets and enqueue in offset order. `done` is shared so it can
+  // still be answered here if the WAL refuses (closed) after the reservation.
+  auto shared_done = std::make_shared<AppendCallback>(std::move(done));
   const int64_t first_offset = next_offset_;
   for (size_t i = 0; i < batches.size(); ++i) {
     Prepared& p = batches[i];
     p.header.base_offset = next_offset_;
     record::set_base_offset(p.bytes.data(), next_offset_);
-    next_offset_ += static_cast<int64_t>(p.header.last_offset_delta) + 1;
     SharedBytes bytes = SharedBytes::from_vector(std::move(p.bytes));
     AppendCallback cb;
     if (i + 1 == batches.size()) {
       // Later WAL callbacks imply earlier ones: the last batch answers.
-      cb = [done = std::move(done), first_offset, append_time](AppendResult r) {
+      cb = [shared_done, first_offset, append_time](AppendResult r) {
         if (r.error == LogError::kNone) r.base_offset = first_offset;
         r.log_append_time = append_time;
-        done(std::move(r));
+        (*shared_done)(std::move(r));
       };
     }
     auto self = shared_from_this();
-    wal_->append(topic_id_, partition_, p.header.base_offset, bytes.span(),
-                 [self, h = p.header, bytes, cb = std::move(cb), append_time](
-                     const Status& st, const storage::WalLocation& loc) {
-                   self->on_durable(st, loc, h, bytes, cb, append_time);
-                 });
+    Status queued = wal_->append(
+        topic_id_, partition_, p.header.base_offset, bytes.span(),
+        [self, h = p.header, bytes, cb = std::move(cb)](const Status& st, const storage::WalLocation& loc) {
+          self->on_durable(st, loc, h, bytes, cb);
+        });
+    if (!queued.ok()) {
+      // Shutting down: nothing from this batch on was queued.
+      uint64_t unused = 0;
+      for (size_t j = i; j < batches.size(); ++j)
+        unused += storage::Wal::record_size(batches[j].header.total_size());
+      lk.unlock();
+      wal_->release_reservation(unused);
+      (*shared_done)(fail(LogError::kKafkaStorageError, queued.error().message));
+      return;
+    }
+    next_offset_ += static_cast<int64_t>(p.header.last_offset_delta) + 1;
   }
 }
 
 void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& loc,
-                                 const record::BatchHeader& h, SharedBytes bytes, AppendCallback done,
-                                 int64_t log_append_time) {
+                                 const record::BatchHeader& h, SharedBytes bytes, AppendCallback done) {
   std::vector<std::function<void()>> listeners;
   std::vector<Deferred> ready;
   AppendResult result;

@@ -76,7 +76,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   };
 
   void on_durable(const Status& st, const storage::WalLocation& loc, const record::BatchHeader& h,
-                  SharedBytes bytes, AppendCallback done, int64_t log_append_time);
+                  SharedBytes bytes, AppendCallback done);
   Result<SharedBytes> fetch(const IndexEntry& e);
   OffsetForTimestamp find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact);
 

@@ -120,19 +120,15 @@ void Wal::release_reservation(uint64_t bytes) {
   space_cv_.notify_all();
 }
 
-void Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
-                 WalCallback done) {
+Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
+                   std::span<const uint8_t> batch, WalCallback done) {
   const uint64_t rs = record_size(batch.size());
   // Header and CRC are computed before taking the lock.
   uint8_t head[wal_format::kHeaderSize + wal_format::kPrefixSize];
   wal_format::encode_header(head, topic_id, partition, base_offset, batch);
 
   std::unique_lock lk(mu_);
-  if (stopped_) {
-    lk.unlock();
-    done(make_error("wal: closed", kErrKafkaStorageError), WalLocation{});
-    return;
-  }
+  if (stopped_) return make_error("wal: closed", kErrKafkaStorageError);
   reserved_ -= std::min(reserved_, rs);
   if (need_new_segment_ || (tail_size_ > 0 && tail_size_ + rs > config_.segment_bytes)) {
     tail_segment_ = next_segment_++;
@@ -153,6 +149,7 @@ void Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset, s
   pending_.push_back(Pending{std::move(done), loc});
   lk.unlock();
   work_cv_.notify_one();
+  return Status::OK();
 }
 
 Status Wal::write_chunk(Chunk& chunk) {

@@ -102,9 +102,10 @@ class Wal {
 
   // Enqueues one batch (consumes record_size(batch.size()) of a reservation).
   // Never blocks on I/O; `done` runs later on the commit thread, in append
-  // order. (After close() it runs inline with an error.)
-  void append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
-              WalCallback done);
+  // order. Fails only after close(): then `done` is dropped, never called
+  // (so callers may hold their own locks while appending).
+  Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
+                WalCallback done);
 
   // Reads a batch's bytes back.
   Result<SharedBytes> read(const WalLocation& location);

@@ -437,3 +437,18 @@ TEST_F(WalLogTest, MultiBatchIdempotentRequest) {
 
 }  // namespace
 }  // namespace carelog::partition
+
+namespace carelog::partition {
+namespace {
+
+TEST_F(WalLogTest, AppendAfterShutdownFails) {
+  auto p = part(0);
+  ASSERT_EQ(append_sync(*p, record::testing::simple_batch(1)).error, LogError::kNone);
+  mgr_->shutdown();
+  EXPECT_EQ(append_sync(*p, record::testing::simple_batch(1)).error, LogError::kKafkaStorageError);
+  EXPECT_EQ(p->high_watermark(), 1);
+  EXPECT_EQ(read_all(0).batches.size(), 1u);  // reads still work
+}
+
+}  // namespace
+}  // namespace carelog::partition

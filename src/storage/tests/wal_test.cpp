@@ -37,7 +37,10 @@ Appended append_sync(Wal& wal, const Uuid& t, int32_t p, int64_t off, const std:
   Status r = wal.reserve(Wal::record_size(batch.size()));
   if (!r.ok()) return Appended{r, {}};
   std::promise<Appended> done;
-  wal.append(t, p, off, batch, [&](const Status& st, const WalLocation& loc) { done.set_value({st, loc}); });
+  Status queued = wal.append(t, p, off, batch, [&](const Status& st, const WalLocation& loc) {
+    done.set_value({st, loc});
+  });
+  if (!queued.ok()) return Appended{queued, {}};
   return done.get_future().get();
 }
 
@@ -132,7 +135,7 @@ TEST(Wal, CallbacksFireInAppendOrder) {
   constexpr int kN = 200;
   ASSERT_TRUE((*wal)->reserve(Wal::record_size(10) * kN).ok());
   for (int i = 0; i < kN; ++i) {
-    (*wal)->append(topic(1), 0, i, payload(i, 10), [&, i](const Status& st, const WalLocation&) {
+    (void)(*wal)->append(topic(1), 0, i, payload(i, 10), [&, i](const Status& st, const WalLocation&) {
       EXPECT_TRUE(st.ok());
       std::lock_guard lk(mu);
       order.push_back(i);
@@ -314,6 +317,24 @@ TEST(Wal, PosixRoundTrip) {
   EXPECT_EQ(c.records[24].base_offset, 24);
   wal->reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST(Wal, AppendAfterCloseFailsWithoutCallback) {
+  MemFileSystem fs;
+  auto wal = Wal::open(fs, small_config(), [](const WalRecord&) {});
+  ASSERT_TRUE(wal.ok());
+  ASSERT_TRUE(append_sync(**wal, topic(1), 0, 0, payload(0)).status.ok());
+  (*wal)->close();
+  EXPECT_EQ((*wal)->reserve(100).error().code, kErrKafkaStorageError);
+  bool called = false;
+  Status st =
+      (*wal)->append(topic(1), 0, 1, payload(1), [&](const Status&, const WalLocation&) { called = true; });
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(called);
+  Collected c;
+  (*wal).reset();
+  ASSERT_TRUE(Wal::open(fs, small_config(), c.fn()).ok());
+  EXPECT_EQ(c.records.size(), 1u);
 }
 
 TEST(WalFormat, SegmentNames) {
