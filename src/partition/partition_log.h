@@ -100,8 +100,8 @@ class PartitionLog {
   // the original base offset and no new write. Requests rejected before
   // reaching the WAL (bad framing, producer-state errors, WAL full after the
   // bounded wait, deleted partition) complete inline on the calling thread,
-  // so callers must not hold locks that `done` takes. May block the caller
-  // up to wal max_wait while the WAL is full.
+  // so callers must not hold locks that `done` takes. Never blocks: when the
+  // WAL is full the request waits asynchronously (bounded) for space.
   virtual void append(AppendRequest request, AppendCallback done) = 0;
 
   // Reads committed (durable) batches starting at or before `offset`.

@@ -41,6 +41,14 @@ struct Prepared {
 
 }  // namespace
 
+// An append between WAL reservation and offset assignment.
+struct WalPartitionLog::PreparedAppend {
+  std::vector<Prepared> batches;
+  uint64_t reserve_bytes = 0;
+  int64_t append_time = -1;
+  AppendCallback done;
+};
+
 WalPartitionLog::WalPartitionLog(Uuid topic_id, int32_t partition, uint64_t uid,
                                  std::shared_ptr<BatchCache> cache, metadata::MetadataStore& store,
                                  int32_t leader_epoch)
@@ -115,10 +123,24 @@ void WalPartitionLog::append(AppendRequest request, AppendCallback done) {
   if (batches.empty()) return done(fail(LogError::kCorruptMessage, "no record batches"));
   if (!wal_) return done(fail(LogError::kKafkaStorageError, "partition not attached to a WAL"));
 
-  // May wait for WAL space; no lock held.
-  Status reserved = wal_->reserve(reserve_bytes);
-  if (!reserved.ok()) return done(fail(to_log_error(reserved.error()), reserved.error().message));
+  auto work = std::make_shared<PreparedAppend>();
+  work->batches = std::move(batches);
+  work->reserve_bytes = reserve_bytes;
+  work->append_time = append_time;
+  work->done = std::move(done);
+  // Runs inline when the WAL has space; when it is full, later (when space
+  // is freed, or failing after wal max_wait). No lock held here.
+  wal_->reserve_async(reserve_bytes, [self = shared_from_this(), work](const Status& st) {
+    if (!st.ok()) return work->done(fail(to_log_error(st.error()), st.error().message));
+    self->append_reserved(work);
+  });
+}
 
+void WalPartitionLog::append_reserved(const std::shared_ptr<PreparedAppend>& work) {
+  std::vector<Prepared>& batches = work->batches;
+  const uint64_t reserve_bytes = work->reserve_bytes;
+  const int64_t append_time = work->append_time;
+  AppendCallback done = std::move(work->done);
   std::unique_lock lk(mu_);
   auto reject = [&](AppendResult r) {
     lk.unlock();

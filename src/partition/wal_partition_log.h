@@ -3,8 +3,8 @@
 // State (under mu_): next offset to assign, high watermark (end of the
 // durable prefix), log start offset, the batch index, idempotent-producer
 // state and fetch listeners. mu_ is held only for short in-memory work;
-// WAL reservation (may wait for space), reads and metadata writes happen
-// outside it. Lock order: mu_ -> Wal's internal mutex / BatchCache (leaves).
+// WAL reservation (asynchronous when the WAL is full), reads and metadata
+// writes happen outside it. Lock order: mu_ -> Wal's internal mutex / BatchCache (leaves).
 //
 // Append: reserve WAL space -> under mu_: producer checks, assign offsets,
 // enqueue to the WAL (so WAL order == offset order) -> WAL commit thread:
@@ -75,6 +75,8 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
     std::function<void(bool ok)> fn;
   };
 
+  struct PreparedAppend;
+  void append_reserved(const std::shared_ptr<PreparedAppend>& work);
   void on_durable(const Status& st, const storage::WalLocation& loc, const record::BatchHeader& h,
                   SharedBytes bytes, AppendCallback done);
   Result<SharedBytes> fetch(const IndexEntry& e);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 
 #include "common/crc32c.h"
 #include "common/log.h"
@@ -92,32 +93,56 @@ Status Wal::recover(const RecoveryFn& on_record) {
   return Status::OK();
 }
 
-Status Wal::reserve(uint64_t bytes) {
+Error Wal::state_error_locked() const {
+  if (poisoned_) return make_error("wal: storage failed earlier; refusing writes", kErrKafkaStorageError);
+  return make_error("wal: closed", kErrKafkaStorageError);
+}
+
+void Wal::reserve_async(uint64_t bytes, ReserveCallback done) {
   std::unique_lock lk(mu_);
-  auto state_error = [&]() -> Status {
-    if (poisoned_) return make_error("wal: storage failed earlier; refusing writes", kErrKafkaStorageError);
-    if (stopping_) return make_error("wal: closed", kErrKafkaStorageError);
-    return Status::OK();
-  };
-  CARELOG_RETURN_IF_ERROR(state_error());
-  if (bytes > config_.capacity_bytes) {
-    return make_error(fmt::format("wal: {} bytes exceed wal.capacity.bytes", bytes), kErrRequestTimedOut);
+  if (poisoned_ || stopping_) {
+    Error e = state_error_locked();
+    lk.unlock();
+    return done(e);
   }
-  bool fits = space_cv_.wait_for(lk, config_.max_wait, [&] {
-    return poisoned_ || stopping_ || used_ + reserved_ + bytes <= config_.capacity_bytes;
-  });
-  CARELOG_RETURN_IF_ERROR(state_error());
-  if (!fits) return make_error("wal: full (waiting for upload to free space)", kErrRequestTimedOut);
-  reserved_ += bytes;
-  return Status::OK();
+  if (bytes > config_.capacity_bytes) {
+    lk.unlock();
+    return done(
+        make_error(fmt::format("wal: {} bytes exceed wal.capacity.bytes", bytes), kErrRequestTimedOut));
+  }
+  if (waiters_.empty() && used_ + reserved_ + bytes <= config_.capacity_bytes) {
+    reserved_ += bytes;
+    lk.unlock();
+    return done(Status::OK());
+  }
+  waiters_.push_back(Waiter{bytes, std::chrono::steady_clock::now() + config_.max_wait, std::move(done)});
+  lk.unlock();
+  work_cv_.notify_one();  // the commit thread times waiters out
+}
+
+Status Wal::reserve(uint64_t bytes) {
+  std::promise<Status> result;
+  reserve_async(bytes, [&](const Status& st) { result.set_value(st); });
+  return result.get_future().get();
+}
+
+void Wal::grant_waiters_locked(std::vector<Waiter>* granted) {
+  while (!waiters_.empty() && !poisoned_ && !stopping_ &&
+         used_ + reserved_ + waiters_.front().bytes <= config_.capacity_bytes) {
+    reserved_ += waiters_.front().bytes;
+    granted->push_back(std::move(waiters_.front()));
+    waiters_.pop_front();
+  }
 }
 
 void Wal::release_reservation(uint64_t bytes) {
+  std::vector<Waiter> granted;
   {
     std::lock_guard lk(mu_);
     reserved_ -= std::min(reserved_, bytes);
+    grant_waiters_locked(&granted);
   }
-  space_cv_.notify_all();
+  for (auto& w : granted) w.done(Status::OK());
 }
 
 Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
@@ -181,20 +206,40 @@ void Wal::commit_loop() {
   for (;;) {
     std::vector<Chunk> chunks;
     std::vector<Pending> pending;
+    std::vector<Waiter> expired;
     bool poisoned;
+    Error refuse;
     {
       std::unique_lock lk(mu_);
-      work_cv_.wait(lk, [&] { return !pending_.empty() || stopping_; });
-      if (pending_.empty() && stopping_) {
+      for (;;) {
+        const auto now = std::chrono::steady_clock::now();
+        while (!waiters_.empty() && (waiters_.front().deadline <= now || stopping_ || poisoned_)) {
+          expired.push_back(std::move(waiters_.front()));
+          waiters_.pop_front();
+        }
+        if (!pending_.empty() || !expired.empty() || stopping_) break;
+        if (waiters_.empty()) {
+          work_cv_.wait(lk);
+        } else {
+          work_cv_.wait_until(lk, waiters_.front().deadline);
+        }
+      }
+      if (pending_.empty() && expired.empty() && stopping_) {
         stopped_ = true;
         return;
       }
+      refuse = (poisoned_ || stopping_)
+                   ? state_error_locked()
+                   : make_error("wal: full (waiting for upload to free space)", kErrRequestTimedOut);
       chunks.swap(chunks_);
       pending.swap(pending_);
       if (!chunks.empty()) inflight_min_ = chunks.front().segment;
       poisoned = poisoned_;
-      stats_.commits++;
+      if (!pending.empty()) stats_.commits++;
     }
+    for (auto& w : expired) w.done(refuse);
+    if (pending.empty()) continue;
+
     Status st =
         poisoned ? Status(make_error("wal: storage failed earlier", kErrKafkaStorageError)) : Status::OK();
     for (auto& chunk : chunks) {
@@ -212,7 +257,7 @@ void Wal::commit_loop() {
       std::lock_guard lk(mu_);
       inflight_min_ = UINT64_MAX;
     }
-    if (!st.ok()) space_cv_.notify_all();
+    if (!st.ok()) work_cv_.notify_one();  // fail queued reservations
     for (auto& p : pending) p.done(st, p.location);
   }
 }
@@ -256,11 +301,15 @@ Status Wal::reclaim_before(uint64_t segment) {
     segment_sizes_.erase(id);
     stats_.segments = segments_.size();
   }
-  if (!victims.empty()) {
-    CARELOG_RETURN_IF_ERROR(fs_.sync_dir(config_.dir));
-    space_cv_.notify_all();
+  if (victims.empty()) return Status::OK();
+  Status synced = fs_.sync_dir(config_.dir);
+  std::vector<Waiter> granted;
+  {
+    std::lock_guard lk(mu_);
+    grant_waiters_locked(&granted);
   }
-  return Status::OK();
+  for (auto& w : granted) w.done(Status::OK());
+  return synced;
 }
 
 void Wal::close() {
@@ -269,7 +318,6 @@ void Wal::close() {
     stopping_ = true;
   }
   work_cv_.notify_all();
-  space_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lk(mu_);
   stopped_ = true;

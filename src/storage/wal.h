@@ -10,21 +10,24 @@
 // partitions and connections therefore share one fsync.
 //
 // Space: capacity_bytes bounds the sum of all segment sizes. A producer first
-// reserve()s space (may wait up to max_wait, without any caller lock held),
-// then append()s under its own ordering lock (never blocks). Nothing is
-// deleted except by reclaim_before(), so unuploaded data is never lost.
+// reserves space with reserve_async() (never blocks: when the WAL is full the
+// request waits in a FIFO queue for up to max_wait, then fails), then
+// append()s under its own ordering lock (never blocks). Nothing is deleted
+// except by reclaim_before(), so unuploaded data is never lost.
 //
 // Failure: a failed write or sync "poisons" the WAL: that group and every
 // later append fail with KAFKA_STORAGE_ERROR (56), so durable data is always
 // a prefix of what was appended.
 //
 // Threading: all methods are thread-safe. Callbacks run on the commit thread,
-// must not block, and may call read() but not reserve() or close().
+// must not block, and may call read()/reserve_async() but not reserve() or
+// close().
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -93,9 +96,14 @@ class Wal {
   // On-disk size of a record carrying `batch_bytes` bytes of batch.
   static uint64_t record_size(size_t batch_bytes);
 
-  // Reserves `bytes` (sum of record_size()s) of capacity, waiting up to
-  // max_wait. Fails with REQUEST_TIMED_OUT (7) when the WAL stays full, or
-  // KAFKA_STORAGE_ERROR (56) when poisoned/closed. Call without locks held.
+  // Reserves `bytes` (sum of record_size()s) of capacity. `done` runs inline
+  // when space is available now (or on immediate failure), otherwise later
+  // on the thread that frees space or, after max_wait, on the commit thread
+  // with REQUEST_TIMED_OUT (7). KAFKA_STORAGE_ERROR (56) when poisoned or
+  // closed. Call without locks that `done` takes.
+  using ReserveCallback = std::function<void(const Status&)>;
+  void reserve_async(uint64_t bytes, ReserveCallback done);
+  // Blocking form of reserve_async (tests, tools). Not from callbacks.
   Status reserve(uint64_t bytes);
   // Returns an unused reservation.
   void release_reservation(uint64_t bytes);
@@ -125,6 +133,11 @@ class Wal {
     bool new_segment = false;
     std::vector<uint8_t> data;
   };
+  struct Waiter {
+    uint64_t bytes;
+    std::chrono::steady_clock::time_point deadline;
+    ReserveCallback done;
+  };
   struct Pending {
     WalCallback done;
     WalLocation location;
@@ -134,6 +147,10 @@ class Wal {
   Status recover(const RecoveryFn& on_record);
   void commit_loop();
   Status write_chunk(Chunk& chunk);
+  // Grants queued reservations that now fit (FIFO); callers run them
+  // after unlocking.
+  void grant_waiters_locked(std::vector<Waiter>* granted);
+  Error state_error_locked() const;
   std::string segment_path(uint64_t id) const;
 
   FileSystem& fs_;
@@ -141,7 +158,7 @@ class Wal {
 
   std::mutex mu_;  // guards everything below; never held during I/O
   std::condition_variable work_cv_;
-  std::condition_variable space_cv_;
+  std::deque<Waiter> waiters_;  // FIFO; same max_wait, so front expires first
   std::vector<Chunk> chunks_;
   std::vector<Pending> pending_;
   std::map<uint64_t, std::shared_ptr<File>> segments_;

@@ -337,6 +337,43 @@ TEST(Wal, AppendAfterCloseFailsWithoutCallback) {
   EXPECT_EQ(c.records.size(), 1u);
 }
 
+TEST(Wal, AsyncReservationsQueueInOrderAndTimeOut) {
+  MemFileSystem fs;
+  WalConfig cfg = small_config();
+  uint64_t rec = Wal::record_size(100);
+  cfg.segment_bytes = rec;
+  cfg.capacity_bytes = rec * 2;
+  cfg.max_wait = 200ms;
+  auto wal = Wal::open(fs, cfg, [](const WalRecord&) {});
+  ASSERT_TRUE(wal.ok());
+  std::vector<WalLocation> locs;
+  for (int i = 0; i < 2; ++i) locs.push_back(append_sync(**wal, topic(1), 0, i, payload(i)).location);
+  // Full: both requests queue; nothing runs inline.
+  std::mutex mu;
+  std::vector<std::pair<int, int32_t>> results;  // (request, error code or 0)
+  std::promise<void> both;
+  auto record = [&](int id) {
+    return [&, id](const Status& st) {
+      std::lock_guard lk(mu);
+      results.emplace_back(id, st.ok() ? 0 : st.error().code);
+      if (results.size() == 2) both.set_value();
+    };
+  };
+  (*wal)->reserve_async(rec, record(1));
+  (*wal)->reserve_async(rec, record(2));
+  {
+    std::lock_guard lk(mu);
+    EXPECT_TRUE(results.empty());
+  }
+  // Freeing one record's worth grants the first waiter only (FIFO); the
+  // second times out on the commit thread.
+  ASSERT_TRUE((*wal)->reclaim_before(locs[1].segment).ok());
+  both.get_future().wait();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0], (std::pair<int, int32_t>{1, 0}));
+  EXPECT_EQ(results[1], (std::pair<int, int32_t>{2, kErrRequestTimedOut}));
+}
+
 TEST(WalFormat, SegmentNames) {
   EXPECT_EQ(wal_format::segment_name(42), "00000000000000000042.wal");
   EXPECT_EQ(wal_format::parse_segment_name("00000000000000000042.wal"), 42u);
