@@ -66,7 +66,7 @@ void WalPartitionLog::recover_batch(const record::BatchHeader& h, const storage:
               partition_, h.base_offset, index_.back().last_offset);
     return;
   }
-  index_.push_back(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, location});
+  push_index_locked(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, location});
   if (h.producer_id >= 0) producers_.update(h, h.base_offset);
   next_offset_ = high_watermark_ = h.last_offset() + 1;
 }
@@ -77,7 +77,25 @@ void WalPartitionLog::recover_log_start(int64_t offset) {
   if (next_offset_ < log_start_) next_offset_ = high_watermark_ = log_start_;
   auto keep = std::find_if(index_.begin(), index_.end(),
                            [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
+  erase_index_prefix_locked(keep);
+}
+
+void WalPartitionLog::push_index_locked(const IndexEntry& e) {
+  // Strictly greater: the first batch with the largest timestamp wins, as
+  // in Kafka.
+  if (index_.empty() || max_ts_entry_ >= index_.size() ||
+      e.max_timestamp > index_[max_ts_entry_].max_timestamp) {
+    max_ts_entry_ = index_.size();
+  }
+  index_.push_back(e);
+}
+
+void WalPartitionLog::erase_index_prefix_locked(std::vector<IndexEntry>::iterator keep) {
   index_.erase(index_.begin(), keep);
+  max_ts_entry_ = 0;
+  for (size_t i = 1; i < index_.size(); ++i) {
+    if (index_[i].max_timestamp > index_[max_ts_entry_].max_timestamp) max_ts_entry_ = i;
+  }
 }
 
 void WalPartitionLog::attach(std::shared_ptr<storage::Wal> wal) { wal_ = std::move(wal); }
@@ -234,7 +252,7 @@ void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& l
   {
     std::lock_guard lk(mu_);
     if (st.ok()) {
-      index_.push_back(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, loc});
+      push_index_locked(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, loc});
       high_watermark_ = h.last_offset() + 1;
       for (auto& [id, fn] : listeners_) listeners.push_back(std::move(fn));
       listeners_.clear();
@@ -376,10 +394,7 @@ OffsetForTimestamp WalPartitionLog::max_timestamp() {
   std::optional<IndexEntry> best;
   {
     std::lock_guard lk(mu_);
-    // The first batch with the largest max timestamp (as Kafka reports it).
-    for (const auto& e : index_) {
-      if (!best || e.max_timestamp > best->max_timestamp) best = e;
-    }
+    if (max_ts_entry_ < index_.size()) best = index_[max_ts_entry_];
   }
   if (!best) return OffsetForTimestamp{};
   auto r = find_in_batch(*best, best->max_timestamp, true);
@@ -411,7 +426,7 @@ void WalPartitionLog::delete_records_before(int64_t offset, std::function<void(L
     log_start_ = std::max(log_start_, offset);
     auto keep = std::find_if(index_.begin(), index_.end(),
                              [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
-    index_.erase(index_.begin(), keep);
+    erase_index_prefix_locked(keep);
     now_start = log_start_;
   }
   done(LogError::kNone, now_start);

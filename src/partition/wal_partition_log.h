@@ -76,6 +76,8 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   };
 
   struct PreparedAppend;
+  void push_index_locked(const IndexEntry& e);
+  void erase_index_prefix_locked(std::vector<IndexEntry>::iterator keep);
   void append_reserved(const std::shared_ptr<PreparedAppend>& work);
   void on_durable(const Status& st, const storage::WalLocation& loc, const record::BatchHeader& h,
                   SharedBytes bytes, AppendCallback done);
@@ -96,6 +98,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   int64_t log_start_ = 0;
   bool dropped_ = false;
   std::vector<IndexEntry> index_;  // sorted by offset; entries below log start removed
+  size_t max_ts_entry_ = 0;        // index_ position of the first batch with the largest max timestamp
   ProducerStateTable producers_;
   std::map<uint64_t, std::function<void()>> listeners_;
   uint64_t next_listener_id_ = 1;

@@ -452,3 +452,27 @@ TEST_F(WalLogTest, AppendAfterShutdownFails) {
 
 }  // namespace
 }  // namespace carelog::partition
+
+namespace carelog::partition {
+namespace {
+
+TEST_F(WalLogTest, MaxTimestampFollowsDeletesAndRestart) {
+  auto p = part(0);
+  EXPECT_EQ(p->max_timestamp().offset, -1);
+  for (int64_t ts : {5000, 3000, 5000, 4000}) {
+    BatchSpec s = simple_spec(1);
+    s.base_timestamp = ts;
+    ASSERT_EQ(append_sync(*p, bytes_of(s)).error, LogError::kNone);
+  }
+  EXPECT_EQ(p->max_timestamp().offset, 0);  // first of the ties
+  std::promise<void> deleted;
+  p->delete_records_before(1, [&](LogError, int64_t) { deleted.set_value(); });
+  deleted.get_future().wait();
+  EXPECT_EQ(p->max_timestamp().offset, 2);
+  EXPECT_EQ(p->max_timestamp().timestamp, 5000);
+  open();
+  EXPECT_EQ(part(0)->max_timestamp().offset, 2);
+}
+
+}  // namespace
+}  // namespace carelog::partition
