@@ -169,7 +169,8 @@ void WalPartitionLog::append_reserved(const std::shared_ptr<PreparedAppend>& wor
 
   // Idempotent producers: check every batch against state updated by the
   // earlier batches of this request (on a scratch copy).
-  if (batches.front().header.producer_id >= 0) {
+  if (std::any_of(batches.begin(), batches.end(),
+                  [](const Prepared& b) { return b.header.producer_id >= 0; })) {
     ProducerStateTable scratch;
     for (const auto& b : batches) {
       if (b.header.producer_id >= 0 && !scratch.find(b.header.producer_id)) {
