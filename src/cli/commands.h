@@ -1,0 +1,25 @@
+// Subcommand registration for the `carelog` CLI. Each group lives in its own
+// file (topic_commands.cpp, cluster_commands.cpp, offsets_commands.cpp; a
+// `debug` group can be added the same way). A registrar adds its subcommands
+// to `parent` and, for the one the user picked, stores the work to run in
+// `*action` (run after parsing, so global options are already set).
+//
+// Only CLI source files include this header; CLI11 itself stays in .cpp files.
+#pragma once
+
+#include <functional>
+
+#include "cli/app.h"
+
+namespace CLI {
+class App;
+}
+
+namespace carelog::cli {
+
+using Action = std::function<int()>;
+
+void add_topic_commands(CLI::App& parent, CommandContext& ctx, Action* action);
+void add_cluster_commands(CLI::App& parent, CommandContext& ctx, Action* action);
+void add_offsets_command(CLI::App& parent, CommandContext& ctx, Action* action);
+}  // namespace carelog::cli
