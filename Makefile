@@ -59,12 +59,7 @@ format:
 
 fuzz: test-deps
 	@if [ ! -f fuzz/CMakeLists.txt ]; then echo "make fuzz: no fuzz targets (fuzz/CMakeLists.txt absent)"; exit 0; fi; \
-	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCARELOG_FUZZ=ON -DCARELOG_TESTS=OFF >/dev/null && ninja -C $(FUZZ_DIR) -j$(JOBS) || exit 1; \
-	status=0; for f in $$(find $(FUZZ_DIR)/bin -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x); do \
-	  echo "fuzzing $$f for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >$$f.log 2>&1 || { tail -50 $$f.log; status=1; }; \
-	done; echo "make fuzz: $$( [ $$status = 0 ] && echo OK || echo FAILED )"; exit $$status
+	FUZZ_DIR=$(FUZZ_DIR) JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_DIR)
