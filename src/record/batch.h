@@ -28,7 +28,7 @@ inline constexpr size_t kMaxTimestampOffset = 35;
 inline constexpr size_t kPartitionLeaderEpochOffset = 12;
 inline constexpr size_t kMagicOffset = 16;
 // Bound on a batch's inflated size during validation (decompression bombs).
-inline constexpr size_t kMaxDecompressedBatch = 256u << 20;
+inline constexpr size_t kMaxDecompressedBatch = 64u << 20;
 
 // Kafka error codes produced by this module.
 inline constexpr int32_t kErrCorruptMessage = 2;
