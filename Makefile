@@ -40,7 +40,8 @@ unit-test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 # The system tests run the broker from this build directory.
-SYSTEST = CARELOGD=$(CURDIR)/$(BUILD_DIR)/bin/carelogd tests/system/run.sh
+SYSTEST = CARELOGD=$(CURDIR)/$(BUILD_DIR)/bin/carelogd CARELOG_CLI=$(CURDIR)/$(BUILD_DIR)/bin/carelog \
+  tests/system/run.sh
 
 system-test: build test-deps
 	@$(SYSTEST)
