@@ -188,6 +188,27 @@ TEST(Wal, CorruptRecordInLastSegmentStopsRecoveryThere) {
   EXPECT_EQ(c.records.size(), 2u);
 }
 
+TEST(Wal, AnyFlippedByteInLastSegmentDropsThatRecordOnward) {
+  MemFileSystem fs;
+  WalConfig cfg = small_config();
+  cfg.segment_bytes = 1 << 20;
+  {
+    auto wal = Wal::open(fs, cfg, [](const WalRecord&) {});
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(append_sync(**wal, topic(1), 0, i, payload(i, 20)).status.ok());
+  }
+  auto node = fs.node("data/wal/" + wal_format::segment_name(0));
+  const std::vector<uint8_t> original = node->data;
+  const size_t rec = Wal::record_size(20);
+  for (size_t i = 0; i < original.size(); ++i) {
+    node->data = original;
+    node->data[i] ^= 0x40;
+    Collected c;
+    auto wal = Wal::open(fs, cfg, c.fn());
+    ASSERT_TRUE(wal.ok()) << "byte " << i;
+    EXPECT_EQ(c.records.size(), i / rec) << "byte " << i;
+  }
+}
+
 TEST(Wal, CorruptRecordInEarlierSegmentIsHardError) {
   MemFileSystem fs;
   {
