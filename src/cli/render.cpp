@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "protocol/api_table.h"
+#include "cli/api_names.h"
 #include "protocol/error_codes.h"
 
 namespace carelog::cli {
@@ -173,9 +173,9 @@ std::string render_cluster(const ClusterView& cluster, const std::vector<ApiVers
     if (apis != nullptr) {
       json list = json::array();
       for (const auto& a : *apis) {
-        const protocol::ApiSpec* spec = protocol::find_api(a.broker.api_key);
+        std::string_view name = kafka_api_name(a.broker.api_key);
         list.push_back({{"api_key", a.broker.api_key},
-                        {"name", spec ? json(std::string(spec->name)) : json(nullptr)},
+                        {"name", name.empty() ? json(nullptr) : json(std::string(name))},
                         {"min_version", a.broker.min_version},
                         {"max_version", a.broker.max_version},
                         {"used_version", a.used < 0 ? json(nullptr) : json(a.used)}});
@@ -195,8 +195,8 @@ std::string render_cluster(const ClusterView& cluster, const std::vector<ApiVers
   if (apis != nullptr) {
     rows.clear();
     for (const auto& a : *apis) {
-      const protocol::ApiSpec* spec = protocol::find_api(a.broker.api_key);
-      rows.push_back({std::to_string(a.broker.api_key), spec ? std::string(spec->name) : "-",
+      std::string_view name = kafka_api_name(a.broker.api_key);
+      rows.push_back({std::to_string(a.broker.api_key), name.empty() ? "-" : std::string(name),
                       std::to_string(a.broker.min_version), std::to_string(a.broker.max_version),
                       a.used < 0 ? "-" : std::to_string(a.used)});
     }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/api_names.h"
 #include "cli/app.h"
 
 namespace carelog::cli {
@@ -131,6 +132,14 @@ TEST(Render, ConfigSourceNames) {
   EXPECT_EQ(config_source_name(1), "DYNAMIC_TOPIC_CONFIG");
   EXPECT_EQ(config_source_name(5), "DEFAULT_CONFIG");
   EXPECT_EQ(config_source_name(42), "UNKNOWN");
+}
+
+TEST(Render, ApiNames) {
+  EXPECT_EQ(kafka_api_name(3), "Metadata");
+  EXPECT_EQ(kafka_api_name(24), "AddPartitionsToTxn");  // not implemented by Carelog
+  EXPECT_EQ(kafka_api_name(68), "ConsumerGroupHeartbeat");
+  EXPECT_EQ(kafka_api_name(-1), "");
+  EXPECT_EQ(kafka_api_name(999), "");
 }
 
 }  // namespace
