@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "config/broker_config.h"
+#include "group/coordinator.h"
 #include "metadata/metadata_store.h"
 #include "partition/wal_log_manager.h"
 #include "server/broker_context.h"
@@ -22,6 +23,8 @@ struct Broker::Parts {
   std::unique_ptr<partition::WalLogManager> logs;
   std::unique_ptr<server::TopicRegistry> topics;
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
+  group::SteadyClock group_clock;
+  std::unique_ptr<group::GroupCoordinator> groups;
   server::BrokerContext context;
   std::unique_ptr<server::Server> server;
   bool stopped = false;
@@ -88,6 +91,23 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.producer_ids = std::make_unique<server::ProducerIdAllocator>(*p.metadata);
   CARELOG_RETURN_IF_ERROR(server::check_handlers_complete());
 
+  group::GroupConfig group_config;
+  group_config.min_session_timeout_ms = p.config.group_min_session_timeout_ms;
+  group_config.max_session_timeout_ms = p.config.group_max_session_timeout_ms;
+  group_config.initial_rebalance_delay_ms = p.config.group_initial_rebalance_delay_ms;
+  group_config.offsets_retention_ms = int64_t{p.config.offsets_retention_minutes} * 60 * 1000;
+  server::TopicRegistry* registry = p.topics.get();
+  p.groups = std::make_unique<group::GroupCoordinator>(
+      group_config, *p.metadata,
+      [registry](const std::string& name) -> std::optional<group::TopicRef> {
+        auto t = registry->find(name);
+        if (!t) return std::nullopt;
+        return group::TopicRef{t->id, t->partitions};
+      },
+      p.group_clock);
+  if (auto st = p.groups->load(); !st.ok()) return make_error("group coordinator: " + st.error().message);
+  p.groups->start_timer();
+
   const auto& listener = p.config.listeners.front();
   const auto& advertised =
       p.config.advertised_listeners.empty() ? listener : p.config.advertised_listeners.front();
@@ -109,6 +129,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.logs = p.logs.get();
   p.context.topics = p.topics.get();
   p.context.producer_ids = p.producer_ids.get();
+  p.context.groups = p.groups.get();
 
   p.server = std::make_unique<server::Server>(p.context);
   CARELOG_RETURN_IF_ERROR(p.server->start());
@@ -121,6 +142,9 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
 void Broker::shutdown() {
   if (!parts_ || parts_->stopped) return;
   parts_->stopped = true;
+  // Waiting JoinGroup/SyncGroup requests are answered before the server
+  // closes connections; pending offset commits are flushed.
+  if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
   if (parts_->logs) parts_->logs->shutdown();
 }

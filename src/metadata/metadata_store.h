@@ -50,6 +50,30 @@ struct ProducerStateRecord {
   int64_t last_timestamp = -1;
 };
 
+// A consumer group's committed position in one partition (OffsetCommit).
+// Keyed by (group_id, topic, partition) as Kafka does; topic_id records which
+// incarnation of the topic the offset belongs to, so an offset committed
+// before a topic was deleted and re-created is recognisably stale.
+struct CommittedOffsetRecord {
+  std::string group_id;
+  std::string topic;
+  int32_t partition = 0;
+  Uuid topic_id;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::optional<std::string> metadata;  // null and "" are distinct on the wire
+  int64_t commit_timestamp_ms = 0;
+};
+
+// One change to committed offsets. Changes in a batch apply in order.
+struct OffsetChange {
+  enum class Kind { kUpsert, kDeletePartition, kDeleteGroup };
+  Kind kind = Kind::kUpsert;
+  // kUpsert: every field; kDeletePartition: group_id, topic, partition;
+  // kDeleteGroup: group_id.
+  CommittedOffsetRecord record;
+};
+
 // Current owner of a partition and its fencing epoch (see claim_partition).
 struct PartitionOwner {
   int32_t broker_id = -1;
@@ -90,6 +114,17 @@ class MetadataStore {
   virtual Result<ConfigMap> broker_configs() = 0;
   // Replaces the whole dynamic broker config map atomically.
   virtual Status set_broker_configs(const ConfigMap& configs) = 0;
+
+  // --- committed offsets of consumer groups ---
+  // Applies every change in one transaction (the group coordinator batches
+  // concurrent OffsetCommits into one call). OK means all are durable.
+  virtual Status write_offsets(const std::vector<OffsetChange>& changes) {
+    return Error{35, "committed offsets are not supported by this metadata engine"};
+  }
+  // Every committed offset, ordered by group, topic, partition.
+  virtual Result<std::vector<CommittedOffsetRecord>> committed_offsets() {
+    return Error{35, "committed offsets are not supported by this metadata engine"};
+  }
 
   // --- partition ownership (groundwork for several brokers) ---
   // Makes `broker_id` the owner of `p` and returns the new epoch (previous

@@ -424,4 +424,89 @@ Result<std::optional<PartitionOwner>> SqliteMetadataStore::partition_owner(const
   return std::optional<PartitionOwner>(o);
 }
 
+Status SqliteMetadataStore::write_offsets(const std::vector<OffsetChange>& changes) {
+  if (changes.empty()) return Status::OK();
+  std::lock_guard lock(mu_);
+  return write_tx([&]() -> Status {
+    auto up = db_->prepare(
+        "INSERT INTO committed_offsets (group_id, topic, partition_index, topic_id, committed_offset, "
+        "leader_epoch, has_metadata, metadata, commit_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT (group_id, topic, partition_index) DO UPDATE SET topic_id = ?4, committed_offset = ?5, "
+        "leader_epoch = ?6, has_metadata = ?7, metadata = ?8, commit_ms = ?9");
+    if (!up.ok()) return up.take_error();
+    auto del_part = db_->prepare(
+        "DELETE FROM committed_offsets WHERE group_id = ? AND topic = ? AND partition_index = ?");
+    if (!del_part.ok()) return del_part.take_error();
+    auto del_group = db_->prepare("DELETE FROM committed_offsets WHERE group_id = ?");
+    if (!del_group.ok()) return del_group.take_error();
+    for (const auto& c : changes) {
+      const CommittedOffsetRecord& r = c.record;
+      switch (c.kind) {
+        case OffsetChange::Kind::kUpsert: {
+          sqlite::Stmt& s = **up;
+          s.reset();
+          CARELOG_RETURN_IF_ERROR(s.bind_text(1, r.group_id));
+          CARELOG_RETURN_IF_ERROR(s.bind_text(2, r.topic));
+          CARELOG_RETURN_IF_ERROR(s.bind_int(3, r.partition));
+          CARELOG_RETURN_IF_ERROR(s.bind_blob(4, r.topic_id.bytes.data(), 16));
+          CARELOG_RETURN_IF_ERROR(s.bind_int(5, r.offset));
+          CARELOG_RETURN_IF_ERROR(s.bind_int(6, r.leader_epoch));
+          CARELOG_RETURN_IF_ERROR(s.bind_int(7, r.metadata.has_value() ? 1 : 0));
+          CARELOG_RETURN_IF_ERROR(s.bind_text(8, r.metadata.value_or("")));
+          CARELOG_RETURN_IF_ERROR(s.bind_int(9, r.commit_timestamp_ms));
+          CARELOG_RETURN_IF_ERROR(s.run());
+          break;
+        }
+        case OffsetChange::Kind::kDeletePartition: {
+          sqlite::Stmt& s = **del_part;
+          s.reset();
+          CARELOG_RETURN_IF_ERROR(s.bind_text(1, r.group_id));
+          CARELOG_RETURN_IF_ERROR(s.bind_text(2, r.topic));
+          CARELOG_RETURN_IF_ERROR(s.bind_int(3, r.partition));
+          CARELOG_RETURN_IF_ERROR(s.run());
+          break;
+        }
+        case OffsetChange::Kind::kDeleteGroup: {
+          sqlite::Stmt& s = **del_group;
+          s.reset();
+          CARELOG_RETURN_IF_ERROR(s.bind_text(1, r.group_id));
+          CARELOG_RETURN_IF_ERROR(s.run());
+          break;
+        }
+      }
+    }
+    return Status::OK();
+  });
+}
+
+Result<std::vector<CommittedOffsetRecord>> SqliteMetadataStore::committed_offsets() {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare(
+      "SELECT group_id, topic, partition_index, topic_id, committed_offset, leader_epoch, has_metadata, "
+      "metadata, commit_ms FROM committed_offsets ORDER BY group_id, topic, partition_index");
+  if (!q.ok()) return q.take_error();
+  std::vector<CommittedOffsetRecord> out;
+  for (;;) {
+    auto row = (*q)->step();
+    if (!row.ok()) return row.take_error();
+    if (!*row) break;
+    sqlite::Stmt& s = **q;
+    CommittedOffsetRecord r;
+    r.group_id = s.column_text(0);
+    r.topic = s.column_text(1);
+    r.partition = static_cast<int32_t>(s.column_int(2));
+    if (!s.column_blob(3, r.topic_id.bytes.data(), 16)) {
+      s.reset();
+      return Error{sqlite::kStorageError, "metadata store: committed_offsets row has a malformed topic id"};
+    }
+    r.offset = s.column_int(4);
+    r.leader_epoch = static_cast<int32_t>(s.column_int(5));
+    if (s.column_int(6) != 0) r.metadata = s.column_text(7);
+    r.commit_timestamp_ms = s.column_int(8);
+    out.push_back(std::move(r));
+  }
+  (*q)->reset();
+  return out;
+}
+
 }  // namespace carelog::metadata

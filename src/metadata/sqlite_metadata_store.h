@@ -61,6 +61,10 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<ConfigMap> broker_configs() override;
   Status set_broker_configs(const ConfigMap& configs) override;
 
+  // Upserts and deletes in one BEGIN IMMEDIATE transaction (one fsync).
+  Status write_offsets(const std::vector<OffsetChange>& changes) override;
+  Result<std::vector<CommittedOffsetRecord>> committed_offsets() override;
+
   Result<int64_t> claim_partition(const PartitionKey& p, int32_t broker_id) override;
   Result<std::optional<PartitionOwner>> partition_owner(const PartitionKey& p) override;
 

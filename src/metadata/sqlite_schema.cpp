@@ -52,6 +52,23 @@ CREATE TABLE partition_owners (
   PRIMARY KEY (topic_id, partition_index)
 );
 )sql",
+    // v2: committed offsets of consumer groups. Not tied to topics(id) by a
+    // foreign key: offsets are keyed by topic name like Kafka's, and the
+    // group coordinator ignores rows whose topic_id is not the live topic's.
+    R"sql(
+CREATE TABLE committed_offsets (
+  group_id TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  partition_index INTEGER NOT NULL,
+  topic_id BLOB NOT NULL CHECK (length(topic_id) = 16),
+  committed_offset INTEGER NOT NULL,
+  leader_epoch INTEGER NOT NULL,
+  has_metadata INTEGER NOT NULL CHECK (has_metadata IN (0, 1)),
+  metadata TEXT NOT NULL,
+  commit_ms INTEGER NOT NULL,
+  PRIMARY KEY (group_id, topic, partition_index)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

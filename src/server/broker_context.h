@@ -16,6 +16,10 @@
 #include "server/producer_ids.h"
 #include "server/topic_registry.h"
 
+namespace carelog::group {
+class GroupCoordinator;
+}
+
 namespace carelog::server {
 
 struct ServerOptions {
@@ -45,6 +49,7 @@ struct BrokerContext {
   partition::LogManager* logs = nullptr;
   TopicRegistry* topics = nullptr;
   ProducerIdAllocator* producer_ids = nullptr;
+  group::GroupCoordinator* groups = nullptr;  // consumer groups and committed offsets
 };
 
 }  // namespace carelog::server

@@ -49,6 +49,17 @@ const Entry kHandlers[] = {
     CARELOG_HANDLER(CreatePartitions, handle_create_partitions),
     CARELOG_HANDLER(IncrementalAlterConfigs, handle_incremental_alter_configs),
     CARELOG_HANDLER(DescribeCluster, handle_describe_cluster),
+    CARELOG_HANDLER(FindCoordinator, handle_find_coordinator),
+    CARELOG_HANDLER(JoinGroup, handle_join_group),
+    CARELOG_HANDLER(SyncGroup, handle_sync_group),
+    CARELOG_HANDLER(Heartbeat, handle_heartbeat),
+    CARELOG_HANDLER(LeaveGroup, handle_leave_group),
+    CARELOG_HANDLER(OffsetCommit, handle_offset_commit),
+    CARELOG_HANDLER(OffsetFetch, handle_offset_fetch),
+    CARELOG_HANDLER(DescribeGroups, handle_describe_groups),
+    CARELOG_HANDLER(ListGroups, handle_list_groups),
+    CARELOG_HANDLER(DeleteGroups, handle_delete_groups),
+    CARELOG_HANDLER(OffsetDelete, handle_offset_delete),
 };
 
 HandlerFn find_handler(int16_t key) {

@@ -1,0 +1,336 @@
+// Consumer-group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+// LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups,
+// DeleteGroups and OffsetDelete. The rules live in group::GroupCoordinator;
+// these handlers translate between wire versions and the coordinator.
+// Waiting requests (JoinGroup, SyncGroup, OffsetCommit) suspend the
+// coroutine on await_callback; no thread blocks.
+#include <map>
+
+#include "group/coordinator.h"
+#include "protocol/messages/delete_groups.h"
+#include "protocol/messages/describe_groups.h"
+#include "protocol/messages/find_coordinator.h"
+#include "protocol/messages/heartbeat.h"
+#include "protocol/messages/join_group.h"
+#include "protocol/messages/leave_group.h"
+#include "protocol/messages/list_groups.h"
+#include "protocol/messages/offset_commit.h"
+#include "protocol/messages/offset_delete.h"
+#include "protocol/messages/offset_fetch.h"
+#include "protocol/messages/sync_group.h"
+#include "server/async.h"
+#include "server/handlers/common.h"
+#include "server/handlers/handlers.h"
+
+namespace carelog::server {
+namespace {
+
+using protocol::ErrorCode;
+
+// Kafka reports a member's host as "/<ip>".
+std::string client_host(const std::string& peer) {
+  auto colon = peer.rfind(':');
+  return "/" + (colon == std::string::npos ? peer : peer.substr(0, colon));
+}
+
+// READ, DELETE and DESCRIBE (Kafka's AclOperation codes 3, 6, 8): all a
+// group allows, as there are no ACLs yet.
+constexpr int32_t kAllGroupOperations = (1 << 3) | (1 << 6) | (1 << 8);
+
+group::GroupCoordinator* coordinator(RequestContext& ctx) { return ctx.broker.groups; }
+
+}  // namespace
+
+asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
+    RequestContext& ctx, protocol::FindCoordinatorRequest& req) {
+  // One broker coordinates every group. Transactional ids (key_type 1) get
+  // this broker too, so transactional clients can proceed to
+  // InitProducerId, which reports what is unsupported precisely.
+  protocol::FindCoordinatorResponse resp;
+  const auto& o = ctx.broker.options;
+  const bool key_type_ok = req.key_type == 0 || req.key_type == 1;
+  const int16_t err = key_type_ok ? 0 : code(ErrorCode::kInvalidRequest);
+  if (ctx.api_version >= 4) {
+    for (const auto& key : req.coordinator_keys) {
+      auto& c = resp.coordinators.emplace_back();
+      c.key = key;
+      c.error_code = err;
+      c.node_id = key_type_ok ? o.node_id : -1;
+      c.host = key_type_ok ? o.advertised_host : "";
+      c.port = key_type_ok ? o.advertised_port : -1;
+      if (!key_type_ok) c.error_message = "unknown coordinator key type";
+    }
+  } else {
+    resp.error_code = err;
+    resp.node_id = key_type_ok ? o.node_id : -1;
+    resp.host = key_type_ok ? o.advertised_host : "";
+    resp.port = key_type_ok ? o.advertised_port : -1;
+    if (!key_type_ok) resp.error_message = "unknown coordinator key type";
+  }
+  co_return resp;
+}
+
+asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& ctx,
+                                                               protocol::JoinGroupRequest& req) {
+  group::JoinRequest in;
+  in.group_id = req.group_id;
+  in.member_id = req.member_id;
+  in.group_instance_id = req.group_instance_id;
+  in.client_id = ctx.client_id.value_or("");
+  in.client_host = client_host(ctx.peer);
+  in.session_timeout_ms = req.session_timeout_ms;
+  // v0 has no rebalance timeout: the session timeout serves as both.
+  in.rebalance_timeout_ms = ctx.api_version >= 1 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+  in.protocol_type = req.protocol_type;
+  for (auto& p : req.protocols) in.protocols.push_back(group::Protocol{p.name, p.metadata});
+  in.require_known_member_id = ctx.api_version >= 4;
+  in.supports_skip_assignment = ctx.api_version >= 9;
+  auto* gc = coordinator(ctx);
+  group::JoinResult r = co_await await_callback<group::JoinResult>(
+      [gc, in = std::move(in)](auto done) mutable { gc->join_group(std::move(in), done); });
+  protocol::JoinGroupResponse resp;
+  resp.error_code = r.error;
+  resp.generation_id = r.generation_id;
+  resp.protocol_type = r.error == 0 ? r.protocol_type : std::nullopt;
+  resp.protocol_name = r.error == 0 ? r.protocol_name : std::nullopt;
+  resp.leader = r.leader_id;
+  resp.member_id = r.member_id;
+  resp.skip_assignment = r.skip_assignment;
+  for (auto& m : r.members) {
+    auto& out = resp.members.emplace_back();
+    out.member_id = m.member_id;
+    out.group_instance_id = m.group_instance_id;
+    out.metadata = m.metadata;
+  }
+  co_return resp;
+}
+
+asio::awaitable<protocol::SyncGroupResponse> handle_sync_group(RequestContext& ctx,
+                                                               protocol::SyncGroupRequest& req) {
+  group::SyncRequest in;
+  in.group_id = req.group_id;
+  in.generation_id = req.generation_id;
+  in.member_id = req.member_id;
+  in.group_instance_id = req.group_instance_id;
+  in.protocol_type = req.protocol_type;
+  in.protocol_name = req.protocol_name;
+  for (auto& a : req.assignments) in.assignments.emplace_back(a.member_id, a.assignment);
+  auto* gc = coordinator(ctx);
+  group::SyncResult r = co_await await_callback<group::SyncResult>(
+      [gc, in = std::move(in)](auto done) mutable { gc->sync_group(std::move(in), done); });
+  protocol::SyncGroupResponse resp;
+  resp.error_code = r.error;
+  resp.protocol_type = r.protocol_type;
+  resp.protocol_name = r.protocol_name;
+  resp.assignment = r.assignment;
+  co_return resp;
+}
+
+asio::awaitable<protocol::HeartbeatResponse> handle_heartbeat(RequestContext& ctx,
+                                                              protocol::HeartbeatRequest& req) {
+  protocol::HeartbeatResponse resp;
+  resp.error_code = coordinator(ctx)->heartbeat(
+      group::HeartbeatRequest{req.group_id, req.generation_id, req.member_id, req.group_instance_id});
+  co_return resp;
+}
+
+asio::awaitable<protocol::LeaveGroupResponse> handle_leave_group(RequestContext& ctx,
+                                                                 protocol::LeaveGroupRequest& req) {
+  std::vector<group::LeavingMember> members;
+  if (ctx.api_version < 3) {
+    members.push_back(group::LeavingMember{req.member_id, std::nullopt});
+  } else {
+    for (auto& m : req.members) members.push_back(group::LeavingMember{m.member_id, m.group_instance_id});
+  }
+  auto r = coordinator(ctx)->leave_group(req.group_id, members);
+  protocol::LeaveGroupResponse resp;
+  resp.error_code = r.error;
+  if (ctx.api_version < 3) {
+    // One member: its outcome is the response's error.
+    if (resp.error_code == 0 && !r.member_errors.empty()) resp.error_code = r.member_errors[0];
+  } else if (r.error == 0) {
+    for (size_t i = 0; i < members.size() && i < r.member_errors.size(); ++i) {
+      auto& out = resp.members.emplace_back();
+      out.member_id = members[i].member_id;
+      out.group_instance_id = members[i].group_instance_id;
+      out.error_code = r.member_errors[i];
+    }
+  }
+  co_return resp;
+}
+
+asio::awaitable<protocol::OffsetCommitResponse> handle_offset_commit(RequestContext& ctx,
+                                                                     protocol::OffsetCommitRequest& req) {
+  group::CommitRequest in;
+  in.group_id = req.group_id;
+  in.generation_id = req.generation_id;
+  in.member_id = req.member_id;
+  in.group_instance_id = req.group_instance_id;
+  for (const auto& t : req.topics)
+    for (const auto& p : t.partitions)
+      in.offsets.push_back(group::OffsetCommitEntry{t.name, p.partition_index, p.committed_offset,
+                                                    p.committed_leader_epoch, p.committed_metadata});
+  auto* gc = coordinator(ctx);
+  std::vector<int16_t> errors;
+  if (!in.offsets.empty()) {
+    errors = co_await await_callback<std::vector<int16_t>>(
+        [gc, in = std::move(in)](auto done) mutable { gc->commit_offsets(std::move(in), done); });
+  }
+  protocol::OffsetCommitResponse resp;
+  size_t i = 0;
+  for (const auto& t : req.topics) {
+    auto& topic_out = resp.topics.emplace_back();
+    topic_out.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& out = topic_out.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      out.error_code = i < errors.size() ? errors[i] : code(ErrorCode::kUnknownServerError);
+      ++i;
+    }
+  }
+  co_return resp;
+}
+
+namespace {
+
+template <typename TopicsIn>
+std::optional<std::vector<group::PartitionRef>> fetch_partitions(const std::optional<TopicsIn>& topics) {
+  if (!topics) return std::nullopt;
+  std::vector<group::PartitionRef> parts;
+  for (const auto& t : *topics)
+    for (int32_t p : t.partition_indexes) parts.push_back(group::PartitionRef{t.name, p});
+  return parts;
+}
+
+// Groups fetched offsets by topic, keeping first-seen topic order.
+template <typename TopicOut>
+void fill_topics(const group::FetchResult& r, std::vector<TopicOut>& out) {
+  std::map<std::string, size_t> index;
+  for (const auto& o : r.offsets) {
+    auto [it, inserted] = index.try_emplace(o.topic, out.size());
+    if (inserted) out.emplace_back().name = o.topic;
+    auto& p = out[it->second].partitions.emplace_back();
+    p.partition_index = o.partition;
+    p.committed_offset = o.offset;
+    p.committed_leader_epoch = o.leader_epoch;
+    p.metadata = o.metadata;
+    p.error_code = r.error != 0 ? r.error : o.error;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContext& ctx,
+                                                                   protocol::OffsetFetchRequest& req) {
+  auto* gc = coordinator(ctx);
+  protocol::OffsetFetchResponse resp;
+  if (ctx.api_version >= 8) {
+    for (const auto& g : req.groups) {
+      auto r = gc->fetch_offsets(g.group_id, fetch_partitions(g.topics));
+      auto& out = resp.groups.emplace_back();
+      out.group_id = g.group_id;
+      out.error_code = r.error;
+      fill_topics(r, out.topics);
+    }
+    co_return resp;
+  }
+  auto r = gc->fetch_offsets(req.group_id, fetch_partitions(req.topics));
+  resp.error_code = r.error;
+  fill_topics(r, resp.topics);
+  co_return resp;
+}
+
+asio::awaitable<protocol::DescribeGroupsResponse> handle_describe_groups(
+    RequestContext& ctx, protocol::DescribeGroupsRequest& req) {
+  protocol::DescribeGroupsResponse resp;
+  for (const auto& id : req.groups) {
+    auto d = coordinator(ctx)->describe_group(id);
+    auto& out = resp.groups.emplace_back();
+    out.error_code = d.error;
+    out.group_id = d.group_id;
+    out.group_state = d.state;
+    out.protocol_type = d.protocol_type;
+    out.protocol_data = d.protocol_data;
+    for (auto& m : d.members) {
+      auto& mo = out.members.emplace_back();
+      mo.member_id = m.member_id;
+      mo.group_instance_id = m.group_instance_id;
+      mo.client_id = m.client_id;
+      mo.client_host = m.client_host;
+      mo.member_metadata = m.metadata;
+      mo.member_assignment = m.assignment;
+    }
+    out.authorized_operations =
+        req.include_authorized_operations ? kAllGroupOperations : kAuthorizedOperationsOmitted;
+  }
+  co_return resp;
+}
+
+asio::awaitable<protocol::ListGroupsResponse> handle_list_groups(RequestContext& ctx,
+                                                                 protocol::ListGroupsRequest& req) {
+  protocol::ListGroupsResponse resp;
+  resp.error_code = 0;
+  for (auto& g : coordinator(ctx)->list_groups(req.states_filter)) {
+    auto& out = resp.groups.emplace_back();
+    out.group_id = g.group_id;
+    out.protocol_type = g.protocol_type;
+    out.group_state = g.state;
+  }
+  co_return resp;
+}
+
+asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestContext& ctx,
+                                                                     protocol::DeleteGroupsRequest& req) {
+  auto* gc = coordinator(ctx);
+  std::vector<std::string> ids = req.groups_names;
+  std::vector<int16_t> errors;
+  if (!ids.empty()) {
+    errors = co_await await_callback<std::vector<int16_t>>(
+        [gc, ids](auto done) mutable { gc->delete_groups(std::move(ids), done); });
+  }
+  protocol::DeleteGroupsResponse resp;
+  for (size_t i = 0; i < req.groups_names.size(); ++i) {
+    auto& out = resp.results.emplace_back();
+    out.group_id = req.groups_names[i];
+    out.error_code = i < errors.size() ? errors[i] : code(ErrorCode::kUnknownServerError);
+  }
+  co_return resp;
+}
+
+namespace {
+struct OffsetDeleteOutcome {
+  int16_t group_error = 0;
+  std::vector<int16_t> errors;
+};
+}  // namespace
+
+asio::awaitable<protocol::OffsetDeleteResponse> handle_offset_delete(RequestContext& ctx,
+                                                                     protocol::OffsetDeleteRequest& req) {
+  std::vector<group::PartitionRef> parts;
+  for (const auto& t : req.topics)
+    for (const auto& p : t.partitions) parts.push_back(group::PartitionRef{t.name, p.partition_index});
+  auto* gc = coordinator(ctx);
+  OffsetDeleteOutcome r = co_await await_callback<OffsetDeleteOutcome>(
+      [gc, group_id = req.group_id, parts = std::move(parts)](auto done) mutable {
+        gc->delete_offsets(group_id, std::move(parts), [done](int16_t e, std::vector<int16_t> v) mutable {
+          done(OffsetDeleteOutcome{e, std::move(v)});
+        });
+      });
+  protocol::OffsetDeleteResponse resp;
+  resp.error_code = r.group_error;
+  if (r.group_error != 0) co_return resp;  // Kafka omits partitions on a group-level error
+  size_t i = 0;
+  for (const auto& t : req.topics) {
+    auto& topic_out = resp.topics.emplace_back();
+    topic_out.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& out = topic_out.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      out.error_code = i < r.errors.size() ? r.errors[i] : code(ErrorCode::kUnknownServerError);
+      ++i;
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace carelog::server
