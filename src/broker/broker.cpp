@@ -55,7 +55,8 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log::Level level;
   if (log::parse_level(p.config.log_level, &level)) log::set_level(level);
 
-  if (p.config.listeners.empty()) return make_error("no listener configured (listeners=PLAINTEXT://host:port)");
+  if (p.config.listeners.empty())
+    return make_error("no listener configured (listeners=PLAINTEXT://host:port)");
   CARELOG_RETURN_IF_ERROR(make_dir(p.config.data_dir, "data.dir"));
   CARELOG_RETURN_IF_ERROR(make_dir(p.config.wal_dir, "wal.dir"));
 
@@ -84,8 +85,8 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
 
   server::BrokerDefaults defaults;
   defaults.message_max_bytes = p.config.message_max_bytes;
-  defaults.timestamp_type =
-      p.config.log_append_time ? partition::TimestampType::kLogAppendTime : partition::TimestampType::kCreateTime;
+  defaults.timestamp_type = p.config.log_append_time ? partition::TimestampType::kLogAppendTime
+                                                     : partition::TimestampType::kCreateTime;
   p.topics = std::make_unique<server::TopicRegistry>(*p.metadata, *p.logs, defaults);
   CARELOG_RETURN_IF_ERROR(p.topics->load());
   p.producer_ids = std::make_unique<server::ProducerIdAllocator>(*p.metadata);

@@ -34,8 +34,8 @@ uint32_t extend_portable(uint32_t crc, const uint8_t* p, size_t n) {
     std::memcpy(&w, p, 8);
     w ^= crc;
     crc = kTables.t[7][w & 0xff] ^ kTables.t[6][(w >> 8) & 0xff] ^ kTables.t[5][(w >> 16) & 0xff] ^
-          kTables.t[4][(w >> 24) & 0xff] ^ kTables.t[3][(w >> 32) & 0xff] ^
-          kTables.t[2][(w >> 40) & 0xff] ^ kTables.t[1][(w >> 48) & 0xff] ^ kTables.t[0][w >> 56];
+          kTables.t[4][(w >> 24) & 0xff] ^ kTables.t[3][(w >> 32) & 0xff] ^ kTables.t[2][(w >> 40) & 0xff] ^
+          kTables.t[1][(w >> 48) & 0xff] ^ kTables.t[0][w >> 56];
     p += 8;
     n -= 8;
   }

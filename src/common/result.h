@@ -19,9 +19,7 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(std::string message, int32_t code = -1) {
-  return Error{code, std::move(message)};
-}
+inline Error make_error(std::string message, int32_t code = -1) { return Error{code, std::move(message)}; }
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -84,8 +82,8 @@ class [[nodiscard]] Status {
 }  // namespace carelog
 
 // Propagate an error from an expression returning Status or Result<T>.
-#define CARELOG_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    auto _carelog_st = (expr);                     \
+#define CARELOG_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    auto _carelog_st = (expr);                         \
     if (!_carelog_st.ok()) return _carelog_st.error(); \
   } while (0)

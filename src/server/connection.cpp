@@ -27,8 +27,10 @@ Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker)
 
 void Connection::start() {
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
 }
 
 void Connection::wake_writer() { writer_signal_.cancel(); }
@@ -58,7 +60,8 @@ asio::awaitable<void> Connection::read_loop() {
     if (closed_) break;
     uint8_t size_buf[4];
     asio::error_code ec;
-    co_await asio::async_read(socket_, asio::buffer(size_buf, 4), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_read(socket_, asio::buffer(size_buf, 4),
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;  // EOF or reset: normal end of a connection
     int32_t size = static_cast<int32_t>((uint32_t(size_buf[0]) << 24) | (uint32_t(size_buf[1]) << 16) |
                                         (uint32_t(size_buf[2]) << 8) | uint32_t(size_buf[3]));

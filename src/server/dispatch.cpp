@@ -89,14 +89,7 @@ std::vector<uint8_t> finish_frame(protocol::Writer& w) {
 DispatchOutcome api_versions_fallback(int32_t correlation_id) {
   protocol::ApiVersionsResponse resp;
   resp.error_code = static_cast<int16_t>(protocol::ErrorCode::kUnsupportedVersion);
-  for (const auto& api : protocol::supported_apis()) {
-    if (!find_handler(api.key)) continue;
-    protocol::ApiVersionsResponse::ApiVersion v;
-    v.api_key = api.key;
-    v.min_version = api.min_version;
-    v.max_version = api.max_version;
-    resp.api_keys.push_back(v);
-  }
+  fill_api_keys(resp);
   protocol::Writer w;
   begin_frame(w, correlation_id, false);
   resp.encode(w, 0);
@@ -110,7 +103,8 @@ bool has_handler(int16_t api_key) { return find_handler(api_key) != nullptr; }
 Status check_handlers_complete() {
   for (const auto& e : kHandlers) {
     if (!protocol::find_api(e.key)) {
-      return make_error("handler registered for API key " + std::to_string(e.key) + " missing from the API table");
+      return make_error("handler registered for API key " + std::to_string(e.key) +
+                        " missing from the API table");
     }
   }
   return Status::OK();
@@ -126,17 +120,18 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, const std::stri
   const protocol::ApiSpec* api = protocol::find_api(api_key);
   HandlerFn fn = api ? find_handler(api_key) : nullptr;
   if (!fn) {
-    co_return DispatchOutcome{DispatchOutcome::Action::kClose, {},
-                              "unknown or unsupported API key " + std::to_string(api_key)};
+    co_return DispatchOutcome{
+        DispatchOutcome::Action::kClose, {}, "unknown or unsupported API key " + std::to_string(api_key)};
   }
   const bool version_ok = api_version >= api->min_version && api_version <= api->max_version;
   if (!version_ok) {
     if (api_key == protocol::ApiVersionsRequest::kApiKey) co_return api_versions_fallback(correlation_id);
     // Kafka cannot encode a response for a version it does not know; it
     // closes the connection. Clients pick versions from ApiVersions first.
-    co_return DispatchOutcome{DispatchOutcome::Action::kClose, {},
-                              std::string("unsupported version ") + std::to_string(api_version) + " of " +
-                                  std::string(api->name)};
+    co_return DispatchOutcome{
+        DispatchOutcome::Action::kClose,
+        {},
+        std::string("unsupported version ") + std::to_string(api_version) + " of " + std::string(api->name)};
   }
   const bool flexible = protocol::is_flexible(*api, api_version);
   RequestContext ctx{broker, api_key, api_version, correlation_id, {}, peer};
@@ -154,7 +149,8 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, const std::stri
   begin_frame(w, correlation_id, header_v1);
   Status st = co_await fn(ctx, r, w);
   if (!st.ok()) {
-    co_return DispatchOutcome{DispatchOutcome::Action::kClose, {},
+    co_return DispatchOutcome{DispatchOutcome::Action::kClose,
+                              {},
                               std::string("malformed ") + std::string(api->name) + " v" +
                                   std::to_string(api_version) + " request: " + st.error().message};
   }

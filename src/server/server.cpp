@@ -41,9 +41,11 @@ Status Server::start() {
   if (ec) {
     // Host names (e.g. "localhost") are resolved once at start-up.
     asio::ip::tcp::resolver resolver(*impl_->contexts[0]);
-    auto results = resolver.resolve(broker_.options.listen_host, std::to_string(broker_.options.listen_port), ec);
+    auto results =
+        resolver.resolve(broker_.options.listen_host, std::to_string(broker_.options.listen_port), ec);
     if (ec || results.empty()) {
-      return make_error("cannot resolve listener host '" + broker_.options.listen_host + "': " + ec.message());
+      return make_error("cannot resolve listener host '" + broker_.options.listen_host +
+                        "': " + ec.message());
     }
     addr = results.begin()->endpoint().address();
   }

@@ -56,7 +56,8 @@ std::shared_ptr<const TopicInfo> TopicRegistry::make_info(const metadata::TopicR
   info->is_internal = !rec.name.empty() && rec.name[0] == '_' && rec.name.rfind("__", 0) == 0;
   if (auto it = rec.configs.find("max.message.bytes"); it != rec.configs.end()) {
     int64_t v;
-    if (parse_int(it->second, &v) && v >= 0 && v <= INT32_MAX) info->max_message_bytes = static_cast<int32_t>(v);
+    if (parse_int(it->second, &v) && v >= 0 && v <= INT32_MAX)
+      info->max_message_bytes = static_cast<int32_t>(v);
   }
   if (auto it = rec.configs.find("message.timestamp.type"); it != rec.configs.end()) {
     info->timestamp_type = it->second == "LogAppendTime" ? partition::TimestampType::kLogAppendTime

@@ -9,8 +9,8 @@
 
 namespace carelog::server {
 
-asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(RequestContext& ctx,
-                                                                           protocol::DescribeClusterRequest& req) {
+asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(
+    RequestContext& ctx, protocol::DescribeClusterRequest& req) {
   protocol::DescribeClusterResponse resp;
   const auto& opts = ctx.broker.options;
   resp.error_code = 0;
@@ -32,8 +32,8 @@ asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(Reque
   co_return resp;
 }
 
-asio::awaitable<protocol::InitProducerIdResponse> handle_init_producer_id(RequestContext& ctx,
-                                                                          protocol::InitProducerIdRequest& req) {
+asio::awaitable<protocol::InitProducerIdResponse> handle_init_producer_id(
+    RequestContext& ctx, protocol::InitProducerIdRequest& req) {
   protocol::InitProducerIdResponse resp;
   resp.producer_id = -1;
   resp.producer_epoch = -1;
@@ -77,11 +77,8 @@ asio::awaitable<protocol::OffsetForLeaderEpochResponse> handle_offset_for_leader
         continue;
       }
       const int32_t epoch = log->leader_epoch();
-      if (p.current_leader_epoch >= 0 && p.current_leader_epoch != epoch) {
-        out.error_code = p.current_leader_epoch < epoch ? code(protocol::ErrorCode::kFencedLeaderEpoch)
-                                                        : code(protocol::ErrorCode::kUnknownLeaderEpoch);
-        continue;
-      }
+      out.error_code = leader_epoch_error(p.current_leader_epoch, epoch);
+      if (out.error_code != 0) continue;
       out.error_code = 0;
       // One leader epoch per partition so far: every epoch up to the current
       // one ends at the log end offset.

@@ -19,7 +19,7 @@ struct ResolvedConfigEntry {
   bool is_default = false;
   int8_t source = 5;  // Kafka ConfigSource on the wire; 5 = DEFAULT_CONFIG
   bool is_sensitive = false;
-  int8_t type = 0;    // Kafka ConfigType
+  int8_t type = 0;  // Kafka ConfigType
   std::string documentation;
   struct Synonym {
     std::string name;
@@ -34,6 +34,7 @@ struct ResolvedConfigEntry {
 Status validate_topic_configs(RequestContext& ctx, const metadata::ConfigMap& configs);
 
 // Every topic config with its effective value and source.
-std::vector<ResolvedConfigEntry> resolve_topic_configs(RequestContext& ctx, const metadata::ConfigMap& overrides);
+std::vector<ResolvedConfigEntry> resolve_topic_configs(RequestContext& ctx,
+                                                       const metadata::ConfigMap& overrides);
 
 }  // namespace carelog::server

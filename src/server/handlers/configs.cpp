@@ -35,14 +35,16 @@ ResolvedConfigEntry to_entry(const config::ResolvedConfig& r) {
 
 Status broker_resource_name_ok(RequestContext& ctx, const std::string& name) {
   if (name.empty() || name == std::to_string(ctx.broker.options.node_id)) return Status::OK();
-  return make_error("Unexpected broker id, expected " + std::to_string(ctx.broker.options.node_id) + " or empty "
-                    "string, but received " + name,
+  return make_error("Unexpected broker id, expected " + std::to_string(ctx.broker.options.node_id) +
+                        " or empty "
+                        "string, but received " +
+                        name,
                     code(protocol::ErrorCode::kInvalidRequest));
 }
 
 // Applies (Incremental)AlterConfigs results to a topic.
-Status apply_topic_configs(RequestContext& ctx, const std::string& topic_name, const metadata::ConfigMap& configs,
-                           bool validate_only) {
+Status apply_topic_configs(RequestContext& ctx, const std::string& topic_name,
+                           const metadata::ConfigMap& configs, bool validate_only) {
   auto topic = ctx.broker.topics->find(topic_name);
   if (!topic) {
     return make_error("Topic " + topic_name + " does not exist",
@@ -53,8 +55,21 @@ Status apply_topic_configs(RequestContext& ctx, const std::string& topic_name, c
   return ctx.broker.topics->set_configs(topic->id, *normalized, validate_only);
 }
 
-const Status kDynamicBrokerUnsupported = make_error(
-    "Dynamic broker configs are not supported yet; set them in server.properties", 40);
+// (Incremental)AlterConfigs on anything but a topic.
+Status alter_non_topic_resource(RequestContext& ctx, int8_t type, const std::string& name) {
+  if (type != kBrokerResource) {
+    return make_error("Unsupported resource type", code(protocol::ErrorCode::kInvalidRequest));
+  }
+  CARELOG_RETURN_IF_ERROR(broker_resource_name_ok(ctx, name));
+  return make_error("Dynamic broker configs are not supported yet; set them in server.properties",
+                    code(protocol::ErrorCode::kInvalidConfig));
+}
+
+template <typename Out>
+void set_result(Out& out, const Status& st) {
+  out.error_code = st.ok() ? 0 : static_cast<int16_t>(st.error().code);
+  if (!st.ok()) out.error_message = st.error().message;
+}
 
 }  // namespace
 
@@ -63,14 +78,16 @@ Status validate_topic_configs(RequestContext& ctx, const metadata::ConfigMap& co
   return Status::OK();
 }
 
-std::vector<ResolvedConfigEntry> resolve_topic_configs(RequestContext& ctx, const metadata::ConfigMap& overrides) {
+std::vector<ResolvedConfigEntry> resolve_topic_configs(RequestContext& ctx,
+                                                       const metadata::ConfigMap& overrides) {
   std::vector<ResolvedConfigEntry> out;
-  for (const auto& r : config::resolve_topic_config(*ctx.broker.config, overrides)) out.push_back(to_entry(r));
+  for (const auto& r : config::resolve_topic_config(*ctx.broker.config, overrides))
+    out.push_back(to_entry(r));
   return out;
 }
 
-asio::awaitable<protocol::DescribeConfigsResponse> handle_describe_configs(RequestContext& ctx,
-                                                                           protocol::DescribeConfigsRequest& req) {
+asio::awaitable<protocol::DescribeConfigsResponse> handle_describe_configs(
+    RequestContext& ctx, protocol::DescribeConfigsRequest& req) {
   protocol::DescribeConfigsResponse resp;
   for (const auto& res : req.resources) {
     auto& out = resp.results.emplace_back();
@@ -94,7 +111,8 @@ asio::awaitable<protocol::DescribeConfigsResponse> handle_describe_configs(Reque
       }
       // "" describes cluster-wide dynamic defaults, of which there are none.
       if (!res.resource_name.empty()) {
-        for (const auto& r : config::describe_broker_config(*ctx.broker.config)) entries.push_back(to_entry(r));
+        for (const auto& r : config::describe_broker_config(*ctx.broker.config))
+          entries.push_back(to_entry(r));
       }
     } else {
       out.error_code = code(protocol::ErrorCode::kInvalidRequest);
@@ -141,20 +159,17 @@ asio::awaitable<protocol::AlterConfigsResponse> handle_alter_configs(RequestCont
       metadata::ConfigMap configs;
       for (const auto& c : res.configs) {
         if (!c.value.has_value()) {
-          st = make_error("Null value not supported for : " + c.name, code(protocol::ErrorCode::kInvalidRequest));
+          st = make_error("Null value not supported for : " + c.name,
+                          code(protocol::ErrorCode::kInvalidRequest));
           break;
         }
         configs[c.name] = *c.value;
       }
       if (st.ok()) st = apply_topic_configs(ctx, res.resource_name, configs, req.validate_only);
-    } else if (res.resource_type == kBrokerResource) {
-      st = broker_resource_name_ok(ctx, res.resource_name);
-      if (st.ok()) st = kDynamicBrokerUnsupported;
     } else {
-      st = make_error("Unsupported resource type", code(protocol::ErrorCode::kInvalidRequest));
+      st = alter_non_topic_resource(ctx, res.resource_type, res.resource_name);
     }
-    out.error_code = st.ok() ? 0 : static_cast<int16_t>(st.error().code);
-    if (!st.ok()) out.error_message = st.error().message;
+    set_result(out, st);
   }
   co_return resp;
 }
@@ -178,12 +193,14 @@ asio::awaitable<protocol::IncrementalAlterConfigsResponse> handle_incremental_al
         for (const auto& c : res.configs) {
           const auto* def = config::find_topic_config_def(c.name);
           if (!def) {
-            st = make_error("Unknown topic config name: " + c.name, code(protocol::ErrorCode::kInvalidConfig));
+            st =
+                make_error("Unknown topic config name: " + c.name, code(protocol::ErrorCode::kInvalidConfig));
             break;
           }
           if (c.config_operation == kSet) {
             if (!c.value.has_value()) {
-              st = make_error("Null value not supported for : " + c.name, code(protocol::ErrorCode::kInvalidRequest));
+              st = make_error("Null value not supported for : " + c.name,
+                              code(protocol::ErrorCode::kInvalidRequest));
               break;
             }
             configs[c.name] = *c.value;
@@ -195,7 +212,8 @@ asio::awaitable<protocol::IncrementalAlterConfigsResponse> handle_incremental_al
                               code(protocol::ErrorCode::kInvalidConfig));
               break;
             }
-            auto current = configs.count(c.name) ? config::split_list(configs[c.name]) : std::vector<std::string>{};
+            auto current =
+                configs.count(c.name) ? config::split_list(configs[c.name]) : std::vector<std::string>{};
             for (const auto& item : config::split_list(c.value.value_or(""))) {
               auto it = std::find(current.begin(), current.end(), item);
               if (c.config_operation == kAppend && it == current.end()) current.push_back(item);
@@ -212,14 +230,10 @@ asio::awaitable<protocol::IncrementalAlterConfigsResponse> handle_incremental_al
         }
         if (st.ok()) st = apply_topic_configs(ctx, res.resource_name, configs, req.validate_only);
       }
-    } else if (res.resource_type == kBrokerResource) {
-      st = broker_resource_name_ok(ctx, res.resource_name);
-      if (st.ok()) st = kDynamicBrokerUnsupported;
     } else {
-      st = make_error("Unsupported resource type", code(protocol::ErrorCode::kInvalidRequest));
+      st = alter_non_topic_resource(ctx, res.resource_type, res.resource_name);
     }
-    out.error_code = st.ok() ? 0 : static_cast<int16_t>(st.error().code);
-    if (!st.ok()) out.error_message = st.error().message;
+    set_result(out, st);
   }
   co_return resp;
 }

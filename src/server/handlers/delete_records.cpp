@@ -1,7 +1,8 @@
 // DeleteRecords: advances partitions' log start offsets (durably).
+#include "protocol/messages/delete_records.h"
+
 #include <atomic>
 
-#include "protocol/messages/delete_records.h"
 #include "server/async.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -47,11 +48,12 @@ asio::awaitable<protocol::DeleteRecordsResponse> handle_delete_records(RequestCo
     auto remaining = std::make_shared<std::atomic<size_t>>(jobs.size());
     for (auto& j : jobs) {
       Result* out = j.out;
-      j.log->delete_records_before(j.offset, [out, remaining, done](partition::LogError e, int64_t low) mutable {
-        out->error_code = static_cast<int16_t>(e);
-        out->low_watermark = e == partition::LogError::kNone ? low : -1;
-        if (remaining->fetch_sub(1, std::memory_order_acq_rel) == 1) done(true);
-      });
+      j.log->delete_records_before(j.offset,
+                                   [out, remaining, done](partition::LogError e, int64_t low) mutable {
+                                     out->error_code = static_cast<int16_t>(e);
+                                     out->low_watermark = e == partition::LogError::kNone ? low : -1;
+                                     if (remaining->fetch_sub(1, std::memory_order_acq_rel) == 1) done(true);
+                                   });
     }
   });
   co_return resp;

@@ -6,6 +6,8 @@
 // cancels when new data is committed (or that expires at max_wait_ms).
 // Fetch sessions (KIP-227) are not kept: responses carry session_id 0, which
 // clients treat as "sessionless", and every request is a full fetch.
+#include "protocol/messages/fetch.h"
+
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -13,7 +15,6 @@
 #include <atomic>
 #include <chrono>
 
-#include "protocol/messages/fetch.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -41,22 +42,14 @@ size_t read_all(std::vector<Target>& targets, int32_t max_bytes, int16_t version
     out.log_start_offset = t.log->log_start_offset();
     out.last_stable_offset = t.log->last_stable_offset();
     const auto& pr = *t.request;
-    if (pr.current_leader_epoch >= 0) {
-      int32_t epoch = t.log->leader_epoch();
-      if (pr.current_leader_epoch < epoch) {
-        out.error_code = code(protocol::ErrorCode::kFencedLeaderEpoch);
-        continue;
-      }
-      if (pr.current_leader_epoch > epoch) {
-        out.error_code = code(protocol::ErrorCode::kUnknownLeaderEpoch);
-        continue;
-      }
-    }
+    out.error_code = leader_epoch_error(pr.current_leader_epoch, t.log->leader_epoch());
+    if (out.error_code != 0) continue;
     int64_t remaining = static_cast<int64_t>(max_bytes) - static_cast<int64_t>(total);
     if (remaining <= 0 && total > 0) continue;
     partition::ReadRequest rr;
     rr.offset = pr.fetch_offset;
-    rr.max_bytes = static_cast<int32_t>(std::min<int64_t>(pr.partition_max_bytes, std::max<int64_t>(remaining, 0)));
+    rr.max_bytes =
+        static_cast<int32_t>(std::min<int64_t>(pr.partition_max_bytes, std::max<int64_t>(remaining, 0)));
     rr.min_one_message = total == 0;  // KIP-74: only until something is in the response
     auto result = t.log->read(rr);
     out.high_watermark = result.high_watermark;

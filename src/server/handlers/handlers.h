@@ -75,4 +75,8 @@ CARELOG_DECLARE_HANDLER(DeleteGroups, handle_delete_groups)
 CARELOG_DECLARE_HANDLER(OffsetDelete, handle_offset_delete)
 #undef CARELOG_DECLARE_HANDLER
 
+// The API keys and versions this broker serves (ApiVersions, and the v0
+// fallback answer to a too-new ApiVersions request).
+void fill_api_keys(protocol::ApiVersionsResponse& resp);
+
 }  // namespace carelog::server

@@ -1,6 +1,7 @@
 // ListOffsets: earliest (-2), latest (-1), max timestamp (-3, v7) and
 // offset-by-timestamp lookups.
 #include "protocol/messages/list_offsets.h"
+
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -26,11 +27,8 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
         continue;
       }
       const int32_t epoch = log->leader_epoch();
-      if (p.current_leader_epoch >= 0 && p.current_leader_epoch != epoch) {
-        out.error_code = p.current_leader_epoch < epoch ? code(protocol::ErrorCode::kFencedLeaderEpoch)
-                                                        : code(protocol::ErrorCode::kUnknownLeaderEpoch);
-        continue;
-      }
+      out.error_code = leader_epoch_error(p.current_leader_epoch, epoch);
+      if (out.error_code != 0) continue;
       out.error_code = 0;
       out.leader_epoch = epoch;
       if (p.timestamp == kLatest) {

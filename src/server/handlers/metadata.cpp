@@ -2,8 +2,9 @@
 //
 // Carelog is one logical replica per partition: this broker leads every
 // partition, replicas and ISR are just itself.
-#include "common/log.h"
 #include "protocol/messages/metadata.h"
+
+#include "common/log.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/topic_defaults.h"
@@ -11,8 +12,8 @@
 namespace carelog::server {
 namespace {
 
-void describe_topic(RequestContext& ctx, const TopicInfo& topic, protocol::MetadataResponse::MetadataResponseTopic& out,
-                    bool include_ops) {
+void describe_topic(RequestContext& ctx, const TopicInfo& topic,
+                    protocol::MetadataResponse::MetadataResponseTopic& out, bool include_ops) {
   const int32_t node = ctx.broker.options.node_id;
   out.error_code = 0;
   out.name = topic.name;
@@ -35,7 +36,8 @@ void describe_topic(RequestContext& ctx, const TopicInfo& topic, protocol::Metad
 
 }  // namespace
 
-asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx, protocol::MetadataRequest& req) {
+asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
+                                                            protocol::MetadataRequest& req) {
   protocol::MetadataResponse resp;
   const auto& opts = ctx.broker.options;
   protocol::MetadataResponse::MetadataResponseBroker broker;

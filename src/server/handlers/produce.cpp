@@ -5,10 +5,11 @@
 // All appends of one request are started before the first suspension, so
 // pipelined requests on a connection reach each partition in request order
 // (idempotent producers rely on that) and share WAL group commits.
+#include "protocol/messages/produce.h"
+
 #include <atomic>
 
 #include "common/log.h"
-#include "protocol/messages/produce.h"
 #include "record/batch.h"
 #include "server/async.h"
 #include "server/handlers/common.h"
@@ -35,7 +36,8 @@ void fill_error(PartitionResponse& out, int16_t error, std::string message = {})
 
 }  // namespace
 
-asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx, protocol::ProduceRequest& req) {
+asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
+                                                          protocol::ProduceRequest& req) {
   protocol::ProduceResponse resp;
   const bool acks_valid = req.acks == 0 || req.acks == 1 || req.acks == -1;
   std::vector<Pending> pending;
@@ -87,7 +89,8 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx, p
                    "transactional and control batches are not supported yet");
         continue;
       }
-      pending.push_back(Pending{&out, std::move(log), partition::AppendRequest{std::move(data), topic->timestamp_type}});
+      pending.push_back(
+          Pending{&out, std::move(log), partition::AppendRequest{std::move(data), topic->timestamp_type}});
     }
   }
 

@@ -47,7 +47,8 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
     if (!t.assignments.empty()) {
       if (partitions != -1 || rf != -1) {
         fail(code(protocol::ErrorCode::kInvalidRequest),
-             "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at "
+             "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used "
+             "at "
              "the same time.");
         continue;
       }
@@ -61,7 +62,8 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
       }
       if (!valid) {
         fail(code(protocol::ErrorCode::kInvalidReplicaAssignment),
-             "Replica assignments must name partitions 0..n-1, each on broker " + std::to_string(opts.node_id));
+             "Replica assignments must name partitions 0..n-1, each on broker " +
+                 std::to_string(opts.node_id));
         continue;
       }
       partitions = static_cast<int32_t>(t.assignments.size());
@@ -74,7 +76,8 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
     bool config_ok = true;
     for (const auto& c : t.configs) {
       if (!c.value.has_value()) {
-        fail(code(protocol::ErrorCode::kInvalidConfig), "Null value not supported for topic configs: " + c.name);
+        fail(code(protocol::ErrorCode::kInvalidConfig),
+             "Null value not supported for topic configs: " + c.name);
         config_ok = false;
         break;
       }
