@@ -48,11 +48,12 @@ system-test: build test-deps
 
 # Runs both suites even if the first fails, then reports both.
 test: build test-deps
-	@unit=PASS; sys=PASS; \
+	@unit=PASS; oracle=PASS; sys=PASS; \
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) || unit=FAIL; \
+	tests/oracle/run.sh $(BUILD_DIR) 1 20 || oracle=FAIL; \
 	$(SYSTEST) || sys=FAIL; \
-	echo "make test: unit tests $$unit, system tests $$sys"; \
-	[ $$unit = PASS ] && [ $$sys = PASS ]
+	echo "make test: unit tests $$unit, protocol oracle $$oracle, system tests $$sys"; \
+	[ $$unit = PASS ] && [ $$oracle = PASS ] && [ $$sys = PASS ]
 
 format:
 	@find src -name '*.h' -o -name '*.cpp' | xargs -r clang-format-14 -i
