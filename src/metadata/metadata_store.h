@@ -80,6 +80,34 @@ struct PartitionOwner {
   int64_t epoch = 0;
 };
 
+// --- object index: stream-set objects in object storage ---
+enum class ObjectState : int32_t {
+  kCommitted = 0,      // readable; its ranges are in the index
+  kPendingDelete = 1,  // no longer indexed; delete from storage after delete_after_ms
+};
+
+struct ObjectRecord {
+  std::string key;  // object-store key (storage::object_format::make_object_key)
+  int64_t size = 0;
+  int64_t created_ms = 0;
+  ObjectState state = ObjectState::kCommitted;
+  int64_t delete_after_ms = 0;  // meaningful when kPendingDelete
+  friend bool operator==(const ObjectRecord&, const ObjectRecord&) = default;
+};
+
+// Where one partition's offsets [base_offset, last_offset] live in an object.
+struct ObjectRange {
+  std::string object_key;
+  Uuid topic_id;
+  int32_t partition = 0;
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  int64_t max_timestamp = -1;
+  int64_t position = 0;  // byte position in the object
+  int64_t length = 0;    // byte length
+  friend bool operator==(const ObjectRange&, const ObjectRange&) = default;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -137,6 +165,58 @@ class MetadataStore {
   }
   virtual Result<std::optional<PartitionOwner>> partition_owner(const PartitionKey& p) {
     return Error{35, "partition ownership is not supported by this metadata engine"};
+  }
+
+  // --- object index (see docs/formats/metadata-sqlite.md) ---
+  // Engines without an object index return code 35 from all of these.
+  //
+  // Records a newly uploaded object and its ranges in one transaction: the
+  // moment the upload becomes visible to readers. Ranges' object_key must be
+  // empty or equal object.key. Ranges of topics deleted meanwhile are
+  // dropped. Fails with 42 (INVALID_REQUEST) when the key is already
+  // recorded, a range is malformed, or a range overlaps offsets already
+  // indexed for its partition (nothing is written then).
+  virtual Status commit_object(const ObjectRecord& object, const std::vector<ObjectRange>& ranges) {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // Up to `limit` ranges of `p` with last_offset >= from_offset, ascending.
+  // The first one contains from_offset unless there is a gap there.
+  virtual Result<std::vector<ObjectRange>> find_ranges(const PartitionKey& p, int64_t from_offset,
+                                                       int32_t limit) {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // Every object record (committed and pending delete), ordered by key.
+  virtual Result<std::vector<ObjectRecord>> list_objects() {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // Moves objects to kPendingDelete and removes their ranges from the index
+  // (new reads no longer find them; reads in flight have until
+  // delete_after_ms). Unknown keys fail with 42 and change nothing.
+  virtual Status mark_objects_for_deletion(const std::vector<std::string>& keys, int64_t delete_after_ms) {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // Atomically: old objects as in mark_objects_for_deletion, then the new
+  // object committed as in commit_object (for compaction / merging).
+  virtual Status replace_objects(const std::vector<std::string>& old_keys, const ObjectRecord& object,
+                                 const std::vector<ObjectRange>& ranges, int64_t delete_after_ms) {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // Forgets objects (after they were deleted from storage) and any ranges
+  // they still have. Unknown keys are ignored, so retries are safe.
+  virtual Status delete_object_records(const std::vector<std::string>& keys) {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // Highest last_offset ever committed for `p` (empty when nothing was
+  // uploaded). Monotonic: retention and compaction do not lower it.
+  virtual Result<std::optional<int64_t>> uploaded_offset(const PartitionKey& p) {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  virtual Result<std::map<PartitionKey, int64_t>> uploaded_offsets() {
+    return Error{35, "object index is not supported by this metadata engine"};
+  }
+  // A new object id, unique across restarts and brokers (starts at 1).
+  virtual Result<uint64_t> allocate_object_id() {
+    return Error{35, "object index is not supported by this metadata engine"};
   }
 };
 

@@ -68,6 +68,19 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<int64_t> claim_partition(const PartitionKey& p, int32_t broker_id) override;
   Result<std::optional<PartitionOwner>> partition_owner(const PartitionKey& p) override;
 
+  // Object index (sqlite_object_index.cpp).
+  Status commit_object(const ObjectRecord& object, const std::vector<ObjectRange>& ranges) override;
+  Result<std::vector<ObjectRange>> find_ranges(const PartitionKey& p, int64_t from_offset,
+                                               int32_t limit) override;
+  Result<std::vector<ObjectRecord>> list_objects() override;
+  Status mark_objects_for_deletion(const std::vector<std::string>& keys, int64_t delete_after_ms) override;
+  Status replace_objects(const std::vector<std::string>& old_keys, const ObjectRecord& object,
+                         const std::vector<ObjectRange>& ranges, int64_t delete_after_ms) override;
+  Status delete_object_records(const std::vector<std::string>& keys) override;
+  Result<std::optional<int64_t>> uploaded_offset(const PartitionKey& p) override;
+  Result<std::map<PartitionKey, int64_t>> uploaded_offsets() override;
+  Result<uint64_t> allocate_object_id() override;
+
   // Schema version of the open database (for tests and diagnostics).
   int schema_version() const { return schema_version_; }
 
@@ -86,6 +99,9 @@ class SqliteMetadataStore final : public MetadataStore {
   Status load_configs(TopicRecord* topic);
   // Returns the partition count of a topic, or error 3 if absent.
   Result<int32_t> partition_count(const Uuid& id);
+  // Object-index steps; caller holds mu_ inside a write transaction.
+  Status insert_object_locked(const ObjectRecord& object, const std::vector<ObjectRange>& ranges);
+  Status retire_objects_locked(const std::vector<std::string>& keys, int64_t delete_after_ms);
 
   std::mutex mu_;
   std::unique_ptr<sqlite::Db> db_;

@@ -69,6 +69,41 @@ CREATE TABLE committed_offsets (
   PRIMARY KEY (group_id, topic, partition_index)
 ) WITHOUT ROWID;
 )sql",
+    // v3: object index (stream-set objects in object storage, their
+    // per-partition ranges, the per-partition uploaded high-water mark and
+    // the object id sequence).
+    R"sql(
+CREATE TABLE objects (
+  object_key TEXT PRIMARY KEY,
+  size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+  created_ms INTEGER NOT NULL,
+  state INTEGER NOT NULL CHECK (state IN (0, 1)),
+  delete_after_ms INTEGER NOT NULL
+);
+CREATE TABLE object_ranges (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index INTEGER NOT NULL,
+  base_offset INTEGER NOT NULL,
+  last_offset INTEGER NOT NULL CHECK (last_offset >= base_offset),
+  max_timestamp INTEGER NOT NULL,
+  object_key TEXT NOT NULL REFERENCES objects(object_key) ON DELETE CASCADE,
+  byte_position INTEGER NOT NULL CHECK (byte_position >= 0),
+  byte_length INTEGER NOT NULL CHECK (byte_length > 0),
+  PRIMARY KEY (topic_id, partition_index, base_offset)
+) WITHOUT ROWID;
+CREATE INDEX object_ranges_by_object ON object_ranges (object_key);
+CREATE TABLE uploaded_offsets (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index INTEGER NOT NULL,
+  last_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+CREATE TABLE object_id_seq (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  next_id INTEGER NOT NULL
+);
+INSERT INTO object_id_seq (singleton, next_id) VALUES (1, 1);
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));
