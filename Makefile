@@ -14,7 +14,7 @@ CMAKE_ARGS ?=
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build run test unit-test system-test build-deps test-deps clean format fuzz
+.PHONY: all build run test test-reference unit-test system-test build-deps test-deps clean format fuzz
 
 all: build
 
@@ -54,6 +54,11 @@ test: build test-deps
 	$(SYSTEST) || sys=FAIL; \
 	echo "make test: unit tests $$unit, protocol oracle $$oracle, system tests $$sys"; \
 	[ $$unit = PASS ] && [ $$oracle = PASS ] && [ $$sys = PASS ]
+
+# Differential run: the same system tests against Apache Kafka 4.x itself
+# (a single KRaft broker from .cache/kafka), to check the tests' expectations.
+test-reference: test-deps
+	@CARELOG_TEST_TARGET=kafka tests/system/run.sh
 
 format:
 	@find src -name '*.h' -o -name '*.cpp' | xargs -r clang-format-14 -i
