@@ -13,6 +13,8 @@ JOBS ?= 2
 CMAKE_ARGS ?=
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
+# Short libFuzzer smoke run inside `make test` (longer runs: make fuzz FUZZ_SECONDS=600).
+TEST_FUZZ_SECONDS ?= 20
 
 .PHONY: all build run test test-reference unit-test system-test build-deps test-deps clean format fuzz
 
@@ -48,12 +50,13 @@ system-test: build test-deps
 
 # Runs both suites even if the first fails, then reports both.
 test: build test-deps
-	@unit=PASS; oracle=PASS; sys=PASS; \
+	@unit=PASS; oracle=PASS; fuzz=PASS; sys=PASS; \
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) || unit=FAIL; \
 	tests/oracle/run.sh $(BUILD_DIR) 1 20 || oracle=FAIL; \
+	FUZZ_DIR=$(CURDIR)/$(FUZZ_DIR) scripts/fuzz.sh $(TEST_FUZZ_SECONDS) || fuzz=FAIL; \
 	$(SYSTEST) || sys=FAIL; \
-	echo "make test: unit tests $$unit, protocol oracle $$oracle, system tests $$sys"; \
-	[ $$unit = PASS ] && [ $$oracle = PASS ] && [ $$sys = PASS ]
+	echo "make test: unit tests $$unit, protocol oracle $$oracle, fuzz $$fuzz, system tests $$sys"; \
+	[ $$unit = PASS ] && [ $$oracle = PASS ] && [ $$fuzz = PASS ] && [ $$sys = PASS ]
 
 # Differential run: the same system tests against Apache Kafka 4.x itself
 # (a single KRaft broker from .cache/kafka), to check the tests' expectations.
