@@ -105,8 +105,17 @@ class PartitionLog {
   virtual void append(AppendRequest request, AppendCallback done) = 0;
 
   // Reads committed (durable) batches starting at or before `offset`.
-  // Never blocks on the network; may block briefly on local reads.
+  // May block on object storage for cold data: call read_async from
+  // network threads.
   virtual ReadResult read(const ReadRequest& request) = 0;
+
+  // Like read(), but data that needs object-store I/O is read on a storage
+  // thread; `done` runs exactly once, inline (hot data) or on that thread.
+  // A failed object read yields KAFKA_STORAGE_ERROR (56), which consumers
+  // retry after a metadata refresh; data is never partial inside a batch.
+  virtual void read_async(const ReadRequest& request, std::function<void(ReadResult)> done) {
+    done(read(request));
+  }
 
   virtual int64_t high_watermark() const = 0;
   virtual int64_t log_start_offset() const = 0;

@@ -2,9 +2,24 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "common/log.h"
 
 namespace carelog::partition {
+
+namespace {
+
+using Group = std::vector<std::pair<std::shared_ptr<WalPartitionLog>, std::vector<IndexEntry>>>;
+
+uint64_t group_bytes(const std::vector<IndexEntry>& entries) {
+  uint64_t n = 0;
+  for (const auto& e : entries) n += e.bytes();
+  return n;
+}
+
+}  // namespace
 
 WalLogManager::WalLogManager(const LogConfig& config, metadata::MetadataStore& store)
     : config_(config), store_(store), cache_(std::make_shared<BatchCache>(config.cache_bytes)) {}
@@ -15,20 +30,81 @@ std::shared_ptr<WalPartitionLog> WalLogManager::make_partition(const Uuid& topic
   auto p = std::make_shared<WalPartitionLog>(topic_id, partition, next_uid_++, cache_, store_,
                                              config_.leader_epoch);
   if (wal_) p->attach(wal_);
+  if (blocks_) p->attach_objects(ObjectTier{blocks_.get(), pool_.get()});
   return p;
+}
+
+std::shared_ptr<const ObjectRef> WalLogManager::object_ref(const std::string& key, uint64_t size) {
+  auto ref = std::make_shared<ObjectRef>();
+  ref->key = key;
+  ref->size = size;
+  return ref;
+}
+
+Status WalLogManager::recover_objects() {
+  auto objects = store_.list_objects();
+  if (!objects.ok()) return objects.take_error();
+  std::map<std::string, std::shared_ptr<const ObjectRef>> refs;
+  for (const auto& o : *objects) {
+    if (o.state == metadata::ObjectState::kCommitted)
+      refs[o.key] = object_ref(o.key, static_cast<uint64_t>(o.size));
+  }
+  auto starts = store_.log_start_offsets();
+  if (!starts.ok()) return starts.take_error();
+  auto uploaded = store_.uploaded_offsets();
+  if (!uploaded.ok()) return uploaded.take_error();
+  size_t ranges = 0;
+  for (auto& [key, p] : partitions_) {
+    metadata::PartitionKey pk{key.first, key.second};
+    int64_t from = 0;
+    if (auto it = starts->find(pk); it != starts->end()) from = it->second;
+    for (;;) {
+      constexpr int32_t kPage = 1000;
+      auto page = store_.find_ranges(pk, from, kPage);
+      if (!page.ok()) return page.take_error();
+      for (const auto& r : *page) {
+        auto ref = refs.find(r.object_key);
+        if (ref == refs.end()) return make_error("object index names unknown object " + r.object_key);
+        p->recover_object_range(r, ref->second);
+        from = r.last_offset + 1;
+        ranges++;
+      }
+      if (page->size() < static_cast<size_t>(kPage)) break;
+    }
+    if (auto it = uploaded->find(pk); it != uploaded->end()) p->recover_uploaded(it->second);
+    p->recover_producers_from_objects(config_.producer_state_scan_bytes);
+  }
+  log::info("log manager: {} object ranges in {} objects indexed", ranges, refs.size());
+  return Status::OK();
 }
 
 Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& config,
                                                            metadata::MetadataStore& store,
                                                            storage::FileSystem& fs) {
   std::unique_ptr<WalLogManager> m(new WalLogManager(config, store));
+  if (config.object_store) {
+    storage::BlockCacheOptions bo;
+    bo.capacity_bytes = config.block_cache_bytes;
+    m->blocks_ = std::make_unique<storage::BlockCache>(*config.object_store, bo);
+    m->pool_ = std::make_unique<ReadPool>(config.read_threads);
+    m->uploader_ =
+        std::make_unique<storage::ObjectUploader>(*config.object_store, store, storage::UploaderOptions{});
+    m->gc_ = std::make_unique<storage::ObjectGc>(*config.object_store, store);
+    storage::CompactionOptions co;
+    co.small_object_bytes = config.compaction_small_object_bytes;
+    co.target_bytes = config.compaction_target_object_bytes;
+    co.grace_ms = config.object_delete_delay_ms;
+    m->compactor_ = std::make_unique<storage::Compactor>(*config.object_store, store, *m->gc_, co);
+  }
   auto topics = store.list_topics();
   if (!topics.ok()) return topics.take_error();
   for (const auto& t : *topics) {
     for (int32_t p = 0; p < t.partitions; ++p) m->partitions_[Key{t.id, p}] = m->make_partition(t.id, p);
   }
+  const auto started = std::chrono::steady_clock::now();
+  if (config.object_store) CARELOG_RETURN_IF_ERROR(m->recover_objects());
 
-  uint64_t recovered = 0;
+  uint64_t recovered = 0, already_uploaded = 0;
   auto on_record = [&](const storage::WalRecord& r) {
     auto it = m->partitions_.find(Key{r.topic_id, r.partition});
     if (it == m->partitions_.end()) {
@@ -40,6 +116,11 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
       log::warn("wal: skipping undecodable batch of {}-{} at offset {}", r.topic_id.to_string(), r.partition,
                 r.base_offset);
       m->skipped_records_++;
+      return;
+    }
+    if (h->base_offset <= it->second->uploaded_offset()) {
+      it->second->recover_uploaded_batch(*h);  // its data is in an object already
+      already_uploaded++;
       return;
     }
     it->second->recover_batch(*h, r.location);
@@ -56,9 +137,274 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
     if (it != m->partitions_.end()) it->second->recover_log_start(offset);
   }
   for (auto& [key, p] : m->partitions_) p->attach(m->wal_);
-  log::info("log manager: recovered {} batches into {} partitions ({} WAL records skipped)", recovered,
-            m->partitions_.size(), m->skipped_records_);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  log::info(
+      "log manager: recovered {} WAL batches into {} partitions in {} ms ({} already uploaded, {} WAL "
+      "records "
+      "skipped)",
+      recovered, m->partitions_.size(), ms.count(), already_uploaded, m->skipped_records_);
   return m;
+}
+
+void WalLogManager::start_background() {
+  if (!uploader_) return;
+  std::lock_guard lk(bg_mu_);
+  if (upload_thread_.joinable() || bg_stop_) return;
+  upload_thread_ = std::thread([this] { upload_loop(); });
+  maintenance_thread_ = std::thread([this] { maintenance_loop(); });
+}
+
+std::vector<std::shared_ptr<WalPartitionLog>> WalLogManager::snapshot() {
+  std::shared_lock lk(mu_);
+  std::vector<std::shared_ptr<WalPartitionLog>> out;
+  out.reserve(partitions_.size());
+  for (auto& [k, p] : partitions_) out.push_back(p);
+  return out;
+}
+
+Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Group& group) {
+  std::vector<storage::UploadBatch> batches;
+  // (partition index in group, base offset) per batch, for mark_uploaded.
+  std::vector<std::pair<size_t, int64_t>> owners;
+  std::vector<int64_t> last(group.size(), -1);
+  for (size_t g = 0; g < group.size(); ++g) {
+    const auto& [p, entries] = group[g];
+    for (const auto& e : entries) {
+      auto bytes = p->read_for_upload(e);
+      if (!bytes.ok()) {
+        // Gone (log start moved past it meanwhile): upload what precedes.
+        log::warn("uploader: cannot read {}-{} offset {}: {}", p->topic_id().to_string(), p->partition(),
+                  e.base_offset, bytes.error().message);
+        break;
+      }
+      storage::UploadBatch b;
+      b.topic_id = p->topic_id();
+      b.partition = p->partition();
+      b.base_offset = e.base_offset;
+      b.last_offset = e.last_offset;
+      b.max_timestamp = e.max_timestamp;
+      b.bytes = std::move(bytes).value();
+      batches.push_back(std::move(b));
+      owners.emplace_back(g, e.base_offset);
+      last[g] = e.last_offset;
+    }
+  }
+  if (batches.empty()) return Status::OK();
+  std::lock_guard sw(switch_mu_);
+  auto up = uploader.upload(batches);
+  if (!up.ok()) {
+    std::lock_guard lk(stats_mu_);
+    stats_.failures++;
+    return up.error();
+  }
+  auto ref = object_ref(up->key, up->size);
+  std::vector<std::vector<std::pair<int64_t, uint64_t>>> positions(group.size());
+  for (size_t i = 0; i < owners.size(); ++i)
+    positions[owners[i].first].emplace_back(owners[i].second, up->positions[i]);
+  for (size_t g = 0; g < group.size(); ++g) {
+    if (last[g] >= 0) group[g].first->mark_uploaded(positions[g], ref, last[g]);
+  }
+  std::lock_guard lk(stats_mu_);
+  stats_.objects++;
+  stats_.bytes += up->size;
+  return Status::OK();
+}
+
+Status WalLogManager::reclaim_wal() {
+  uint64_t floor = UINT64_MAX;
+  for (auto& p : snapshot()) floor = std::min(floor, p->wal_floor());
+  return wal_->reclaim_before(floor);
+}
+
+UploadStats WalLogManager::upload_stats() {
+  std::lock_guard lk(stats_mu_);
+  return stats_;
+}
+
+Result<size_t> WalLogManager::upload_once(bool drain) {
+  if (!uploader_) return size_t{0};
+  return upload_pass(*uploader_, drain);
+}
+
+Result<size_t> WalLogManager::upload_pass(storage::ObjectUploader& uploader, bool drain) {
+  std::lock_guard serial(upload_mu_);
+  const uint64_t target = std::max<uint64_t>(config_.upload_object_bytes, 1);
+  size_t objects = 0;
+  for (;;) {
+    bool any = false;
+    Group shared;
+    uint64_t shared_bytes = 0;
+    for (auto& p : snapshot()) {
+      if (p->dropped()) continue;
+      const uint64_t pending = p->pending_upload_bytes();
+      if (pending == 0) continue;
+      if (pending >= target / 2) {
+        // Big enough for an object of its own (reads of it then touch no
+        // other partition's bytes).
+        auto entries = p->pending_upload(target);
+        if (entries.empty()) continue;
+        CARELOG_RETURN_IF_ERROR(upload_group(uploader, Group{{p, std::move(entries)}}));
+        objects++;
+        any = true;
+        continue;
+      }
+      if (shared_bytes >= target) continue;  // next pass
+      auto entries = p->pending_upload(target - shared_bytes);
+      if (entries.empty()) continue;
+      shared_bytes += group_bytes(entries);
+      shared.emplace_back(p, std::move(entries));
+    }
+    if (!shared.empty()) {
+      CARELOG_RETURN_IF_ERROR(upload_group(uploader, shared));
+      objects++;
+      any = true;
+    }
+    Status reclaimed = reclaim_wal();
+    if (!reclaimed.ok()) log::warn("uploader: reclaiming WAL space failed: {}", reclaimed.error().message);
+    if (!any || !drain) break;
+  }
+  return objects;
+}
+
+uint64_t WalLogManager::pending_bytes() {
+  uint64_t n = 0;
+  for (auto& p : snapshot()) n += p->pending_upload_bytes();
+  return n;
+}
+
+void WalLogManager::upload_loop() {
+  using clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(std::max<int64_t>(config_.upload_interval_ms, 1));
+  auto next = clock::now() + interval;
+  for (;;) {
+    {
+      std::unique_lock lk(bg_mu_);
+      // Poll the byte trigger often; it is a cheap sum.
+      bg_cv_.wait_for(lk, std::min<std::chrono::milliseconds>(interval, std::chrono::milliseconds(20)),
+                      [&] { return bg_stop_; });
+      if (bg_stop_) return;
+    }
+    if (clock::now() < next && pending_bytes() < config_.upload_object_bytes) continue;
+    next = clock::now() + interval;
+    auto r = upload_once(false);
+    if (!r.ok()) log::warn("uploader: pass failed: {}", r.error().message);
+  }
+}
+
+void WalLogManager::maintenance_loop() {
+  using clock = std::chrono::steady_clock;
+  auto every = [](int64_t ms) { return std::chrono::milliseconds(std::max<int64_t>(ms, 10)); };
+  const int64_t gc_ms = std::min<int64_t>(config_.object_delete_delay_ms, 10000);
+  const int64_t sweep_ms = std::max<int64_t>(config_.orphan_min_age_ms, 1000);
+  auto next_retention = clock::now() + every(config_.retention_check_interval_ms);
+  auto next_compaction = clock::now() + every(config_.compaction_interval_ms);
+  auto next_gc = clock::now() + every(gc_ms);
+  auto next_sweep = clock::now() + every(sweep_ms);
+  for (;;) {
+    {
+      std::unique_lock lk(bg_mu_);
+      bg_cv_.wait_for(lk, std::chrono::milliseconds(100), [&] { return bg_stop_; });
+      if (bg_stop_) return;
+    }
+    const auto now = clock::now();
+    if (now >= next_retention) {
+      next_retention = now + every(config_.retention_check_interval_ms);
+      if (auto st = apply_retention(); !st.ok()) log::warn("retention: {}", st.error().message);
+    }
+    if (config_.compaction_interval_ms > 0 && now >= next_compaction) {
+      next_compaction = now + every(config_.compaction_interval_ms);
+      auto r = compact_once();
+      if (!r.ok()) log::warn("compaction: {}", r.error().message);
+    }
+    if (now >= next_gc) {
+      next_gc = now + every(gc_ms);
+      if (auto st = collect_garbage(); !st.ok()) log::warn("object gc: {}", st.error().message);
+    }
+    if (now >= next_sweep) {
+      next_sweep = now + every(sweep_ms);
+      auto r = sweep_orphans();
+      if (!r.ok()) log::warn("orphan sweep: {}", r.error().message);
+    }
+  }
+}
+
+Status WalLogManager::apply_retention() {
+  if (!config_.retention) return Status::OK();
+  auto topics = store_.list_topics();
+  if (!topics.ok()) return topics.take_error();
+  const int64_t now = storage::wall_clock_ms();
+  for (const auto& t : *topics) {
+    auto [ms, bytes] = config_.retention(t);
+    if (ms < 0 && bytes < 0) continue;
+    for (int32_t i = 0; i < t.partitions; ++i) {
+      std::shared_ptr<WalPartitionLog> p;
+      {
+        std::shared_lock lk(mu_);
+        auto it = partitions_.find(Key{t.id, i});
+        if (it != partitions_.end()) p = it->second;
+      }
+      if (!p) continue;
+      auto target = p->retention_target(now, ms, bytes);
+      if (!target) continue;
+      int64_t start = -1;
+      LogError err = p->advance_log_start(*target, &start);
+      if (err != LogError::kNone) {
+        log::warn("retention: {} partition {}: advancing log start to {} failed ({})", t.name, i, *target,
+                  static_cast<int>(err));
+      } else {
+        log::info("retention: {} partition {}: log start -> {}", t.name, i, start);
+      }
+    }
+  }
+  return Status::OK();
+}
+
+bool WalLogManager::range_live(const storage::object_format::IndexEntry& e) {
+  std::shared_lock lk(mu_);
+  auto it = partitions_.find(Key{e.topic_id, e.partition});
+  if (it == partitions_.end()) return false;  // topic deleted
+  return e.last_offset >= it->second->log_start_offset();
+}
+
+Status WalLogManager::collect_garbage() {
+  if (!gc_) return Status::OK();
+  const int64_t now = storage::wall_clock_ms();
+  auto retired = gc_->retire_dead_objects([this](const auto& e) { return range_live(e); }, now,
+                                          config_.object_delete_delay_ms);
+  if (!retired.ok()) return retired.error();
+  auto deleted = gc_->delete_expired(now, [this](const std::string& key) { blocks_->invalidate(key); });
+  if (!deleted.ok()) return deleted.error();
+  return Status::OK();
+}
+
+Result<bool> WalLogManager::compact_once() {
+  if (!compactor_) return false;
+  // Holding switch_mu_ across the whole run keeps uploads from committing
+  // an object that this run would list before its batches are repointed.
+  std::lock_guard sw(switch_mu_);
+  auto r = compactor_->run_once([this](const auto& e) { return range_live(e); }, storage::wall_clock_ms());
+  if (!r.ok()) return r.take_error();
+  if (!*r) return false;
+  const auto& res = **r;
+  if (!res.key.empty()) {
+    auto ref = object_ref(res.key, res.size);
+    for (const auto& range : res.ranges) {
+      std::shared_ptr<WalPartitionLog> p;
+      {
+        std::shared_lock lk(mu_);
+        auto it = partitions_.find(Key{range.topic_id, range.partition});
+        if (it != partitions_.end()) p = it->second;
+      }
+      if (p) p->relocate(range, ref);
+    }
+  }
+  return true;
+}
+
+Result<size_t> WalLogManager::sweep_orphans() {
+  if (!gc_) return size_t{0};
+  return gc_->sweep_orphans(storage::wall_clock_ms(), config_.orphan_min_age_ms);
 }
 
 std::shared_ptr<PartitionLog> WalLogManager::get(const Uuid& topic_id, int32_t partition) {
@@ -87,7 +433,34 @@ void WalLogManager::drop_topic(const Uuid& topic_id) {
 }
 
 void WalLogManager::shutdown() {
-  if (wal_) wal_->close();
+  {
+    std::lock_guard lk(bg_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    bg_stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (uploader_) uploader_->stop();  // abort backoff waits of a pass in flight
+  if (upload_thread_.joinable()) upload_thread_.join();
+  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  if (!wal_) return;
+  // Everything appended is made durable and indexed first.
+  wal_->close();
+  if (config_.object_store) {
+    // Upload everything; then the WAL holds nothing of value: empty it.
+    storage::UploaderOptions opts;
+    opts.max_attempts = 5;
+    storage::ObjectUploader final_uploader(*config_.object_store, store_, opts);
+    auto r = upload_pass(final_uploader, /*drain=*/true);
+    if (!r.ok()) {
+      log::error("shutdown: final upload failed, the WAL keeps the data: {}", r.error().message);
+    } else if (pending_bytes() == 0) {
+      Status st = wal_->reclaim_before(UINT64_MAX);
+      if (!st.ok()) log::warn("shutdown: emptying the WAL failed: {}", st.error().message);
+      log::info("shutdown: everything uploaded ({} objects in the final pass), WAL emptied", *r);
+    }
+  }
+  if (pool_) pool_->stop();
 }
 
 }  // namespace carelog::partition

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "objstore/object_store.h"
 #include "record/records.h"
 
 namespace carelog::partition {
@@ -66,9 +67,77 @@ void WalPartitionLog::recover_batch(const record::BatchHeader& h, const storage:
               partition_, h.base_offset, index_.back().last_offset);
     return;
   }
-  push_index_locked(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, location});
-  if (h.producer_id >= 0) producers_.update(h, h.base_offset);
+  IndexEntry e;
+  e.base_offset = h.base_offset;
+  e.last_offset = h.last_offset();
+  e.max_timestamp = h.max_timestamp;
+  e.location = location;
+  push_index_locked(e);
+  if (h.base_offset >= upload_next_) pending_bytes_ += location.length;
+  if (h.producer_id >= 0 && h.base_offset > producers_upto_) producers_.update(h, h.base_offset);
+  producers_upto_ = std::max(producers_upto_, h.last_offset());
   next_offset_ = high_watermark_ = h.last_offset() + 1;
+}
+
+void WalPartitionLog::recover_object_range(const metadata::ObjectRange& r,
+                                           std::shared_ptr<const ObjectRef> object) {
+  std::lock_guard lk(mu_);
+  if (r.last_offset < r.base_offset || r.length <= 0 ||
+      (!index_.empty() && r.base_offset <= index_.back().last_offset)) {
+    log::warn("partition {}-{}: ignoring object range {}..{} of {}", topic_id_.to_string(), partition_,
+              r.base_offset, r.last_offset, r.object_key);
+    return;
+  }
+  IndexEntry e;
+  e.base_offset = r.base_offset;
+  e.last_offset = r.last_offset;
+  e.max_timestamp = r.max_timestamp;
+  e.kind = IndexEntry::Kind::kObjectRange;
+  e.object = std::move(object);
+  e.position = static_cast<uint64_t>(r.position);
+  e.length = static_cast<uint64_t>(r.length);
+  push_index_locked(e);
+  next_offset_ = high_watermark_ = std::max(high_watermark_, r.last_offset + 1);
+  upload_next_ = std::max(upload_next_, r.last_offset + 1);
+}
+
+void WalPartitionLog::recover_uploaded(int64_t last_offset) {
+  std::lock_guard lk(mu_);
+  upload_next_ = std::max(upload_next_, last_offset + 1);
+  next_offset_ = high_watermark_ = std::max(high_watermark_, last_offset + 1);
+}
+
+void WalPartitionLog::recover_uploaded_batch(const record::BatchHeader& h) {
+  std::lock_guard lk(mu_);
+  if (h.producer_id >= 0 && h.base_offset > producers_upto_) producers_.update(h, h.base_offset);
+  producers_upto_ = std::max(producers_upto_, h.last_offset());
+}
+
+int64_t WalPartitionLog::uploaded_offset() const {
+  std::lock_guard lk(mu_);
+  return upload_next_ - 1;
+}
+
+void WalPartitionLog::recover_producers_from_objects(uint64_t scan_bytes) {
+  std::vector<IndexEntry> tail;
+  {
+    std::lock_guard lk(mu_);
+    uint64_t total = 0;
+    for (auto it = index_.rbegin(); it != index_.rend() && total < scan_bytes; ++it) {
+      if (it->kind == IndexEntry::Kind::kWal) continue;
+      tail.push_back(*it);
+      total += it->bytes();
+    }
+  }
+  std::reverse(tail.begin(), tail.end());
+  for (const auto& e : tail) {
+    if (e.kind != IndexEntry::Kind::kObjectRange) continue;
+    Status st = expand(e, /*update_producers=*/true);
+    if (!st.ok()) {
+      log::warn("partition {}-{}: producer state from {} unavailable: {}", topic_id_.to_string(), partition_,
+                e.object->key, st.error().message);
+    }
+  }
 }
 
 void WalPartitionLog::recover_log_start(int64_t offset) {
@@ -91,7 +160,18 @@ void WalPartitionLog::push_index_locked(const IndexEntry& e) {
 }
 
 void WalPartitionLog::erase_index_prefix_locked(std::vector<IndexEntry>::iterator keep) {
+  for (auto it = index_.begin(); it != keep; ++it) {
+    if (it->kind == IndexEntry::Kind::kWal && it->base_offset >= upload_next_) {
+      pending_bytes_ -= std::min<uint64_t>(pending_bytes_, it->bytes());
+    }
+  }
+  // Skipped by the uploader from now on: the log start passed them.
+  if (keep != index_.begin()) upload_next_ = std::max(upload_next_, std::prev(keep)->last_offset + 1);
   index_.erase(index_.begin(), keep);
+  recompute_max_ts_locked();
+}
+
+void WalPartitionLog::recompute_max_ts_locked() {
   max_ts_entry_ = 0;
   for (size_t i = 1; i < index_.size(); ++i) {
     if (index_[i].max_timestamp > index_[max_ts_entry_].max_timestamp) max_ts_entry_ = i;
@@ -99,6 +179,13 @@ void WalPartitionLog::erase_index_prefix_locked(std::vector<IndexEntry>::iterato
 }
 
 void WalPartitionLog::attach(std::shared_ptr<storage::Wal> wal) { wal_ = std::move(wal); }
+
+void WalPartitionLog::attach_objects(ObjectTier tier) { tier_ = tier; }
+
+bool WalPartitionLog::dropped() const {
+  std::lock_guard lk(mu_);
+  return dropped_;
+}
 
 void WalPartitionLog::mark_dropped() {
   std::lock_guard lk(mu_);
@@ -253,7 +340,13 @@ void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& l
   {
     std::lock_guard lk(mu_);
     if (st.ok()) {
-      push_index_locked(IndexEntry{h.base_offset, h.last_offset(), h.max_timestamp, loc});
+      IndexEntry e;
+      e.base_offset = h.base_offset;
+      e.last_offset = h.last_offset();
+      e.max_timestamp = h.max_timestamp;
+      e.location = loc;
+      push_index_locked(e);
+      pending_bytes_ += loc.length;
       high_watermark_ = h.last_offset() + 1;
       for (auto& [id, fn] : listeners_) listeners.push_back(std::move(fn));
       listeners_.clear();
@@ -275,53 +368,298 @@ void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& l
   if (done) done(std::move(result));
 }
 
-Result<SharedBytes> WalPartitionLog::fetch(const IndexEntry& e) {
+Result<SharedBytes> WalPartitionLog::fetch_once(const IndexEntry& e) {
+  if (auto hit = cache_->get(uid_, e.base_offset)) return *hit;
+  switch (e.kind) {
+    case IndexEntry::Kind::kWal:
+      return wal_->read(e.location);
+    case IndexEntry::Kind::kObject: {
+      if (!tier_.blocks) return make_error("no object store configured", storage::kErrKafkaStorageError);
+      auto bytes = tier_.blocks->read(e.object->key, e.position, e.length, e.object->size);
+      if (!bytes.ok()) return bytes.take_error();
+      // Never hand out bytes that are not the indexed batch.
+      auto h = record::parse_header(bytes->span());
+      if (bytes->size() != e.length || !h.ok() || h->base_offset != e.base_offset ||
+          h->total_size() != e.length) {
+        return make_error(
+            fmt::format("object {}: batch at {} does not match the index", e.object->key, e.position),
+            objstore::kErrCorrupt);
+      }
+      return bytes;
+    }
+    case IndexEntry::Kind::kObjectRange:
+      break;
+  }
+  return make_error("internal: unexpanded object range", storage::kErrKafkaStorageError);
+}
+
+Result<SharedBytes> WalPartitionLog::fetch(const IndexEntry& e, bool allow_object_io) {
+  IndexEntry current = e;
+  for (int attempt = 0;; ++attempt) {
+    Result<SharedBytes> r = current.kind == IndexEntry::Kind::kObjectRange
+                                ? Result<SharedBytes>(make_error("range", storage::kErrKafkaStorageError))
+                                : fetch_once(current);
+    if (r.ok() || attempt >= 3) return r;
+    // The entry may have moved meanwhile (uploaded and WAL reclaimed, or
+    // compacted): look it up again and retry at its new location.
+    std::optional<IndexEntry> now;
+    {
+      std::lock_guard lk(mu_);
+      auto it = std::lower_bound(index_.begin(), index_.end(), current.base_offset,
+                                 [](const IndexEntry& x, int64_t off) { return x.last_offset < off; });
+      if (it != index_.end() && it->base_offset <= current.base_offset) now = *it;
+    }
+    bool moved = now && (now->kind != current.kind || now->object != current.object ||
+                         now->position != current.position);
+    if (!moved || !allow_object_io) return r;
+    if (now->kind == IndexEntry::Kind::kObjectRange) {
+      Status st = expand(*now);
+      if (!st.ok()) return st.error();
+      continue;  // re-resolve the batch entry
+    }
+    if (now->base_offset != current.base_offset) return r;
+    current = *now;
+  }
+}
+
+Status WalPartitionLog::expand(const IndexEntry& range, bool update_producers) {
+  if (!tier_.blocks) return make_error("no object store configured", storage::kErrKafkaStorageError);
+  const std::string& key = range.object->key;
+  std::vector<IndexEntry> parts;
+  std::vector<record::BatchHeader> headers;
+  uint64_t pos = range.position;
+  const uint64_t end = range.position + range.length;
+  while (pos < end) {
+    auto hb = tier_.blocks->read(key, pos, record::kBatchHeaderSize, range.object->size);
+    if (!hb.ok()) return hb.error();
+    auto h = record::parse_header(hb->span());
+    if (!h.ok() || h->batch_length <= 0 || h->total_size() > end - pos ||
+        (!parts.empty() && h->base_offset <= parts.back().last_offset)) {
+      return make_error(fmt::format("object {}: bad batch header at {}", key, pos), objstore::kErrCorrupt);
+    }
+    IndexEntry e;
+    e.base_offset = h->base_offset;
+    e.last_offset = h->last_offset();
+    e.max_timestamp = h->max_timestamp;
+    e.kind = IndexEntry::Kind::kObject;
+    e.object = range.object;
+    e.position = pos;
+    e.length = h->total_size();
+    parts.push_back(std::move(e));
+    headers.push_back(*h);
+    pos += h->total_size();
+  }
+  if (parts.empty() || parts.front().base_offset != range.base_offset ||
+      parts.back().last_offset != range.last_offset) {
+    return make_error(fmt::format("object {}: range {}..{} does not match its batches", key,
+                                  range.base_offset, range.last_offset),
+                      objstore::kErrCorrupt);
+  }
+  std::lock_guard lk(mu_);
+  auto it = std::find_if(index_.begin(), index_.end(), [&](const IndexEntry& x) {
+    return x.kind == IndexEntry::Kind::kObjectRange && x.base_offset == range.base_offset &&
+           x.object == range.object;
+  });
+  if (it != index_.end()) {
+    it = index_.erase(it);
+    index_.insert(it, parts.begin(), parts.end());
+    recompute_max_ts_locked();
+  }
+  if (update_producers) {
+    for (const auto& h : headers) {
+      if (h.producer_id >= 0 && h.base_offset > producers_upto_) producers_.update(h, h.base_offset);
+      producers_upto_ = std::max(producers_upto_, h.last_offset());
+    }
+  }
+  return Status::OK();
+}
+
+std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, bool io) {
+  for (int attempt = 0;; ++attempt) {
+    ReadResult out;
+    std::vector<IndexEntry> picked;
+    std::optional<IndexEntry> range;
+    {
+      std::lock_guard lk(mu_);
+      out.high_watermark = high_watermark_;
+      out.log_start_offset = log_start_;
+      out.last_stable_offset = high_watermark_;
+      if (dropped_) {
+        out.error = LogError::kUnknownTopicOrPartition;
+        return out;
+      }
+      if (req.offset < log_start_ || req.offset > high_watermark_) {
+        out.error = LogError::kOffsetOutOfRange;
+        return out;
+      }
+      int64_t bound = high_watermark_;
+      if (req.max_offset) bound = std::min(bound, *req.max_offset);
+      auto it = std::lower_bound(index_.begin(), index_.end(), req.offset,
+                                 [](const IndexEntry& e, int64_t off) { return e.last_offset < off; });
+      size_t total = 0;
+      const size_t max_bytes = static_cast<size_t>(std::max(req.max_bytes, 0));
+      for (; it != index_.end() && it->base_offset < bound; ++it) {
+        if (it->kind == IndexEntry::Kind::kObjectRange) {
+          range = *it;
+          break;
+        }
+        size_t size = it->bytes();
+        bool first = picked.empty();
+        if (total + size > max_bytes && !(first && req.min_one_message)) break;
+        picked.push_back(*it);
+        total += size;
+      }
+    }
+    if (range && attempt < 4) {
+      if (!io) return std::nullopt;
+      Status st = expand(*range);
+      if (st.ok()) continue;
+      log::error("partition {}-{}: reading object {} failed: {}", topic_id_.to_string(), partition_,
+                 range->object->key, st.error().message);
+      if (picked.empty()) {
+        out.error = LogError::kKafkaStorageError;
+        return out;
+      }
+    }
+    for (const auto& e : picked) {
+      Result<SharedBytes> bytes = make_error("unread");
+      if (!io) {
+        if (e.kind != IndexEntry::Kind::kWal) {
+          auto hit = cache_->get(uid_, e.base_offset);
+          if (!hit) return std::nullopt;
+          bytes = *hit;
+        } else {
+          bytes = fetch_once(e);
+          if (!bytes.ok()) return std::nullopt;  // moved: retry where blocking is fine
+        }
+      } else {
+        bytes = fetch(e);
+      }
+      if (!bytes.ok()) {
+        log::error("partition {}-{}: read of offset {} failed: {}", topic_id_.to_string(), partition_,
+                   e.base_offset, bytes.error().message);
+        if (out.batches.empty()) out.error = LogError::kKafkaStorageError;
+        break;
+      }
+      out.total_bytes += bytes->size();
+      out.batches.push_back(std::move(bytes).value());
+    }
+    return out;
+  }
+}
+
+ReadResult WalPartitionLog::read(const ReadRequest& req) { return *read_impl(req, true); }
+
+void WalPartitionLog::read_async(const ReadRequest& req, std::function<void(ReadResult)> done) {
+  if (!tier_.pool) return done(read(req));
+  if (auto r = read_impl(req, false)) return done(std::move(*r));
+  tier_.pool->post([self = shared_from_this(), req, done = std::move(done)]() { done(self->read(req)); });
+}
+
+std::vector<IndexEntry> WalPartitionLog::pending_upload(uint64_t max_bytes) const {
+  std::lock_guard lk(mu_);
+  std::vector<IndexEntry> out;
+  auto it = std::lower_bound(index_.begin(), index_.end(), upload_next_,
+                             [](const IndexEntry& e, int64_t off) { return e.base_offset < off; });
+  uint64_t total = 0;
+  for (; it != index_.end() && it->kind == IndexEntry::Kind::kWal; ++it) {
+    if (!out.empty() && total + it->bytes() > max_bytes) break;
+    out.push_back(*it);
+    total += it->bytes();
+  }
+  return out;
+}
+
+uint64_t WalPartitionLog::pending_upload_bytes() const {
+  std::lock_guard lk(mu_);
+  return pending_bytes_;
+}
+
+Result<SharedBytes> WalPartitionLog::read_for_upload(const IndexEntry& e) {
   if (auto hit = cache_->get(uid_, e.base_offset)) return *hit;
   return wal_->read(e.location);
 }
 
-ReadResult WalPartitionLog::read(const ReadRequest& req) {
-  ReadResult out;
-  std::vector<IndexEntry> picked;
-  {
-    std::lock_guard lk(mu_);
-    out.high_watermark = high_watermark_;
-    out.log_start_offset = log_start_;
-    out.last_stable_offset = high_watermark_;
-    if (dropped_) {
-      out.error = LogError::kUnknownTopicOrPartition;
-      return out;
+void WalPartitionLog::mark_uploaded(const std::vector<std::pair<int64_t, uint64_t>>& positions,
+                                    std::shared_ptr<const ObjectRef> object, int64_t last_offset) {
+  std::lock_guard lk(mu_);
+  for (const auto& [base, pos] : positions) {
+    auto it = std::lower_bound(index_.begin(), index_.end(), base,
+                               [](const IndexEntry& e, int64_t off) { return e.base_offset < off; });
+    if (it == index_.end() || it->base_offset != base || it->kind != IndexEntry::Kind::kWal) continue;
+    if (base >= upload_next_) pending_bytes_ -= std::min<uint64_t>(pending_bytes_, it->bytes());
+    it->kind = IndexEntry::Kind::kObject;
+    it->object = object;
+    it->position = pos;
+    it->length = it->location.length;
+  }
+  upload_next_ = std::max(upload_next_, last_offset + 1);
+}
+
+uint64_t WalPartitionLog::wal_floor() const {
+  std::lock_guard lk(mu_);
+  auto it = std::lower_bound(index_.begin(), index_.end(), upload_next_,
+                             [](const IndexEntry& e, int64_t off) { return e.base_offset < off; });
+  for (; it != index_.end(); ++it) {
+    if (it->kind == IndexEntry::Kind::kWal) return it->location.segment;
+  }
+  return UINT64_MAX;
+}
+
+void WalPartitionLog::relocate(const metadata::ObjectRange& r, std::shared_ptr<const ObjectRef> object) {
+  std::lock_guard lk(mu_);
+  auto first = std::lower_bound(index_.begin(), index_.end(), r.base_offset,
+                                [](const IndexEntry& e, int64_t off) { return e.last_offset < off; });
+  auto last = first;
+  while (last != index_.end() && last->base_offset <= r.last_offset) {
+    if (last->kind == IndexEntry::Kind::kWal) {
+      log::warn("partition {}-{}: not relocating {}..{}: offset {} is not uploaded", topic_id_.to_string(),
+                partition_, r.base_offset, r.last_offset, last->base_offset);
+      return;
     }
-    if (req.offset < log_start_ || req.offset > high_watermark_) {
-      out.error = LogError::kOffsetOutOfRange;
-      return out;
-    }
-    int64_t bound = high_watermark_;
-    if (req.max_offset) bound = std::min(bound, *req.max_offset);
-    auto it = std::lower_bound(index_.begin(), index_.end(), req.offset,
-                               [](const IndexEntry& e, int64_t off) { return e.last_offset < off; });
-    size_t total = 0;
-    const size_t max_bytes = static_cast<size_t>(std::max(req.max_bytes, 0));
-    for (; it != index_.end() && it->base_offset < bound; ++it) {
-      size_t size = it->location.length;
-      bool first = picked.empty();
-      if (total + size > max_bytes && !(first && req.min_one_message)) break;
-      picked.push_back(*it);
-      total += size;
+    ++last;
+  }
+  if (first != index_.end() && first->base_offset < r.base_offset) return;  // boundary mismatch
+  IndexEntry e;
+  e.base_offset = r.base_offset;
+  e.last_offset = r.last_offset;
+  e.max_timestamp = r.max_timestamp;
+  e.kind = IndexEntry::Kind::kObjectRange;
+  e.object = std::move(object);
+  e.position = static_cast<uint64_t>(r.position);
+  e.length = static_cast<uint64_t>(r.length);
+  auto at = index_.erase(first, last);
+  index_.insert(at, e);
+  recompute_max_ts_locked();
+}
+
+std::optional<int64_t> WalPartitionLog::retention_target(int64_t now_ms, int64_t retention_ms,
+                                                         int64_t retention_bytes) const {
+  std::lock_guard lk(mu_);
+  if (dropped_) return std::nullopt;
+  // Only uploaded data expires (the WAL tail plays the part of Kafka's
+  // active segment, which is never deleted).
+  int64_t target = log_start_;
+  if (retention_ms >= 0) {
+    const int64_t cutoff = now_ms - retention_ms;
+    for (const auto& e : index_) {
+      if (e.kind == IndexEntry::Kind::kWal || e.max_timestamp < 0 || e.max_timestamp >= cutoff) break;
+      target = std::max(target, e.last_offset + 1);
     }
   }
-  for (const auto& e : picked) {
-    auto bytes = fetch(e);
-    if (!bytes.ok()) {
-      log::error("partition {}-{}: read of offset {} failed: {}", topic_id_.to_string(), partition_,
-                 e.base_offset, bytes.error().message);
-      if (out.batches.empty()) out.error = LogError::kKafkaStorageError;
-      break;
+  if (retention_bytes >= 0) {
+    uint64_t total = 0;
+    for (const auto& e : index_) total += e.bytes();
+    for (const auto& e : index_) {
+      if (e.kind == IndexEntry::Kind::kWal) break;
+      if (total - e.bytes() < static_cast<uint64_t>(retention_bytes)) break;
+      total -= e.bytes();
+      target = std::max(target, e.last_offset + 1);
     }
-    out.total_bytes += bytes->size();
-    out.batches.push_back(std::move(bytes).value());
   }
-  return out;
+  target = std::min(target, high_watermark_);
+  if (target <= log_start_) return std::nullopt;
+  return target;
 }
 
 int64_t WalPartitionLog::high_watermark() const {
@@ -385,6 +723,10 @@ OffsetForTimestamp WalPartitionLog::offset_for_timestamp(int64_t timestamp) {
       }
     }
     if (!candidate) return OffsetForTimestamp{};
+    if (candidate->kind == IndexEntry::Kind::kObjectRange) {
+      if (!expand(*candidate).ok()) return OffsetForTimestamp{};
+      continue;
+    }
     auto r = find_in_batch(*candidate, timestamp, false);
     if (r.offset >= 0) return r;
     from = candidate->last_offset + 1;
@@ -393,11 +735,16 @@ OffsetForTimestamp WalPartitionLog::offset_for_timestamp(int64_t timestamp) {
 
 OffsetForTimestamp WalPartitionLog::max_timestamp() {
   std::optional<IndexEntry> best;
-  {
-    std::lock_guard lk(mu_);
-    if (max_ts_entry_ < index_.size()) best = index_[max_ts_entry_];
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    {
+      std::lock_guard lk(mu_);
+      best.reset();
+      if (max_ts_entry_ < index_.size()) best = index_[max_ts_entry_];
+    }
+    if (!best || best->kind != IndexEntry::Kind::kObjectRange) break;
+    if (!expand(*best).ok()) return OffsetForTimestamp{};
   }
-  if (!best) return OffsetForTimestamp{};
+  if (!best || best->kind == IndexEntry::Kind::kObjectRange) return OffsetForTimestamp{};
   auto r = find_in_batch(*best, best->max_timestamp, true);
   if (r.offset < 0) {
     // Record timestamps did not reach the header's max (unusual): report the
@@ -408,29 +755,34 @@ OffsetForTimestamp WalPartitionLog::max_timestamp() {
 }
 
 void WalPartitionLog::delete_records_before(int64_t offset, std::function<void(LogError, int64_t)> done) {
+  int64_t now_start = -1;
+  LogError err = advance_log_start(offset, &now_start);
+  done(err, now_start);
+}
+
+LogError WalPartitionLog::advance_log_start(int64_t offset, int64_t* now_start) {
   std::lock_guard serial(delete_mu_);
   {
     std::lock_guard lk(mu_);
-    if (dropped_) return done(LogError::kUnknownTopicOrPartition, log_start_);
-    if (offset < 0 || offset > high_watermark_) return done(LogError::kOffsetOutOfRange, log_start_);
-    if (offset <= log_start_) return done(LogError::kNone, log_start_);
+    *now_start = log_start_;
+    if (dropped_) return LogError::kUnknownTopicOrPartition;
+    if (offset < 0 || offset > high_watermark_) return LogError::kOffsetOutOfRange;
+    if (offset <= log_start_) return LogError::kNone;
   }
   Status st = store_.set_log_start_offset(metadata::PartitionKey{topic_id_, partition_}, offset);
   if (!st.ok()) {
     log::error("partition {}-{}: persisting log start offset failed: {}", topic_id_.to_string(), partition_,
                st.error().message);
-    return done(LogError::kKafkaStorageError, log_start_offset());
+    *now_start = log_start_offset();
+    return LogError::kKafkaStorageError;
   }
-  int64_t now_start;
-  {
-    std::lock_guard lk(mu_);
-    log_start_ = std::max(log_start_, offset);
-    auto keep = std::find_if(index_.begin(), index_.end(),
-                             [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
-    erase_index_prefix_locked(keep);
-    now_start = log_start_;
-  }
-  done(LogError::kNone, now_start);
+  std::lock_guard lk(mu_);
+  log_start_ = std::max(log_start_, offset);
+  auto keep = std::find_if(index_.begin(), index_.end(),
+                           [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
+  erase_index_prefix_locked(keep);
+  *now_start = log_start_;
+  return LogError::kNone;
 }
 
 uint64_t WalPartitionLog::add_listener(std::function<void()> fn) {

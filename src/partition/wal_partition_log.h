@@ -1,15 +1,25 @@
-// WalPartitionLog: PartitionLog backed by the broker's shared WAL.
+// WalPartitionLog: PartitionLog backed by the broker's shared WAL and, once
+// uploaded, by stream-set objects in object storage.
 //
 // State (under mu_): next offset to assign, high watermark (end of the
 // durable prefix), log start offset, the batch index, idempotent-producer
-// state and fetch listeners. mu_ is held only for short in-memory work;
-// WAL reservation (asynchronous when the WAL is full), reads and metadata
-// writes happen outside it. Lock order: mu_ -> Wal's internal mutex / BatchCache (leaves).
+// state, fetch listeners and the upload cursor. mu_ is held only for short
+// in-memory work; WAL reservation (asynchronous when the WAL is full), reads
+// (WAL preads, object GETs) and metadata writes happen outside it. Lock
+// order: mu_ -> Wal's internal mutex / BatchCache (leaves).
 //
 // Append: reserve WAL space -> under mu_: producer checks, assign offsets,
 // enqueue to the WAL (so WAL order == offset order) -> WAL commit thread:
 // on_durable() indexes the batch, advances the high watermark, fires
 // listeners, then the produce callback.
+//
+// Index entries live in one of three places (IndexEntry::Kind): a WAL
+// location; one batch inside an object; or a whole object range (several
+// batches, as recovered from the metadata store), which the first read
+// expands into per-batch entries by walking batch headers through the
+// BlockCache. The uploader copies entries from the upload cursor on, and
+// after the object is committed switches them to object locations
+// (mark_uploaded); only then does the WAL segment become reclaimable.
 //
 // Lifetime: owned by WalLogManager via shared_ptr; WAL callbacks hold a
 // shared_ptr to the partition, and the partition shares ownership of the Wal.
@@ -20,6 +30,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/uuid.h"
@@ -27,16 +39,42 @@
 #include "partition/batch_cache.h"
 #include "partition/partition_log.h"
 #include "partition/producer_state.h"
+#include "partition/read_pool.h"
 #include "record/batch.h"
+#include "storage/block_cache.h"
 #include "storage/wal.h"
 
 namespace carelog::partition {
 
+// An uploaded object, shared by the index entries that point into it.
+struct ObjectRef {
+  std::string key;
+  uint64_t size = 0;
+};
+
 struct IndexEntry {
+  enum class Kind : uint8_t {
+    kWal,          // `location` in the WAL; one batch
+    kObject,       // one batch at [position, position+length) of `object`
+    kObjectRange,  // several batches at [position, position+length): expand before use
+  };
   int64_t base_offset = 0;
   int64_t last_offset = 0;
   int64_t max_timestamp = -1;
-  storage::WalLocation location;  // location.length = batch size
+  Kind kind = Kind::kWal;
+  storage::WalLocation location;  // kWal: location.length = batch size
+  std::shared_ptr<const ObjectRef> object;
+  uint64_t position = 0;
+  uint64_t length = 0;
+
+  uint64_t bytes() const { return kind == Kind::kWal ? location.length : length; }
+};
+
+// Where object reads go: the block cache, and a pool for reads that may
+// block on object-store I/O (so network threads never wait for a GET).
+struct ObjectTier {
+  storage::BlockCache* blocks = nullptr;
+  ReadPool* pool = nullptr;
 };
 
 class WalPartitionLog final : public PartitionLog, public std::enable_shared_from_this<WalPartitionLog> {
@@ -48,6 +86,42 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   void recover_batch(const record::BatchHeader& header, const storage::WalLocation& location);
   void recover_log_start(int64_t offset);
   void attach(std::shared_ptr<storage::Wal> wal);
+  void attach_objects(ObjectTier tier);
+  // Adds an uploaded range (ascending, before any WAL batch is recovered).
+  void recover_object_range(const metadata::ObjectRange& r, std::shared_ptr<const ObjectRef> object);
+  // Highest offset in objects: WAL batches at or below it are skipped.
+  void recover_uploaded(int64_t last_offset);
+  // Rebuilds idempotent-producer state from the batches of the last
+  // `scan_bytes` bytes of uploaded ranges (reads them).
+  void recover_producers_from_objects(uint64_t scan_bytes);
+  // WAL replay of a batch that is already uploaded: producer state only.
+  void recover_uploaded_batch(const record::BatchHeader& header);
+  int64_t uploaded_offset() const;
+
+  // --- uploader (its thread; no locks held by the caller) ---
+  // WAL-located entries from the upload cursor on, at most `max_bytes`
+  // (at least one entry when any).
+  std::vector<IndexEntry> pending_upload(uint64_t max_bytes) const;
+  uint64_t pending_upload_bytes() const;
+  // Bytes of a WAL entry (cache first, then the WAL).
+  Result<SharedBytes> read_for_upload(const IndexEntry& e);
+  // After commit: entries (by base offset) now live at `positions` of
+  // `object`; the upload cursor moves past `last_offset`.
+  void mark_uploaded(const std::vector<std::pair<int64_t, uint64_t>>& positions,
+                     std::shared_ptr<const ObjectRef> object, int64_t last_offset);
+  // Lowest WAL segment still needed by this partition (none: UINT64_MAX).
+  uint64_t wal_floor() const;
+  // After compaction: offsets [r.base_offset, r.last_offset] now live in
+  // `object` (one range entry replaces the old entries).
+  void relocate(const metadata::ObjectRange& r, std::shared_ptr<const ObjectRef> object);
+
+  // --- retention ---
+  // New log start offset that retention asks for (nullopt: no change).
+  std::optional<int64_t> retention_target(int64_t now_ms, int64_t retention_ms,
+                                          int64_t retention_bytes) const;
+  // Persists and applies a new log start offset (DeleteRecords, retention).
+  LogError advance_log_start(int64_t offset, int64_t* now_start);
+  bool dropped() const;
 
   // Rejects further appends/reads (topic deleted).
   void mark_dropped();
@@ -55,6 +129,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // PartitionLog
   void append(AppendRequest request, AppendCallback done) override;
   ReadResult read(const ReadRequest& request) override;
+  void read_async(const ReadRequest& request, std::function<void(ReadResult)> done) override;
   int64_t high_watermark() const override;
   int64_t log_start_offset() const override;
   int64_t last_stable_offset() const override;
@@ -81,7 +156,17 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   void append_reserved(const std::shared_ptr<PreparedAppend>& work);
   void on_durable(const Status& st, const storage::WalLocation& loc, const record::BatchHeader& h,
                   SharedBytes bytes, AppendCallback done);
-  Result<SharedBytes> fetch(const IndexEntry& e);
+  // Bytes of one batch entry; after a failure caused by the entry moving
+  // (WAL reclaimed after upload, object compacted), retries at its new home.
+  Result<SharedBytes> fetch(const IndexEntry& e, bool allow_object_io = true);
+  Result<SharedBytes> fetch_once(const IndexEntry& e);
+  // Expands a kObjectRange entry in place (I/O outside mu_). Returns
+  // false on read failure.
+  Status expand(const IndexEntry& range, bool update_producers = false);
+  // One read. With allow_object_io false, returns nullopt instead of
+  // doing anything that may block on object storage.
+  std::optional<ReadResult> read_impl(const ReadRequest& req, bool allow_object_io);
+  void recompute_max_ts_locked();
   OffsetForTimestamp find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact);
 
   const Uuid topic_id_;
@@ -91,6 +176,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   metadata::MetadataStore& store_;
   const int32_t leader_epoch_;
   std::shared_ptr<storage::Wal> wal_;  // set by attach() before serving
+  ObjectTier tier_;                    // set by attach_objects() before serving
 
   mutable std::mutex mu_;
   int64_t next_offset_ = 0;
@@ -103,6 +189,9 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   std::map<uint64_t, std::function<void()>> listeners_;
   uint64_t next_listener_id_ = 1;
   std::vector<Deferred> deferred_;  // duplicate retries waiting for durability
+  int64_t upload_next_ = 0;         // first offset not yet in an object
+  uint64_t pending_bytes_ = 0;      // WAL-located bytes at or above upload_next_
+  int64_t producers_upto_ = -1;     // last offset whose batch fed producers_ (recovery)
 
   std::mutex delete_mu_;  // serializes delete_records_before's metadata writes
 };

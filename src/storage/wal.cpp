@@ -253,12 +253,14 @@ void Wal::commit_loop() {
         poisoned_ = true;
       }
     }
+    if (!st.ok()) work_cv_.notify_one();  // fail queued reservations
+    for (auto& p : pending) p.done(st, p.location);
     {
+      // Only now: until the callbacks have indexed the group, the uploader
+      // cannot see these records, so their segments must not be reclaimed.
       std::lock_guard lk(mu_);
       inflight_min_ = UINT64_MAX;
     }
-    if (!st.ok()) work_cv_.notify_one();  // fail queued reservations
-    for (auto& p : pending) p.done(st, p.location);
   }
 }
 
@@ -287,7 +289,9 @@ Status Wal::reclaim_before(uint64_t segment) {
   {
     std::lock_guard lk(mu_);
     // Never the active segment, nor one with bytes still being written.
-    uint64_t limit = std::min({segment, tail_segment_, inflight_min_});
+    // After close() nothing is written any more, so even the last segment
+    // may go (shutdown empties the WAL once everything is uploaded).
+    uint64_t limit = stopped_ ? segment : std::min({segment, tail_segment_, inflight_min_});
     for (auto& c : chunks_) limit = std::min(limit, c.segment);
     for (auto& [id, file] : segments_) {
       if (id < limit) victims.push_back(id);

@@ -1,0 +1,58 @@
+// Compactor: merges many small stream-set objects into fewer large ones.
+//
+// A run picks committed objects smaller than `small_object_bytes` in id
+// order until `target_bytes`, reads each whole, keeps the live partition
+// ranges (RangeLiveFn), lays them out per partition in offset order in one
+// new object, PUTs it and swaps it in with MetadataStore::replace_objects
+// (old objects -> pending delete after `grace_ms`, new object committed, in
+// one transaction). Readers holding old locations keep working until the
+// grace period ends; the caller re-points its in-memory indexes at the new
+// ranges. Large single-partition data is already uploaded as its own object
+// by the uploader, so compaction only ever merges.
+//
+// Ownership: borrows the stores and the ObjectGc (for its index memo).
+// Threading: not thread-safe; run from the storage-maintenance thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "metadata/metadata_store.h"
+#include "objstore/object_store.h"
+#include "storage/object_gc.h"
+
+namespace carelog::storage {
+
+struct CompactionOptions {
+  uint64_t small_object_bytes = 8ull << 20;  // objects below this are merge candidates
+  uint64_t target_bytes = 64ull << 20;       // stop adding inputs beyond this
+  size_t min_objects = 4;                    // merge only when at least this many candidates
+  int64_t grace_ms = 60000;                  // old objects deleted after this
+};
+
+struct CompactionResult {
+  std::vector<std::string> replaced;  // old keys (now pending delete)
+  std::string key;                    // new object ("" when every input was dead)
+  uint64_t size = 0;
+  std::vector<metadata::ObjectRange> ranges;  // of the new object
+};
+
+class Compactor {
+ public:
+  Compactor(objstore::ObjectStore& objects, metadata::MetadataStore& metadata, ObjectGc& gc,
+            CompactionOptions options)
+      : objects_(objects), metadata_(metadata), gc_(gc), options_(options) {}
+
+  // One merge, or nullopt when there is nothing worth merging.
+  Result<std::optional<CompactionResult>> run_once(const RangeLiveFn& live, int64_t now_ms);
+
+ private:
+  objstore::ObjectStore& objects_;
+  metadata::MetadataStore& metadata_;
+  ObjectGc& gc_;
+  const CompactionOptions options_;
+};
+
+}  // namespace carelog::storage
