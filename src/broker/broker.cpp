@@ -5,8 +5,10 @@
 
 #include "common/log.h"
 #include "config/broker_config.h"
+#include "config/topic_config.h"
 #include "group/coordinator.h"
 #include "metadata/metadata_store.h"
+#include "objstore/object_store.h"
 #include "partition/wal_log_manager.h"
 #include "server/broker_context.h"
 #include "server/dispatch.h"
@@ -20,6 +22,7 @@ namespace carelog::broker {
 struct Broker::Parts {
   config::BrokerConfig config;
   std::unique_ptr<metadata::MetadataStore> metadata;
+  std::unique_ptr<objstore::ObjectStore> objects;  // outlives `logs`
   std::unique_ptr<partition::WalLogManager> logs;
   std::unique_ptr<server::TopicRegistry> topics;
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
@@ -79,9 +82,28 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.wal.capacity_bytes = static_cast<uint64_t>(p.config.wal_capacity_bytes);
   log_options.wal.max_wait = std::chrono::milliseconds(p.config.wal_max_wait_ms);
   log_options.cache_bytes = static_cast<uint64_t>(p.config.cache_log_bytes);
+  auto objects = objstore::open_object_store(p.config.object_store);
+  if (!objects.ok()) return make_error("object.store: " + objects.error().message);
+  p.objects = std::move(*objects);
+  log_options.object_store = p.objects.get();
+  log_options.block_cache_bytes = static_cast<uint64_t>(p.config.cache_block_bytes);
+  log_options.upload_object_bytes = static_cast<uint64_t>(p.config.upload_object_bytes);
+  log_options.upload_interval_ms = p.config.upload_interval_ms;
+  log_options.retention_check_interval_ms = p.config.log_retention_check_interval_ms;
+  log_options.compaction_interval_ms = p.config.compaction_interval_ms;
+  log_options.compaction_small_object_bytes = static_cast<uint64_t>(p.config.compaction_small_object_bytes);
+  log_options.compaction_target_object_bytes = static_cast<uint64_t>(p.config.compaction_target_object_bytes);
+  log_options.object_delete_delay_ms = p.config.object_delete_delay_ms;
+  log_options.orphan_min_age_ms = p.config.object_orphan_min_age_ms;
+  const config::BrokerConfig* cfg = &p.config;
+  log_options.retention = [cfg](const metadata::TopicRecord& t) {
+    auto settings = config::effective_topic_settings(*cfg, t.configs);
+    return std::make_pair(settings.retention_ms, settings.retention_bytes);
+  };
   auto logs = partition::WalLogManager::open(log_options, *p.metadata, storage::posix_file_system());
   if (!logs.ok()) return make_error("storage: " + logs.error().message);
   p.logs = std::move(*logs);
+  p.logs->start_background();
 
   server::BrokerDefaults defaults;
   defaults.message_max_bytes = p.config.message_max_bytes;
@@ -147,6 +169,7 @@ void Broker::shutdown() {
   // closes connections; pending offset commits are flushed.
   if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
+  // Uploads everything still in the WAL, then empties it.
   if (parts_->logs) parts_->logs->shutdown();
 }
 

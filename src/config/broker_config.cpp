@@ -164,6 +164,14 @@ Result<BrokerConfig> build(const ConfigMap& static_settings, const ConfigMap& dy
   c.wal_max_wait_ms = num("wal.max.wait.ms");
   c.cache_log_bytes = num("cache.log.bytes");
   c.cache_block_bytes = num("cache.block.bytes");
+  c.upload_object_bytes = num("upload.object.bytes");
+  c.upload_interval_ms = num("upload.interval.ms");
+  c.compaction_interval_ms = num("compaction.interval.ms");
+  c.compaction_small_object_bytes = num("compaction.small.object.bytes");
+  c.compaction_target_object_bytes = num("compaction.target.object.bytes");
+  c.object_delete_delay_ms = num("object.delete.delay.ms");
+  c.object_orphan_min_age_ms = num("object.orphan.min.age.ms");
+  c.log_retention_check_interval_ms = num("log.retention.check.interval.ms");
   c.log_level = *get("log.level");
   for (auto& ch : c.log_level) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
 

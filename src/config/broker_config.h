@@ -33,7 +33,7 @@
 // process.roles, inter.broker.listener.name, num.replica.fetchers,
 // offsets.topic.replication.factor, offsets.topic.num.partitions,
 // transaction.state.log.replication.factor, transaction.state.log.min.isr,
-// transaction.state.log.num.partitions, log.retention.check.interval.ms,
+// transaction.state.log.num.partitions,
 // socket.send.buffer.bytes, socket.receive.buffer.bytes,
 // log.flush.interval.messages, log.flush.interval.ms, log.cleaner.enable,
 // log.index.size.max.bytes, log.index.interval.bytes, auto.leader.rebalance.enable,
@@ -95,6 +95,14 @@ struct BrokerConfig {
   int64_t wal_max_wait_ms = 5000;
   int64_t cache_log_bytes = 256LL << 20;
   int64_t cache_block_bytes = 256LL << 20;
+  int64_t upload_object_bytes = 16LL << 20;
+  int64_t upload_interval_ms = 2000;
+  int64_t compaction_interval_ms = 60000;
+  int64_t compaction_small_object_bytes = 4LL << 20;
+  int64_t compaction_target_object_bytes = 64LL << 20;
+  int64_t object_delete_delay_ms = 60000;
+  int64_t object_orphan_min_age_ms = 600000;
+  int64_t log_retention_check_interval_ms = 300000;
   std::string metadata_store;
   std::string object_store;
   std::string log_level = "info";

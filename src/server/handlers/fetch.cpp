@@ -4,6 +4,9 @@
 // Long polling never blocks a thread: the handler registers one-shot
 // listeners on the partitions it reads and waits on a timer that a listener
 // cancels when new data is committed (or that expires at max_wait_ms).
+// Reads go through PartitionLog::read_async: data that must come from object
+// storage is read on a storage thread while this coroutine is suspended, so
+// a cold read never blocks the connection's thread (or produce).
 // Fetch sessions (KIP-227) are not kept: responses carry session_id 0, which
 // clients treat as "sessionless", and every request is a full fetch.
 #include "protocol/messages/fetch.h"
@@ -15,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "server/async.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -32,7 +36,7 @@ struct Target {
 };
 
 // One fetch pass over every target; returns the bytes gathered.
-size_t read_all(std::vector<Target>& targets, int32_t max_bytes, int16_t version) {
+asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes, int16_t version) {
   size_t total = 0;
   for (auto& t : targets) {
     PartitionData& out = *t.out;
@@ -51,7 +55,9 @@ size_t read_all(std::vector<Target>& targets, int32_t max_bytes, int16_t version
     rr.max_bytes =
         static_cast<int32_t>(std::min<int64_t>(pr.partition_max_bytes, std::max<int64_t>(remaining, 0)));
     rr.min_one_message = total == 0;  // KIP-74: only until something is in the response
-    auto result = t.log->read(rr);
+    auto log = t.log;
+    auto result = co_await await_callback<partition::ReadResult>(
+        [log, rr](auto done) { log->read_async(rr, std::move(done)); });
     out.high_watermark = result.high_watermark;
     out.log_start_offset = result.log_start_offset;
     out.last_stable_offset = result.last_stable_offset;
@@ -63,7 +69,7 @@ size_t read_all(std::vector<Target>& targets, int32_t max_bytes, int16_t version
     out.records->chunks = std::move(result.batches);
     total += result.total_bytes;
   }
-  return total;
+  co_return total;
 }
 
 }  // namespace
@@ -107,7 +113,7 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
 
   const int32_t max_bytes = ctx.api_version >= 3 ? std::max(req.max_bytes, 0) : INT32_MAX;
   const int32_t min_bytes = std::max(req.min_bytes, 0);
-  size_t total = read_all(targets, max_bytes, ctx.api_version);
+  size_t total = co_await read_all(targets, max_bytes, ctx.api_version);
 
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
@@ -146,7 +152,7 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     for (auto& [log, id] : listeners) log->cancel_listener(id);
-    total = read_all(targets, max_bytes, ctx.api_version);
+    total = co_await read_all(targets, max_bytes, ctx.api_version);
     if (!arrived && !woken->load()) break;  // timed out
   }
   co_return resp;
