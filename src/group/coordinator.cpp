@@ -178,16 +178,20 @@ void GroupCoordinator::join_group(JoinRequest req, JoinCallback done) {
     if (shut_down_) {
       out.push_back([done = std::move(done)] { done(join_error(E(ErrorCode::kCoordinatorNotAvailable))); });
     } else if (req.group_id.empty()) {
-      out.push_back([done = std::move(done), m = req.member_id] { done(join_error(E(ErrorCode::kInvalidGroupId), m)); });
+      out.push_back([done = std::move(done), m = req.member_id] {
+        done(join_error(E(ErrorCode::kInvalidGroupId), m));
+      });
     } else if (req.session_timeout_ms < config_.min_session_timeout_ms ||
                req.session_timeout_ms > config_.max_session_timeout_ms) {
-      out.push_back(
-          [done = std::move(done), m = req.member_id] { done(join_error(E(ErrorCode::kInvalidSessionTimeout), m)); });
+      out.push_back([done = std::move(done), m = req.member_id] {
+        done(join_error(E(ErrorCode::kInvalidSessionTimeout), m));
+      });
     } else {
       Group* g = find(req.group_id);
       if (!g && !req.member_id.empty()) {
-        out.push_back(
-            [done = std::move(done), m = req.member_id] { done(join_error(E(ErrorCode::kUnknownMemberId), m)); });
+        out.push_back([done = std::move(done), m = req.member_id] {
+          done(join_error(E(ErrorCode::kUnknownMemberId), m));
+        });
       } else {
         Group& grp = g ? *g : get_or_create(req.group_id);
         if (req.member_id.empty())
@@ -234,7 +238,9 @@ void GroupCoordinator::join_static_member(Group& g, JoinRequest& req, const std:
   auto node = g.members.extract(old_id);
   Member& old = node.mapped();
   if (old.awaiting_join)
-    out.push_back([cb = std::move(old.awaiting_join), old_id] { cb(join_error(E(ErrorCode::kFencedInstanceId), old_id)); });
+    out.push_back([cb = std::move(old.awaiting_join), old_id] {
+      cb(join_error(E(ErrorCode::kFencedInstanceId), old_id));
+    });
   if (old.awaiting_sync)
     out.push_back([cb = std::move(old.awaiting_sync)] { cb(sync_error(E(ErrorCode::kFencedInstanceId))); });
   old.awaiting_join = nullptr;
@@ -271,11 +277,13 @@ void GroupCoordinator::join_static_member(Group& g, JoinRequest& req, const std:
 void GroupCoordinator::join_known_member(Group& g, JoinRequest& req, JoinCallback& done, Completions& out) {
   const std::string id = req.member_id;
   if (g.is(GroupState::kDead)) {
-    out.push_back([done = std::move(done), id] { done(join_error(E(ErrorCode::kCoordinatorNotAvailable), id)); });
+    out.push_back(
+        [done = std::move(done), id] { done(join_error(E(ErrorCode::kCoordinatorNotAvailable), id)); });
     return;
   }
   if (!g.supports(req.protocol_type, req.protocols)) {
-    out.push_back([done = std::move(done), id] { done(join_error(E(ErrorCode::kInconsistentGroupProtocol), id)); });
+    out.push_back(
+        [done = std::move(done), id] { done(join_error(E(ErrorCode::kInconsistentGroupProtocol), id)); });
     return;
   }
   if (g.pending_members.count(id)) {
@@ -430,7 +438,8 @@ void GroupCoordinator::try_complete_join(Group& g, Completions& out) {
     if (now < g.join_deadline_ms) return;
     if (g.new_member_added && g.initial_delay_remaining_ms > 0) {
       // More members arrived during the delay: wait another round.
-      const int64_t delay = std::min<int64_t>(config_.initial_rebalance_delay_ms, g.initial_delay_remaining_ms);
+      const int64_t delay =
+          std::min<int64_t>(config_.initial_rebalance_delay_ms, g.initial_delay_remaining_ms);
       g.initial_delay_remaining_ms = std::max<int64_t>(g.initial_delay_remaining_ms - delay, 0);
       g.new_member_added = false;
       g.join_deadline_ms = now + delay;
@@ -464,8 +473,8 @@ void GroupCoordinator::complete_join(Group& g, Completions& out) {
   set_state(g, GroupState::kCompletingRebalance);
   const int64_t now = clock_.now_ms();
   g.sync_deadline_ms = now + g.max_rebalance_timeout_ms();
-  log::info("group {}: generation {} with {} members, protocol {}", g.group_id, g.generation_id, g.members.size(),
-            g.protocol_name.value_or(""));
+  log::info("group {}: generation {} with {} members, protocol {}", g.group_id, g.generation_id,
+            g.members.size(), g.protocol_name.value_or(""));
   for (auto& [id, m] : g.members) {
     g.pending_sync.insert(id);
     m.last_heartbeat_ms = now;
@@ -486,7 +495,8 @@ void GroupCoordinator::remove_member(Group& g, const std::string& member_id, int
       cb(join_error(error_for_waiters, member_id));
     });
   if (m.awaiting_sync)
-    out.push_back([cb = std::move(m.awaiting_sync), error_for_waiters] { cb(sync_error(error_for_waiters)); });
+    out.push_back(
+        [cb = std::move(m.awaiting_sync), error_for_waiters] { cb(sync_error(error_for_waiters)); });
   if (m.group_instance_id) {
     auto s = g.static_members.find(*m.group_instance_id);
     if (s != g.static_members.end() && s->second == member_id) g.static_members.erase(s);
@@ -554,7 +564,8 @@ void GroupCoordinator::sync_group(SyncRequest req, SyncCallback done) {
           break;
         case GroupState::kCompletingRebalance: {
           if (m.awaiting_sync)
-            out.push_back([cb = std::move(m.awaiting_sync)] { cb(sync_error(E(ErrorCode::kRebalanceInProgress))); });
+            out.push_back(
+                [cb = std::move(m.awaiting_sync)] { cb(sync_error(E(ErrorCode::kRebalanceInProgress))); });
           m.awaiting_sync = std::move(done);
           m.last_heartbeat_ms = clock_.now_ms();
           g->pending_sync.erase(req.member_id);
@@ -572,7 +583,8 @@ void GroupCoordinator::sync_group(SyncRequest req, SyncCallback done) {
               r.protocol_type = g->protocol_type;
               r.protocol_name = g->protocol_name;
               r.assignment = member.assignment;
-              out.push_back([cb = std::move(member.awaiting_sync), r = std::move(r)]() mutable { cb(std::move(r)); });
+              out.push_back(
+                  [cb = std::move(member.awaiting_sync), r = std::move(r)]() mutable { cb(std::move(r)); });
               member.awaiting_sync = nullptr;
             }
           }
@@ -623,7 +635,8 @@ int16_t GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
   return 0;
 }
 
-LeaveResult GroupCoordinator::leave_group(const std::string& group_id, const std::vector<LeavingMember>& members) {
+LeaveResult GroupCoordinator::leave_group(const std::string& group_id,
+                                          const std::vector<LeavingMember>& members) {
   LeaveResult result;
   Completions out;
   {
@@ -643,7 +656,8 @@ LeaveResult GroupCoordinator::leave_group(const std::string& group_id, const std
         int16_t err = 0;
         if (id.empty()) {
           // Identified by instance id only (KIP-345 admin removal).
-          auto s = lm.group_instance_id ? g->static_members.find(*lm.group_instance_id) : g->static_members.end();
+          auto s =
+              lm.group_instance_id ? g->static_members.find(*lm.group_instance_id) : g->static_members.end();
           if (s == g->static_members.end())
             err = E(ErrorCode::kUnknownMemberId);
           else

@@ -76,13 +76,15 @@ class GroupCoordinator {
 
   void commit_offsets(CommitRequest req, CommitCallback done);
   // `partitions` nullopt = every committed offset of the group.
-  FetchResult fetch_offsets(const std::string& group_id, const std::optional<std::vector<PartitionRef>>& partitions);
+  FetchResult fetch_offsets(const std::string& group_id,
+                            const std::optional<std::vector<PartitionRef>>& partitions);
 
   // `states` empty = all groups; names as Kafka spells them (case-insensitive).
   std::vector<GroupListing> list_groups(const std::vector<std::string>& states);
   GroupDescription describe_group(const std::string& group_id);
   void delete_groups(std::vector<std::string> group_ids, DeleteGroupsCallback done);
-  void delete_offsets(const std::string& group_id, std::vector<PartitionRef> partitions, OffsetDeleteCallback done);
+  void delete_offsets(const std::string& group_id, std::vector<PartitionRef> partitions,
+                      OffsetDeleteCallback done);
 
   // Store transactions written so far (tests check group commit with it).
   uint64_t offset_transactions() const { return writer_.transactions(); }

@@ -91,11 +91,12 @@ void GroupCoordinator::delete_groups(std::vector<std::string> group_ids, DeleteG
       }
     }
     if (!changes.empty()) {
-      submit_deletes(std::move(changes), [errors, deleted = std::move(deleted), done = std::move(done)](Status st) mutable {
-        if (!st.ok())
-          for (size_t i : deleted) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
-        done(std::move(errors));
-      });
+      submit_deletes(std::move(changes),
+                     [errors, deleted = std::move(deleted), done = std::move(done)](Status st) mutable {
+                       if (!st.ok())
+                         for (size_t i : deleted) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
+                       done(std::move(errors));
+                     });
       return;
     }
   }

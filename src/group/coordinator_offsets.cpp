@@ -95,15 +95,16 @@ void GroupCoordinator::commit_offsets(CommitRequest req, CommitCallback done) {
       std::vector<metadata::OffsetChange> changes;
       changes.reserve(records.size());
       for (const auto& r : records) changes.push_back({metadata::OffsetChange::Kind::kUpsert, r});
-      writer_.submit(std::move(changes), [this, records = std::move(records), record_index = std::move(record_index),
-                                          errors, done = std::move(done)](Status st) mutable {
-        if (st.ok()) {
-          apply_committed(records);
-        } else {
-          for (size_t i : record_index) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
-        }
-        done(std::move(errors));
-      });
+      writer_.submit(std::move(changes),
+                     [this, records = std::move(records), record_index = std::move(record_index), errors,
+                      done = std::move(done)](Status st) mutable {
+                       if (st.ok()) {
+                         apply_committed(records);
+                       } else {
+                         for (size_t i : record_index) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
+                       }
+                       done(std::move(errors));
+                     });
       return;
     }
   }
@@ -127,8 +128,10 @@ void GroupCoordinator::apply_deleted(const std::vector<metadata::OffsetChange>& 
     if (it == groups_.end()) continue;
     Group& g = it->second;
     if (c.kind == metadata::OffsetChange::Kind::kDeleteGroup) {
-      if (g.is(GroupState::kDead)) groups_.erase(it);
-      else g.offsets.clear();
+      if (g.is(GroupState::kDead))
+        groups_.erase(it);
+      else
+        g.offsets.clear();
     } else {
       g.offsets.erase({c.record.topic, c.record.partition});
     }
@@ -183,8 +186,9 @@ void GroupCoordinator::expire_offsets(Completions& out) {
       // group became empty (or after the commit, for groups that never had
       // members here, e.g. simple consumers or after a restart).
       for (auto o = g.offsets.begin(); o != g.offsets.end();) {
-        int64_t base = g.protocol_type.empty() ? o->second.commit_timestamp_ms
-                                               : std::max(g.state_since_wall_ms, o->second.commit_timestamp_ms);
+        int64_t base = g.protocol_type.empty()
+                           ? o->second.commit_timestamp_ms
+                           : std::max(g.state_since_wall_ms, o->second.commit_timestamp_ms);
         if (base + config_.offsets_retention_ms <= now) {
           metadata::OffsetChange c;
           c.kind = metadata::OffsetChange::Kind::kDeletePartition;
@@ -211,7 +215,8 @@ void GroupCoordinator::expire_offsets(Completions& out) {
   });
 }
 
-void GroupCoordinator::submit_deletes(std::vector<metadata::OffsetChange> changes, std::function<void(Status)> done) {
+void GroupCoordinator::submit_deletes(std::vector<metadata::OffsetChange> changes,
+                                      std::function<void(Status)> done) {
   auto copy = changes;
   writer_.submit(std::move(changes), [this, copy = std::move(copy), done = std::move(done)](Status st) {
     // The cache follows the store: drop the entries only once durable.

@@ -28,7 +28,8 @@ std::optional<GroupState> parse_state(const std::string& name) {
   for (GroupState s : {GroupState::kEmpty, GroupState::kPreparingRebalance, GroupState::kCompletingRebalance,
                        GroupState::kStable, GroupState::kDead}) {
     std::string n;
-    for (const char* p = state_name(s); *p; ++p) n += static_cast<char>(std::tolower(static_cast<unsigned char>(*p)));
+    for (const char* p = state_name(s); *p; ++p)
+      n += static_cast<char>(std::tolower(static_cast<unsigned char>(*p)));
     if (n == lower) return s;
   }
   return std::nullopt;

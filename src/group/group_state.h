@@ -62,10 +62,10 @@ struct Group {
   std::string protocol_type;                 // "" until the first member joins
   std::optional<std::string> protocol_name;  // selected protocol of the generation
   std::optional<std::string> leader_id;
-  std::map<std::string, Member> members;                        // by member id
-  std::map<std::string, std::string> static_members;            // instance id -> member id
-  std::map<std::string, int64_t> pending_members;               // KIP-394: member id -> deadline
-  std::set<std::string> pending_sync;                           // joined, not yet synced
+  std::map<std::string, Member> members;              // by member id
+  std::map<std::string, std::string> static_members;  // instance id -> member id
+  std::map<std::string, int64_t> pending_members;     // KIP-394: member id -> deadline
+  std::set<std::string> pending_sync;                 // joined, not yet synced
   // Deadline of the running join phase (PreparingRebalance).
   int64_t join_deadline_ms = 0;
   // Initial delayed join of an empty group (group.initial.rebalance.delay.ms):
@@ -82,7 +82,9 @@ struct Group {
   bool is(GroupState s) const { return state == s; }
   bool has(const std::string& member_id) const { return members.count(member_id) != 0; }
   int awaiting_join_count() const;
-  bool all_members_joined() const { return awaiting_join_count() == static_cast<int>(members.size()) && pending_members.empty(); }
+  bool all_members_joined() const {
+    return awaiting_join_count() == static_cast<int>(members.size()) && pending_members.empty();
+  }
   int32_t max_rebalance_timeout_ms() const;
   // A protocol type and protocol list the group can accept from a joiner.
   bool supports(const std::string& type, const std::vector<Protocol>& protocols) const;
@@ -90,7 +92,8 @@ struct Group {
   // vote: each member votes for its first protocol supported by all).
   std::optional<std::string> select_protocol() const;
   // A static member whose instance id maps to a different member id.
-  bool static_member_fenced(const std::optional<std::string>& instance_id, const std::string& member_id) const;
+  bool static_member_fenced(const std::optional<std::string>& instance_id,
+                            const std::string& member_id) const;
   // Topics the members subscribe to, when the group uses the "consumer"
   // protocol and their metadata parses; nullopt when unknown.
   std::optional<std::set<std::string>> subscribed_topics() const;

@@ -101,7 +101,7 @@ struct LeavingMember {
 };
 
 struct LeaveResult {
-  int16_t error = 0;                 // group-level
+  int16_t error = 0;                   // group-level
   std::vector<int16_t> member_errors;  // one per LeavingMember, in order
 };
 

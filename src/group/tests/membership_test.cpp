@@ -171,7 +171,8 @@ TEST_F(MembershipTest, StaticMemberRejoinsWithoutRebalance) {
   auto ra2 = a2.get();
   ASSERT_EQ(rb.generation_id, 2);
   const std::string leader = ra2.leader_id;
-  std::vector<std::pair<std::string, SharedBytes>> assign = {{ra.member_id, bytes("A")}, {rb.member_id, bytes("B")}};
+  std::vector<std::pair<std::string, SharedBytes>> assign = {{ra.member_id, bytes("A")},
+                                                             {rb.member_id, bytes("B")}};
   auto sa = sync(g, 2, ra.member_id, leader == ra.member_id ? assign : decltype(assign){});
   auto sb = sync(g, 2, rb.member_id, leader == rb.member_id ? assign : decltype(assign){});
   EXPECT_EQ(sb.get().assignment.view(), "B");
@@ -227,7 +228,7 @@ TEST_F(MembershipTest, ErrorCodes) {
   EXPECT_EQ(join(bad).get().error, 26);  // INVALID_SESSION_TIMEOUT
   bad.session_timeout_ms = config_.max_session_timeout_ms + 1;
   EXPECT_EQ(join(bad).get().error, 26);
-  EXPECT_EQ(join(join_req("", "")).get().error, 24);        // INVALID_GROUP_ID
+  EXPECT_EQ(join(join_req("", "")).get().error, 24);           // INVALID_GROUP_ID
   EXPECT_EQ(join(join_req("nogroup", "m1")).get().error, 25);  // unknown group, known id
   EXPECT_EQ(heartbeat("nogroup", 1, "m1"), 25);
   EXPECT_EQ(sync("nogroup", 1, "m1").get().error, 25);

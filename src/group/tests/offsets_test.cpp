@@ -129,7 +129,8 @@ TEST_F(OffsetsTest, OffsetsOfEmptyGroupsExpire) {
 TEST_F(OffsetsTest, DeleteGroupsAndOffsets) {
   auto m = stable_member("busy");
   EXPECT_EQ(commit("busy", 1, m, {{"t1", 0, 1, -1, {}}}), (std::vector<int16_t>{0}));
-  EXPECT_EQ(commit("idle", -1, "", {{"t1", 0, 1, -1, {}}, {"t1", 1, 2, -1, {}}}), (std::vector<int16_t>{0, 0}));
+  EXPECT_EQ(commit("idle", -1, "", {{"t1", 0, 1, -1, {}}, {"t1", 1, 2, -1, {}}}),
+            (std::vector<int16_t>{0, 0}));
 
   Captured<std::vector<int16_t>> del;
   coord_->delete_groups({"busy", "idle", "missing", ""}, del.cb());
@@ -146,7 +147,9 @@ TEST_F(OffsetsTest, DeleteGroupsAndOffsets) {
   auto offset_delete = [&](const std::string& g, std::vector<PartitionRef> parts) {
     auto p = std::make_shared<std::promise<Out>>();
     auto f = p->get_future();
-    coord_->delete_offsets(g, std::move(parts), [p](int16_t e, std::vector<int16_t> v) { p->set_value({e, v}); });
+    coord_->delete_offsets(g, std::move(parts), [p](int16_t e, std::vector<int16_t> v) {
+      p->set_value({e, v});
+    });
     return f.get();
   };
   auto busy = offset_delete("busy", {{"t1", 0}});

@@ -3,7 +3,9 @@
 // DeleteGroups and OffsetDelete. The rules live in group::GroupCoordinator;
 // these handlers translate between wire versions and the coordinator.
 // Waiting requests (JoinGroup, SyncGroup, OffsetCommit) suspend the
-// coroutine on await_callback; no thread blocks.
+// coroutine on await_callback; no thread blocks. The start lambdas capture
+// locals of the coroutine frame by reference: g++ 12 mis-destroys
+// move-initialised captures of temporaries inside a co_await expression.
 #include <map>
 
 #include "group/coordinator.h"
@@ -87,7 +89,7 @@ asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& c
   in.supports_skip_assignment = ctx.api_version >= 9;
   auto* gc = coordinator(ctx);
   group::JoinResult r = co_await await_callback<group::JoinResult>(
-      [gc, in = std::move(in)](auto done) mutable { gc->join_group(std::move(in), done); });
+      [gc, &in](auto done) { gc->join_group(std::move(in), done); });
   protocol::JoinGroupResponse resp;
   resp.error_code = r.error;
   resp.generation_id = r.generation_id;
@@ -117,7 +119,7 @@ asio::awaitable<protocol::SyncGroupResponse> handle_sync_group(RequestContext& c
   for (auto& a : req.assignments) in.assignments.emplace_back(a.member_id, a.assignment);
   auto* gc = coordinator(ctx);
   group::SyncResult r = co_await await_callback<group::SyncResult>(
-      [gc, in = std::move(in)](auto done) mutable { gc->sync_group(std::move(in), done); });
+      [gc, &in](auto done) { gc->sync_group(std::move(in), done); });
   protocol::SyncGroupResponse resp;
   resp.error_code = r.error;
   resp.protocol_type = r.protocol_type;
@@ -174,7 +176,7 @@ asio::awaitable<protocol::OffsetCommitResponse> handle_offset_commit(RequestCont
   std::vector<int16_t> errors;
   if (!in.offsets.empty()) {
     errors = co_await await_callback<std::vector<int16_t>>(
-        [gc, in = std::move(in)](auto done) mutable { gc->commit_offsets(std::move(in), done); });
+        [gc, &in](auto done) { gc->commit_offsets(std::move(in), done); });
   }
   protocol::OffsetCommitResponse resp;
   size_t i = 0;
@@ -286,7 +288,7 @@ asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestCont
   std::vector<int16_t> errors;
   if (!ids.empty()) {
     errors = co_await await_callback<std::vector<int16_t>>(
-        [gc, ids](auto done) mutable { gc->delete_groups(std::move(ids), done); });
+        [gc, &ids](auto done) { gc->delete_groups(std::move(ids), done); });
   }
   protocol::DeleteGroupsResponse resp;
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
@@ -310,12 +312,11 @@ asio::awaitable<protocol::OffsetDeleteResponse> handle_offset_delete(RequestCont
   for (const auto& t : req.topics)
     for (const auto& p : t.partitions) parts.push_back(group::PartitionRef{t.name, p.partition_index});
   auto* gc = coordinator(ctx);
-  OffsetDeleteOutcome r = co_await await_callback<OffsetDeleteOutcome>(
-      [gc, group_id = req.group_id, parts = std::move(parts)](auto done) mutable {
-        gc->delete_offsets(group_id, std::move(parts), [done](int16_t e, std::vector<int16_t> v) mutable {
-          done(OffsetDeleteOutcome{e, std::move(v)});
-        });
-      });
+  OffsetDeleteOutcome r = co_await await_callback<OffsetDeleteOutcome>([gc, &req, &parts](auto done) {
+    gc->delete_offsets(req.group_id, std::move(parts), [done](int16_t e, std::vector<int16_t> v) mutable {
+      done(OffsetDeleteOutcome{e, std::move(v)});
+    });
+  });
   protocol::OffsetDeleteResponse resp;
   resp.error_code = r.group_error;
   if (r.group_error != 0) co_return resp;  // Kafka omits partitions on a group-level error
