@@ -2,6 +2,7 @@
 
 #include "fmt/core.h"
 #include "objstore/file_object_store.h"
+#include "objstore/s3_object_store.h"
 
 namespace carelog::objstore {
 
@@ -36,6 +37,10 @@ Status validate_key(std::string_view key) {
 }
 
 Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& uri) {
+  return open_object_store(uri, S3Options{});
+}
+
+Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& uri, const S3Options& s3) {
   constexpr std::string_view kFile = "file://";
   constexpr std::string_view kS3 = "s3://";
   if (uri.rfind(kFile, 0) == 0) {
@@ -46,12 +51,18 @@ Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& uri) {
     if (!store.ok()) return store.take_error();
     return std::unique_ptr<ObjectStore>(std::move(*store));
   }
-  if (uri.rfind(kS3, 0) == 0)
-    return Error{
-        kErrPermanent,
-        fmt::format("object.store '{}': the S3 backend is not supported yet; use file:///<dir>", uri)};
-  return Error{kErrInvalidArgument,
-               fmt::format("object.store '{}': unsupported scheme (expected file:///<dir>)", uri)};
+  if (uri.rfind(kS3, 0) == 0) {
+    auto where = parse_s3_uri(uri);
+    if (!where.ok()) return where.take_error();
+    auto store = S3ObjectStore::open(*where, s3);
+    if (!store.ok()) return store.take_error();
+    if (s3.check_bucket_on_open) CARELOG_RETURN_IF_ERROR((*store)->check_bucket());
+    return std::unique_ptr<ObjectStore>(std::move(*store));
+  }
+  return Error{
+      kErrInvalidArgument,
+      fmt::format("object.store '{}': unsupported scheme (expected file:///<dir> or s3://<bucket>/<prefix>)",
+                  uri)};
 }
 
 }  // namespace carelog::objstore

@@ -41,6 +41,8 @@
 
 namespace carelog::objstore {
 
+struct S3Options;  // s3_options.h
+
 // Error codes (Error::code). A distinct range so they are never mistaken for
 // Kafka error codes; map them before anything reaches a client.
 inline constexpr int32_t kErrNotFound = 2001;         // key does not exist
@@ -99,7 +101,14 @@ Status validate_key(std::string_view key);
 // Opens the backend named by an `object.store` URI:
 //   file:///abs/dir   FileObjectStore rooted at /abs/dir (created if absent)
 //   file://rel/dir    relative to the process working directory
-//   s3://bucket/...   not supported yet (kErrPermanent)
+//   s3://bucket[/prefix]  S3ObjectStore (s3_object_store.h); keys live under
+//                         prefix/. Options come from `s3` (the broker builds
+//                         them from its s3.* config); the one-argument form
+//                         uses defaults (AWS environment variables / files).
+//                         Unless s3.check_bucket_on_open is false, the bucket
+//                         is probed first, so wrong credentials or a missing
+//                         bucket fail here with a clear message.
 Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& uri);
+Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& uri, const S3Options& s3);
 
 }  // namespace carelog::objstore

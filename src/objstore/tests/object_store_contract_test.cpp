@@ -1,5 +1,7 @@
 // The ObjectStore contract, as a parameterized suite: every backend (file
 // now, S3 later) instantiates it with a factory and must pass unchanged.
+#include "objstore/tests/object_store_contract.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,47 +17,10 @@
 namespace carelog::objstore {
 namespace {
 
-struct Backend {
-  std::string name;
-  // Creates a fresh, empty store rooted in `dir` (a new temp directory).
-  std::function<std::unique_ptr<ObjectStore>(const std::string& dir)> make;
-};
-
-SharedBytes bytes_of(std::string_view s) { return SharedBytes::copy_of(s); }
-
-SharedBytes pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 8));
-  return SharedBytes::from_vector(std::move(v));
-}
-
-class ObjectStoreContract : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    store_ = GetParam().make(dir_.path());
-    ASSERT_NE(store_, nullptr);
-  }
-  ObjectStore& s() { return *store_; }
-
-  std::vector<std::string> list_all(const std::string& prefix, int page_size) {
-    std::vector<std::string> keys;
-    std::string cont;
-    for (int pages = 0; pages < 1000; ++pages) {
-      auto page = s().list(prefix, cont, page_size);
-      EXPECT_TRUE(page.ok()) << page.error().message;
-      if (!page.ok()) break;
-      EXPECT_LE(page->objects.size(), static_cast<size_t>(page_size));
-      for (auto& o : page->objects) keys.push_back(o.key);
-      if (!page->next_continuation) break;
-      cont = *page->next_continuation;
-    }
-    return keys;
-  }
-
-  test_util::TempDir dir_;
-  std::unique_ptr<ObjectStore> store_;
-};
+using contract::Backend;
+using contract::bytes_of;
+using contract::ObjectStoreContract;
+using contract::pattern;
 
 TEST_P(ObjectStoreContract, PutGetRoundTrip) {
   auto small = bytes_of(std::string("hello\0world", 11));
@@ -255,11 +220,13 @@ TEST_P(ObjectStoreContract, ConcurrentPutsOfDifferentKeys) {
 INSTANTIATE_TEST_SUITE_P(
     Backends, ObjectStoreContract,
     ::testing::Values(Backend{"file",
+                              {},
                               [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
                                 auto s = open_object_store("file://" + dir + "/objects");
                                 return s.ok() ? std::move(*s) : nullptr;
                               }},
                       Backend{"fault_injecting_passthrough",
+                              {},
                               [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
                                 auto s = FileObjectStore::open(dir);
                                 if (!s.ok()) return nullptr;
