@@ -130,6 +130,18 @@ Result<BrokerConfig> build(const ConfigMap& static_settings, const ConfigMap& dy
   c.metadata_store =
       is_set("metadata.store") ? eff["metadata.store"] : "sqlite://" + c.data_dir + "/metadata.db";
   c.object_store = is_set("object.store") ? eff["object.store"] : "file://" + c.data_dir + "/objects";
+  c.s3_endpoint = get("s3.endpoint").value_or("");
+  c.s3_region = get("s3.region").value_or("");
+  c.s3_path_style = flag("s3.path.style");
+  c.s3_access_key_id = get("s3.access.key.id").value_or("");
+  c.s3_secret_access_key = get("s3.secret.access.key").value_or("");
+  c.s3_ca_file = get("s3.ca.file").value_or("");
+  c.s3_max_connections = static_cast<int32_t>(num("s3.max.connections"));
+  c.s3_multipart_threshold_bytes = num("s3.multipart.threshold.bytes");
+  c.s3_multipart_part_bytes = num("s3.multipart.part.bytes");
+  c.s3_max_attempts = static_cast<int32_t>(num("s3.max.attempts"));
+  c.s3_retry_backoff_ms = static_cast<int32_t>(num("s3.retry.backoff.ms"));
+  c.s3_retry_backoff_max_ms = static_cast<int32_t>(num("s3.retry.backoff.max.ms"));
 
   // Numbers.
   c.num_partitions = static_cast<int32_t>(num("num.partitions"));

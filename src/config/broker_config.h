@@ -105,6 +105,20 @@ struct BrokerConfig {
   int64_t log_retention_check_interval_ms = 300000;
   std::string metadata_store;
   std::string object_store;
+  // s3.* (used for object.store=s3://...; see docs/s3.md). Empty strings
+  // mean "use the AWS default" (environment, credentials file).
+  std::string s3_endpoint;
+  std::string s3_region;
+  bool s3_path_style = false;
+  std::string s3_access_key_id;      // secret: never log
+  std::string s3_secret_access_key;  // secret: never log
+  std::string s3_ca_file;
+  int32_t s3_max_connections = 16;
+  int64_t s3_multipart_threshold_bytes = 16LL << 20;
+  int64_t s3_multipart_part_bytes = 8LL << 20;
+  int32_t s3_max_attempts = 6;
+  int32_t s3_retry_backoff_ms = 100;
+  int32_t s3_retry_backoff_max_ms = 5000;
   std::string log_level = "info";
 
   // Every registered key -> resolved value (normalised text; absent when the
