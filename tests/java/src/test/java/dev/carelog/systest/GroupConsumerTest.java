@@ -67,6 +67,14 @@ class GroupConsumerTest {
     return new KafkaConsumer<>(p);
   }
 
+  /** Every assigned partition read to its end (100 records each). */
+  private static boolean atEnd(KafkaConsumer<String, String> c, Set<TopicPartition> parts) {
+    for (TopicPartition tp : parts) {
+      if (c.position(tp, Duration.ofSeconds(10)) != 100) return false;
+    }
+    return true;
+  }
+
   @Test
   void twoConsumersSharePartitionsAndResumeFromCommits() throws Exception {
     String topic = unique("jgrp");
@@ -81,7 +89,9 @@ class GroupConsumerTest {
       producer.flush();
     }
 
-    int consumed = 0;
+    // Distinct (partition, offset) pairs: a member may re-read what another
+    // read before the rebalance moved the partition (nothing was committed).
+    Set<String> consumed = new HashSet<>();
     try (KafkaConsumer<String, String> a = consumer(group, "java-a");
         KafkaConsumer<String, String> b = consumer(group, "java-b")) {
       a.subscribe(List.of(topic));
@@ -90,20 +100,26 @@ class GroupConsumerTest {
       while (System.nanoTime() < deadline) {
         ConsumerRecords<String, String> ra = a.poll(Duration.ofMillis(100));
         ConsumerRecords<String, String> rb = b.poll(Duration.ofMillis(100));
-        consumed += ra.count() + rb.count();
+        ra.forEach(r -> consumed.add(r.partition() + ":" + r.offset()));
+        rb.forEach(r -> consumed.add(r.partition() + ":" + r.offset()));
         Set<TopicPartition> sa = a.assignment();
         Set<TopicPartition> sb = b.assignment();
         Set<TopicPartition> union = new HashSet<>(sa);
         union.addAll(sb);
-        if (sa.size() == 2 && sb.size() == 2 && union.size() == 4 && consumed >= 400) break;
+        if (sa.size() == 2 && sb.size() == 2 && union.size() == 4 && consumed.size() >= 400
+            && atEnd(a, sa) && atEnd(b, sb)) {
+          break;
+        }
       }
       assertEquals(2, a.assignment().size());
       assertEquals(2, b.assignment().size());
-      assertEquals(400, consumed);
+      assertEquals(400, consumed.size());
       Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
       for (TopicPartition tp : a.assignment()) commits.put(tp, new OffsetAndMetadata(a.position(tp), "java"));
       a.commitSync(commits);
-      b.commitSync();
+      commits.clear();
+      for (TopicPartition tp : b.assignment()) commits.put(tp, new OffsetAndMetadata(b.position(tp)));
+      b.commitSync(commits);
 
       ConsumerGroupDescription d =
           admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(30, TimeUnit.SECONDS);
