@@ -55,9 +55,12 @@ asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes
     rr.max_bytes =
         static_cast<int32_t>(std::min<int64_t>(pr.partition_max_bytes, std::max<int64_t>(remaining, 0)));
     rr.min_one_message = total == 0;  // KIP-74: only until something is in the response
-    auto log = t.log;
-    auto result = co_await await_callback<partition::ReadResult>(
-        [log, rr](auto done) { log->read_async(rr, std::move(done)); });
+    // Only trivially destructible captures: g++ 12 may destroy temporaries
+    // of a co_await expression twice (a captured shared_ptr would then be
+    // released twice). t.log keeps the partition alive meanwhile.
+    partition::PartitionLog* log = t.log.get();
+    auto start = [log, rr](auto done) { log->read_async(rr, std::move(done)); };
+    auto result = co_await await_callback<partition::ReadResult>(start);
     out.high_watermark = result.high_watermark;
     out.log_start_offset = result.log_start_offset;
     out.last_stable_offset = result.last_stable_offset;
