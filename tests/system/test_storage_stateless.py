@@ -1,0 +1,59 @@
+"""Diskless storage: after a clean shutdown everything lives in object
+storage, so the WAL directory can be deleted without losing anything."""
+
+import shutil
+import time
+
+from kafka_util import admin_for, create_topic, unique
+from storage_util import TrackingProducer, read_partition
+
+
+def test_clean_shutdown_uploads_everything_and_wal_is_disposable(broker_factory):
+    b = broker_factory({"upload.interval.ms": "60000"})  # only the shutdown uploads
+    topic = create_topic(admin_for(b), unique("stateless"), partitions=3)
+    prod = TrackingProducer(b)
+    for i in range(3000):
+        prod.produce(topic, i % 3, f"m{i}")
+    assert prod.flush(60) == 0 and prod.failed == 0
+    assert len(prod.acked) == 3000
+
+    b.stop_clean()  # SIGTERM: uploads everything and empties the WAL
+    wal = b.data_dir / "wal"
+    assert not any(wal.glob("*.wal")), f"WAL not emptied: {list(wal.iterdir())}"
+    objects = [p for p in (b.data_dir / "objects").rglob("*") if p.is_file() and ".tmp" not in p.parts]
+    assert objects, "nothing was uploaded"
+    shutil.rmtree(wal)
+
+    b.start()
+    for p in range(3):
+        low, high, recs = read_partition(b, topic, p, start=0)
+        assert (low, high) == (0, 1000)
+        assert [o for o, _ in recs] == list(range(1000))
+        assert [v for _, v in recs] == [f"m{i}" for i in range(p, 3000, 3)]
+    # The log continues at the right offsets.
+    prod = TrackingProducer(b)
+    prod.produce(topic, 0, "after")
+    assert prod.flush(30) == 0
+    assert prod.acked == [(0, 1000, "after")]
+
+
+def test_crash_recovery_uses_objects_and_wal_tail(broker_factory):
+    # Small objects and a short interval: some data is in objects, the rest
+    # only in the WAL when the broker is killed.
+    b = broker_factory({"upload.interval.ms": "100", "upload.object.bytes": "4096"})
+    topic = create_topic(admin_for(b), unique("tiered"), partitions=2)
+    prod = TrackingProducer(b)
+    for i in range(4000):
+        prod.produce(topic, i % 2, f"m{i}")
+    assert prod.flush(60) == 0 and prod.failed == 0
+    time.sleep(0.5)  # an upload pass or more
+    for i in range(4000, 4100):
+        prod.produce(topic, i % 2, f"m{i}")  # these stay in the WAL
+    assert prod.flush(60) == 0 and prod.failed == 0
+    b.kill()
+    assert list((b.data_dir / "objects").rglob("*/sso/*")), "nothing uploaded before the crash"
+    b.start()
+    for p in range(2):
+        _, high, recs = read_partition(b, topic, p, start=0)
+        assert high == 2050
+        assert [v for _, v in recs] == [f"m{i}" for i in range(p, 4100, 2)]
