@@ -7,8 +7,8 @@ import sys
 import threading
 import time
 
-from confluent_kafka import (Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, Producer,
-                             TopicPartition)
+from confluent_kafka import (Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaException,
+                             Producer, TopicPartition)
 
 from kafka_util import admin_for, create_topic, unique, wait_until
 
@@ -213,8 +213,16 @@ def test_groups_commit_survives_kill9(broker_factory):
     b.restart(hard=True)  # kill -9 right after the commit was acknowledged
 
     c = Consumer(conf)
-    after = {tp.partition: tp.offset for tp in
-             c.committed([TopicPartition(topic, p) for p in range(3)], timeout=30)}
+
+    def committed_after_restart():
+        # Kafka answers NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS while it
+        # reloads its offsets topic; retry like a client would.
+        try:
+            return {tp.partition: tp.offset for tp in
+                    c.committed([TopicPartition(topic, p) for p in range(3)], timeout=10)}
+        except KafkaException:
+            return None
+    after = wait_until(committed_after_restart, timeout=60, what="committed offsets after restart")
     assert after == committed
     c.subscribe([topic])
     rest = consume(c, 500)
