@@ -264,3 +264,42 @@ def test_groups_offsets_metadata_and_admin(broker):
     admin.delete_consumer_groups([group])[group].result(30)
     offs = admin.list_consumer_group_offsets(req)[group].result(30)
     assert {tp.partition: tp.offset for tp in offs.topic_partitions} == {0: -1001, 1: -1001}
+
+
+def test_groups_commit_throughput(broker, report):
+    """Group commit: concurrent OffsetCommits share fsyncs, so thousands per
+    second are acknowledged (each only once durable)."""
+    topic = create_topic(admin_for(broker), unique("grpperf"), partitions=8)
+    per_client, clients = 2000, 4
+    results = []
+
+    def run(i):
+        done, errors = [0], []
+
+        def on_commit(err, parts):
+            if err is not None:
+                errors.append(err)
+            done[0] += 1
+        c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique(f"gperf{i}"),
+                      "enable.auto.commit": False, "on_commit": on_commit})
+        for k in range(per_client):
+            c.commit(offsets=[TopicPartition(topic, k % 8, k)], asynchronous=True)
+            if k % 100 == 0:
+                c.poll(0)
+        deadline = time.monotonic() + 60
+        while done[0] < per_client and time.monotonic() < deadline:
+            c.poll(0.05)
+        results.append((done[0], errors))
+        c.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    elapsed = time.monotonic() - started
+    assert all(n == per_client and not errs for n, errs in results), results
+    rate = per_client * clients / elapsed
+    report(f"offset commits: {per_client * clients} from {clients} clients in {elapsed:.2f}s = {rate:.0f}/s")
+    assert rate > 1000
