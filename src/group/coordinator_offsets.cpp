@@ -35,77 +35,94 @@ void GroupCoordinator::commit_offsets(CommitRequest req, CommitCallback done) {
   std::vector<size_t> record_index;  // errors[] slot of each record
   {
     std::lock_guard lock(mu_);
-    int16_t group_error = 0;
-    Group* g = shut_down_ ? nullptr : find(req.group_id);
-    if (shut_down_) {
-      group_error = E(ErrorCode::kCoordinatorNotAvailable);
-    } else if (!g) {
-      // No group: only a "simple" commit (no group management) may create one.
-      if (req.generation_id < 0)
-        g = &get_or_create(req.group_id);
-      else
-        group_error = E(ErrorCode::kIllegalGeneration);
-    }
-    if (g && group_error == 0) {
-      if (g->is(GroupState::kDead)) {
-        group_error = E(ErrorCode::kCoordinatorNotAvailable);
-      } else if (g->static_member_fenced(req.group_instance_id, req.member_id)) {
-        group_error = E(ErrorCode::kFencedInstanceId);
-      } else if (req.generation_id < 0 && g->is(GroupState::kEmpty)) {
-        // The group only stores offsets here.
-      } else if (!g->has(req.member_id)) {
-        group_error = E(ErrorCode::kUnknownMemberId);
-      } else if (req.generation_id != g->generation_id) {
-        group_error = E(ErrorCode::kIllegalGeneration);
-      } else if (g->is(GroupState::kCompletingRebalance)) {
-        // The member has its JoinGroup answer but not its assignment yet.
-        group_error = E(ErrorCode::kRebalanceInProgress);
-      } else {
-        // Stable, or PreparingRebalance (the heartbeat tells it to rejoin).
-        g->members.at(req.member_id).last_heartbeat_ms = clock_.now_ms();
-      }
-    }
-    const int64_t now = clock_.wall_ms();
+    // Kafka checks topics before the group: a commit naming only unknown
+    // partitions does not create (or otherwise touch) the group.
+    std::vector<std::optional<TopicRef>> topics(n);
+    bool any_known = false;
     for (size_t i = 0; i < n; ++i) {
       const auto& o = req.offsets[i];
-      auto topic = topics_(o.topic);
-      if (!topic || o.partition < 0 || o.partition >= topic->partitions) {
+      topics[i] = topics_(o.topic);
+      if (!topics[i] || o.partition < 0 || o.partition >= topics[i]->partitions) {
+        topics[i].reset();
         errors[i] = E(ErrorCode::kUnknownTopicOrPartition);
-      } else if (group_error != 0) {
-        errors[i] = group_error;
-      } else if (o.metadata && static_cast<int64_t>(o.metadata->size()) > config_.offset_metadata_max_bytes) {
-        errors[i] = E(ErrorCode::kOffsetMetadataTooLarge);
       } else {
-        metadata::CommittedOffsetRecord r;
-        r.group_id = req.group_id;
-        r.topic = o.topic;
-        r.partition = o.partition;
-        r.topic_id = topic->id;
-        r.offset = o.offset;
-        r.leader_epoch = o.leader_epoch;
-        r.metadata = o.metadata;
-        r.commit_timestamp_ms = now;
-        records.push_back(std::move(r));
-        record_index.push_back(i);
+        any_known = true;
       }
     }
-    if (!records.empty()) {
-      // Submitted under the lock so the writer's order (and so the order in
-      // which callbacks update the cache) matches the order of decisions.
-      std::vector<metadata::OffsetChange> changes;
-      changes.reserve(records.size());
-      for (const auto& r : records) changes.push_back({metadata::OffsetChange::Kind::kUpsert, r});
-      writer_.submit(std::move(changes),
-                     [this, records = std::move(records), record_index = std::move(record_index), errors,
-                      done = std::move(done)](Status st) mutable {
-                       if (st.ok()) {
-                         apply_committed(records);
-                       } else {
-                         for (size_t i : record_index) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
-                       }
-                       done(std::move(errors));
-                     });
-      return;
+    if (any_known) {  // else nothing to commit: answered below, outside the lock
+      int16_t group_error = 0;
+      Group* g = shut_down_ ? nullptr : find(req.group_id);
+      if (shut_down_) {
+        group_error = E(ErrorCode::kCoordinatorNotAvailable);
+      } else if (!g) {
+        // No group: only a "simple" commit (no group management) may create one.
+        if (req.generation_id < 0)
+          g = &get_or_create(req.group_id);
+        else
+          group_error = E(ErrorCode::kIllegalGeneration);
+      }
+      if (g && group_error == 0) {
+        if (g->is(GroupState::kDead)) {
+          group_error = E(ErrorCode::kCoordinatorNotAvailable);
+        } else if (g->static_member_fenced(req.group_instance_id, req.member_id)) {
+          group_error = E(ErrorCode::kFencedInstanceId);
+        } else if (req.generation_id < 0 && g->is(GroupState::kEmpty)) {
+          // The group only stores offsets here.
+        } else if (!g->has(req.member_id)) {
+          group_error = E(ErrorCode::kUnknownMemberId);
+        } else if (req.generation_id != g->generation_id) {
+          group_error = E(ErrorCode::kIllegalGeneration);
+        } else if (g->is(GroupState::kCompletingRebalance)) {
+          // The member has its JoinGroup answer but not its assignment yet.
+          group_error = E(ErrorCode::kRebalanceInProgress);
+        } else {
+          // Stable, or PreparingRebalance (the heartbeat tells it to rejoin).
+          g->members.at(req.member_id).last_heartbeat_ms = clock_.now_ms();
+        }
+      }
+      const int64_t now = clock_.wall_ms();
+      for (size_t i = 0; i < n; ++i) {
+        const auto& o = req.offsets[i];
+        const auto& topic = topics[i];
+        if (!topic) {
+          // UNKNOWN_TOPIC_OR_PARTITION, set above
+        } else if (group_error != 0) {
+          errors[i] = group_error;
+        } else if (o.metadata &&
+                   static_cast<int64_t>(o.metadata->size()) > config_.offset_metadata_max_bytes) {
+          errors[i] = E(ErrorCode::kOffsetMetadataTooLarge);
+        } else {
+          metadata::CommittedOffsetRecord r;
+          r.group_id = req.group_id;
+          r.topic = o.topic;
+          r.partition = o.partition;
+          r.topic_id = topic->id;
+          r.offset = o.offset;
+          r.leader_epoch = o.leader_epoch;
+          r.metadata = o.metadata;
+          r.commit_timestamp_ms = now;
+          records.push_back(std::move(r));
+          record_index.push_back(i);
+        }
+      }
+      if (!records.empty()) {
+        // Submitted under the lock so the writer's order (and so the order in
+        // which callbacks update the cache) matches the order of decisions.
+        std::vector<metadata::OffsetChange> changes;
+        changes.reserve(records.size());
+        for (const auto& r : records) changes.push_back({metadata::OffsetChange::Kind::kUpsert, r});
+        writer_.submit(std::move(changes),
+                       [this, records = std::move(records), record_index = std::move(record_index), errors,
+                        done = std::move(done)](Status st) mutable {
+                         if (st.ok()) {
+                           apply_committed(records);
+                         } else {
+                           for (size_t i : record_index) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
+                         }
+                         done(std::move(errors));
+                       });
+        return;
+      }
     }
   }
   done(std::move(errors));
