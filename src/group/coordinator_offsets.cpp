@@ -237,7 +237,16 @@ void GroupCoordinator::submit_deletes(std::vector<metadata::OffsetChange> change
   auto copy = changes;
   writer_.submit(std::move(changes), [this, copy = std::move(copy), done = std::move(done)](Status st) {
     // The cache follows the store: drop the entries only once durable.
-    if (st.ok()) apply_deleted(copy);
+    if (st.ok()) {
+      apply_deleted(copy);
+    } else {
+      // A group whose deletion failed is usable again (it kept its offsets).
+      std::lock_guard lock(mu_);
+      for (const auto& c : copy) {
+        Group* g = c.kind == metadata::OffsetChange::Kind::kDeleteGroup ? find(c.record.group_id) : nullptr;
+        if (g && g->is(GroupState::kDead)) set_state(*g, GroupState::kEmpty);
+      }
+    }
     done(st);
   });
 }
