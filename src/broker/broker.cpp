@@ -9,6 +9,7 @@
 #include "group/coordinator.h"
 #include "metadata/metadata_store.h"
 #include "objstore/object_store.h"
+#include "objstore/s3_options.h"
 #include "partition/wal_log_manager.h"
 #include "server/broker_context.h"
 #include "server/dispatch.h"
@@ -82,7 +83,19 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.wal.capacity_bytes = static_cast<uint64_t>(p.config.wal_capacity_bytes);
   log_options.wal.max_wait = std::chrono::milliseconds(p.config.wal_max_wait_ms);
   log_options.cache_bytes = static_cast<uint64_t>(p.config.cache_log_bytes);
-  auto objects = objstore::open_object_store(p.config.object_store);
+  objstore::S3Options s3;  // used only for object.store=s3://...; never logged
+  s3.endpoint = p.config.s3_endpoint;
+  s3.region = p.config.s3_region;
+  s3.path_style = p.config.s3_path_style;
+  s3.credentials = {p.config.s3_access_key_id, p.config.s3_secret_access_key, ""};
+  s3.ca_file = p.config.s3_ca_file;
+  s3.max_connections = p.config.s3_max_connections;
+  s3.multipart_threshold_bytes = p.config.s3_multipart_threshold_bytes;
+  s3.multipart_part_bytes = p.config.s3_multipart_part_bytes;
+  s3.max_attempts = p.config.s3_max_attempts;
+  s3.retry_base_ms = p.config.s3_retry_backoff_ms;
+  s3.retry_max_ms = p.config.s3_retry_backoff_max_ms;
+  auto objects = objstore::open_object_store(p.config.object_store, s3);
   if (!objects.ok()) return make_error("object.store: " + objects.error().message);
   p.objects = std::move(*objects);
   log_options.object_store = p.objects.get();
