@@ -1,6 +1,9 @@
 #include "storage/compactor.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
 
 #include "common/log.h"
 #include "storage/object_format.h"
@@ -32,28 +35,91 @@ Result<std::optional<CompactionResult>> Compactor::run_once(const RangeLiveFn& l
   if (small.size() < std::max<size_t>(options_.min_objects, 2)) return std::optional<CompactionResult>{};
   std::sort(small.begin(), small.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  CompactionResult result;
-  std::vector<LiveRange> ranges;
-  uint64_t total = 0;
+  // 1. Tentative inputs, oldest first, from their indexes (tail reads,
+  // memoised by the GC).
+  struct Candidate {
+    std::string key;
+    std::vector<object_format::IndexEntry> entries;
+  };
+  std::vector<Candidate> chosen;
+  uint64_t planned = 0;
   for (const auto& [id, rec] : small) {
-    if (total >= options_.target_bytes) break;
-    auto whole = objects_.get(rec.key);
-    if (!whole.ok()) {
-      log::warn("compactor: cannot read {}: {}", rec.key, whole.error().message);
+    if (planned >= options_.target_bytes) break;
+    auto index = gc_.index_of(rec.key);
+    if (!index.ok()) {
+      log::warn("compactor: cannot read the index of {}: {}", rec.key, index.error().message);
       continue;  // leave it for a later run
     }
+    chosen.push_back(Candidate{rec.key, std::move(index).value()});
+    planned += static_cast<uint64_t>(rec.size);
+  }
+  // 2. The merged object has one range per partition spanning all of that
+  // partition's inputs; no object that stays indexed may hold offsets inside
+  // that span. Drop inputs past such a "foreign" range until none is left.
+  using PKey = std::pair<Uuid, int32_t>;
+  for (bool changed = true; changed && chosen.size() >= 2;) {
+    changed = false;
+    std::set<std::string> keys;
+    std::map<PKey, std::pair<int64_t, int64_t>> spans;
+    for (const auto& c : chosen) {
+      keys.insert(c.key);
+      for (const auto& e : c.entries) {
+        if (!live(e)) continue;
+        auto [it, fresh] = spans.try_emplace(PKey{e.topic_id, e.partition}, e.base_offset, e.last_offset);
+        if (!fresh) {
+          it->second.first = std::min(it->second.first, e.base_offset);
+          it->second.second = std::max(it->second.second, e.last_offset);
+        }
+      }
+    }
+    for (const auto& [pk, span] : spans) {
+      auto indexed = metadata_.find_ranges(metadata::PartitionKey{pk.first, pk.second}, span.first, 1 << 20);
+      if (!indexed.ok()) return indexed.take_error();
+      std::optional<int64_t> foreign;
+      for (const auto& r : *indexed) {
+        if (r.base_offset > span.second) break;
+        if (!keys.count(r.object_key)) {
+          foreign = r.base_offset;
+          break;
+        }
+      }
+      if (!foreign) continue;
+      // Keep the larger side of the foreign range.
+      auto side = [&](const Candidate& c, bool after) {
+        return std::any_of(c.entries.begin(), c.entries.end(), [&](const object_format::IndexEntry& e) {
+          return e.topic_id == pk.first && e.partition == pk.second &&
+                 (after ? e.last_offset >= *foreign : e.base_offset < *foreign);
+        });
+      };
+      const auto n_after =
+          std::count_if(chosen.begin(), chosen.end(), [&](const Candidate& c) { return side(c, true); });
+      const auto n_before =
+          std::count_if(chosen.begin(), chosen.end(), [&](const Candidate& c) { return side(c, false); });
+      const bool drop_after = n_before == 0 || (n_after > 0 && n_after <= n_before);
+      std::erase_if(chosen, [&](const Candidate& c) { return side(c, drop_after); });
+      changed = true;
+      break;
+    }
+  }
+  if (chosen.size() < 2) return std::optional<CompactionResult>{};
+
+  // 3. Read the inputs whole and keep their live ranges.
+  CompactionResult result;
+  std::vector<LiveRange> ranges;
+  for (const auto& c : chosen) {
+    auto whole = objects_.get(c.key);
+    if (!whole.ok()) return whole.take_error();  // all or nothing: the plan assumed every input
     auto reader = object_format::ObjectReader::open(*whole);
     if (!reader.ok()) {
-      log::error("compactor: {} is unreadable, leaving it alone: {}", rec.key, reader.error().message);
-      continue;
+      log::error("compactor: {} is unreadable, leaving it alone: {}", c.key, reader.error().message);
+      return reader.take_error();
     }
     CARELOG_RETURN_IF_ERROR(reader->verify_all(*whole));
     for (const auto& e : reader->entries()) {
       if (!live(e)) continue;
       ranges.push_back(LiveRange{e, whole->slice(e.position, e.length)});
-      total += e.length;
     }
-    result.replaced.push_back(rec.key);
+    result.replaced.push_back(c.key);
   }
   if (result.replaced.size() < 2) return std::optional<CompactionResult>{};
 

@@ -237,3 +237,44 @@ TEST_F(UploaderTest, CompactionMergesAndKeepsEveryOffset) {
 
 }  // namespace
 }  // namespace carelog::storage
+
+namespace carelog::storage {
+namespace {
+
+TEST_F(UploaderTest, CompactionNeverSpansAnObjectThatStays) {
+  ObjectUploader up(*objects_, *metadata_, UploaderOptions{});
+  // p0: small A [0,9], big B [10,19], small C, D, E after it.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 5; ++i) {
+    auto r = up.upload({batch(0, i * 10, i * 10 + 9, i == 1 ? 5000 : 100)});
+    ASSERT_TRUE(r.ok());
+    keys.push_back(r->key);
+  }
+  ObjectGc gc(*objects_, *metadata_);
+  CompactionOptions co;
+  co.small_object_bytes = 1000;
+  co.min_objects = 2;
+  co.grace_ms = 0;
+  Compactor c(*objects_, *metadata_, gc, co);
+  auto live = [](const object_format::IndexEntry&) { return true; };
+  auto r = c.run_once(live, wall_clock_ms());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->has_value());
+  // C, D, E merged (the larger side of B); A and B stay.
+  EXPECT_EQ((*r)->replaced, (std::vector<std::string>{keys[2], keys[3], keys[4]}));
+  auto ranges = metadata_->find_ranges({topic_, 0}, 0, 100);
+  ASSERT_TRUE(ranges.ok());
+  ASSERT_EQ(ranges->size(), 3u);
+  EXPECT_EQ((*ranges)[0].object_key, keys[0]);
+  EXPECT_EQ((*ranges)[1].object_key, keys[1]);
+  EXPECT_EQ((*ranges)[2].object_key, (*r)->key);
+  EXPECT_EQ((*ranges)[2].base_offset, 20);
+  EXPECT_EQ((*ranges)[2].last_offset, 49);
+  // Nothing more can be merged without spanning B.
+  auto again = c.run_once(live, wall_clock_ms());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->has_value());
+}
+
+}  // namespace
+}  // namespace carelog::storage
