@@ -248,6 +248,7 @@ def test_rgw_outage_produce_continues_and_catches_up(broker_factory, tmp_path, r
         assert acks_during > 1000, f"only {acks_during} acks while RGW was down"
         # Uploads resume: new objects appear after the gateway is back.
         wait_for(lambda: set(list_objects(r, r.bucket, prefix)) - set(before), 30, "uploads after the outage")
+        catch_up_s = time.monotonic() - up_at
 
         def check(recs_by_p):
             for p in range(partitions):
@@ -263,12 +264,15 @@ def test_rgw_outage_produce_continues_and_catches_up(broker_factory, tmp_path, r
         # Everything reached S3: a clean stop, no WAL, and all of it is still readable.
         b.stop_clean()
         shutil.rmtree(b.data_dir / "wal")
+        t0 = time.monotonic()
         b.start()
+        cold_start_s = time.monotonic() - t0
         check(read_all(b, topic, partitions))
         lat = prod.latencies
         report(f"s3 outage: {len(prod.acked)} acked ({acks_during} during a 10 s RGW outage); "
                f"produce latency p50 {percentile(lat, 0.5) * 1000:.1f} ms, p99 {percentile(lat, 0.99) * 1000:.1f} ms; "
-               f"{len(list_objects(r, r.bucket, prefix))} objects")
+               f"{len(list_objects(r, r.bucket, prefix))} objects; new objects {catch_up_s:.1f}s after RGW was back; "
+               f"restart without WAL {cold_start_s:.1f}s")
         b.stop_clean()  # before the private RGW goes away
     finally:
         private.stop()
