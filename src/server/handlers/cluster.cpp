@@ -71,15 +71,10 @@ asio::awaitable<protocol::OffsetForLeaderEpochResponse> handle_offset_for_leader
       out.partition = p.partition;
       out.leader_epoch = -1;
       out.end_offset = -1;
-      auto log = topic ? ctx.broker.logs->get(topic->id, p.partition) : nullptr;
-      if (!log) {
-        out.error_code = code(protocol::ErrorCode::kUnknownTopicOrPartition);
-        continue;
-      }
+      auto [log, error] = serving_log(ctx, topic.get(), p.partition, p.current_leader_epoch);
+      out.error_code = error;
+      if (!log) continue;
       const int32_t epoch = log->leader_epoch();
-      out.error_code = leader_epoch_error(p.current_leader_epoch, epoch);
-      if (out.error_code != 0) continue;
-      out.error_code = 0;
       // One leader epoch per partition so far: every epoch up to the current
       // one ends at the log end offset.
       if (p.leader_epoch > epoch) {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "protocol/error_codes.h"
+#include "server/request_context.h"
 
 namespace carelog::server {
 
@@ -19,6 +21,23 @@ inline int16_t leader_epoch_error(int32_t requested, int32_t current) {
   if (requested < 0 || requested == current) return 0;
   return requested < current ? code(protocol::ErrorCode::kFencedLeaderEpoch)
                              : code(protocol::ErrorCode::kUnknownLeaderEpoch);
+}
+
+// The partition a per-partition request names, after Kafka's checks: an
+// unknown topic (null `topic`) or partition -> UNKNOWN_TOPIC_OR_PARTITION,
+// then leader-epoch fencing (current_leader_epoch -1 skips it). `log` is null
+// exactly when `error` is set.
+struct ServingLog {
+  std::shared_ptr<partition::PartitionLog> log;
+  int16_t error = 0;
+};
+
+inline ServingLog serving_log(RequestContext& ctx, const TopicInfo* topic, int32_t partition,
+                              int32_t current_leader_epoch = -1) {
+  auto log = topic ? ctx.broker.logs->get(topic->id, partition) : nullptr;
+  if (!log) return {nullptr, code(protocol::ErrorCode::kUnknownTopicOrPartition)};
+  if (int16_t e = leader_epoch_error(current_leader_epoch, log->leader_epoch())) return {nullptr, e};
+  return {std::move(log), 0};
 }
 
 }  // namespace carelog::server

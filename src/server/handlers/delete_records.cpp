@@ -29,11 +29,9 @@ asio::awaitable<protocol::DeleteRecordsResponse> handle_delete_records(RequestCo
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = p.partition_index;
       out.low_watermark = -1;
-      auto log = topic ? ctx.broker.logs->get(topic->id, p.partition_index) : nullptr;
-      if (!log) {
-        out.error_code = code(protocol::ErrorCode::kUnknownTopicOrPartition);
-        continue;
-      }
+      auto [log, error] = serving_log(ctx, topic.get(), p.partition_index);
+      out.error_code = error;
+      if (!log) continue;
       int64_t hw = log->high_watermark();
       int64_t offset = p.offset == -1 ? hw : p.offset;  // -1: up to the high watermark
       if (offset < 0 || offset > hw) {

@@ -21,16 +21,10 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
       out.timestamp = -1;
       out.offset = -1;
       out.leader_epoch = -1;
-      auto log = topic ? ctx.broker.logs->get(topic->id, p.partition_index) : nullptr;
-      if (!log) {
-        out.error_code = code(protocol::ErrorCode::kUnknownTopicOrPartition);
-        continue;
-      }
-      const int32_t epoch = log->leader_epoch();
-      out.error_code = leader_epoch_error(p.current_leader_epoch, epoch);
-      if (out.error_code != 0) continue;
-      out.error_code = 0;
-      out.leader_epoch = epoch;
+      auto [log, error] = serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
+      out.error_code = error;
+      if (!log) continue;
+      out.leader_epoch = log->leader_epoch();
       if (p.timestamp == kLatest) {
         out.offset = req.isolation_level == 1 ? log->last_stable_offset() : log->high_watermark();
       } else if (p.timestamp == kEarliest) {

@@ -61,10 +61,9 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
                    "transactions are not supported by this broker yet");
         continue;
       }
-      std::shared_ptr<partition::PartitionLog> log;
-      if (topic) log = ctx.broker.logs->get(topic->id, pd.index);
+      auto [log, error] = serving_log(ctx, topic.get(), pd.index);
       if (!log) {
-        fill_error(out, code(protocol::ErrorCode::kUnknownTopicOrPartition));
+        fill_error(out, error);
         continue;
       }
       if (!pd.records.has_value() || pd.records->size() == 0) {
