@@ -42,7 +42,7 @@ unit-test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 # The system tests run the broker from this build directory.
-SYSTEST = CARELOGD=$(CURDIR)/$(BUILD_DIR)/bin/carelogd CARELOG_CLI=$(CURDIR)/$(BUILD_DIR)/bin/carelog \
+SYSTEST = CARELOG_REQUIRE_S3=1 CARELOGD=$(CURDIR)/$(BUILD_DIR)/bin/carelogd CARELOG_CLI=$(CURDIR)/$(BUILD_DIR)/bin/carelog \
   tests/system/run.sh
 
 system-test: build test-deps
