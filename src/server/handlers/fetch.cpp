@@ -29,14 +29,13 @@ using FetchTopic = protocol::FetchRequest::FetchTopic;
 using PartitionData = protocol::FetchResponse::PartitionData;
 
 struct Target {
-  std::shared_ptr<const TopicInfo> topic;
   std::shared_ptr<partition::PartitionLog> log;
   const protocol::FetchRequest::FetchPartition* request;
   PartitionData* out;
 };
 
 // One fetch pass over every target; returns the bytes gathered.
-asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes, int16_t version) {
+asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes) {
   size_t total = 0;
   for (auto& t : targets) {
     PartitionData& out = *t.out;
@@ -110,13 +109,13 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
                                            : code(protocol::ErrorCode::kUnknownTopicOrPartition);
         out.records = protocol::Records{};
       }
-      targets.push_back(Target{topic, std::move(log), &fp, &out});
+      targets.push_back(Target{std::move(log), &fp, &out});
     }
   }
 
-  const int32_t max_bytes = ctx.api_version >= 3 ? std::max(req.max_bytes, 0) : INT32_MAX;
+  const int32_t max_bytes = std::max(req.max_bytes, 0);  // v3+ field; we serve v4+
   const int32_t min_bytes = std::max(req.min_bytes, 0);
-  size_t total = co_await read_all(targets, max_bytes, ctx.api_version);
+  size_t total = co_await read_all(targets, max_bytes);
 
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
@@ -155,7 +154,7 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     for (auto& [log, id] : listeners) log->cancel_listener(id);
-    total = co_await read_all(targets, max_bytes, ctx.api_version);
+    total = co_await read_all(targets, max_bytes);
     if (!arrived && !woken->load()) break;  // timed out
   }
   co_return resp;
