@@ -104,6 +104,45 @@ CREATE TABLE object_id_seq (
 );
 INSERT INTO object_id_seq (singleton, next_id) VALUES (1, 1);
 )sql",
+    // v4: salted SCRAM credentials (never plain passwords). `mechanism`
+    // uses Kafka's ScramMechanism codes: 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512.
+    R"sql(
+CREATE TABLE scram_credentials (
+  user_name TEXT NOT NULL,
+  mechanism INTEGER NOT NULL CHECK (mechanism IN (1, 2)),
+  salt BLOB NOT NULL,
+  stored_key BLOB NOT NULL,
+  server_key BLOB NOT NULL,
+  iterations INTEGER NOT NULL CHECK (iterations >= 4096),
+  PRIMARY KEY (user_name, mechanism)
+) WITHOUT ROWID;
+)sql",
+    // v5: Kafka ACL bindings. Integer columns hold Kafka's wire codes
+    // (AclResourceType, PatternType, AclOperation, AclPermissionType).
+    R"sql(
+CREATE TABLE acls (
+  resource_type INTEGER NOT NULL,
+  resource_name TEXT NOT NULL,
+  pattern_type INTEGER NOT NULL,
+  principal TEXT NOT NULL,
+  host TEXT NOT NULL,
+  operation INTEGER NOT NULL,
+  permission_type INTEGER NOT NULL,
+  PRIMARY KEY (resource_type, resource_name, pattern_type, principal, host, operation, permission_type)
+) WITHOUT ROWID;
+)sql",
+    // v6: idempotent-producer state snapshots per partition, so recovery
+    // does not have to re-read objects. `state` is an encoded
+    // ProducerStateTable covering every batch with offset < snapshot_offset.
+    R"sql(
+CREATE TABLE producer_snapshots (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index INTEGER NOT NULL,
+  snapshot_offset INTEGER NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

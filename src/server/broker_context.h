@@ -19,6 +19,9 @@
 namespace carelog::group {
 class GroupCoordinator;
 }
+namespace carelog::audit {
+class AuditSink;
+}
 
 namespace carelog::server {
 
@@ -50,6 +53,7 @@ struct BrokerContext {
   TopicRegistry* topics = nullptr;
   ProducerIdAllocator* producer_ids = nullptr;
   group::GroupCoordinator* groups = nullptr;  // consumer groups and committed offsets
+  audit::AuditSink* audit = nullptr;          // security audit stream; null when auditing is off
 };
 
 }  // namespace carelog::server

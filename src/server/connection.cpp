@@ -19,7 +19,8 @@ Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker)
       reader_signal_(socket_.get_executor()) {
   asio::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
-  peer_ = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  session_.client_host = ec ? "unknown" : ep.address().to_string();
+  session_.peer = ec ? "unknown" : session_.client_host + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   writer_signal_.expires_at(asio::steady_timer::time_point::max());
   reader_signal_.expires_at(asio::steady_timer::time_point::max());
@@ -93,7 +94,7 @@ asio::awaitable<void> Connection::serve(std::shared_ptr<Slot> slot, SharedBytes 
   auto self = shared_from_this();
   DispatchOutcome out;
   try {
-    out = co_await dispatch(broker_, peer_, std::move(frame));
+    out = co_await dispatch(broker_, session_, std::move(frame));
   } catch (const std::exception& e) {
     log::error("handler failed for {}: {}", peer_, e.what());
     out.action = DispatchOutcome::Action::kClose;

@@ -22,6 +22,7 @@
 
 #include "common/bytes.h"
 #include "server/broker_context.h"
+#include "server/session.h"
 
 namespace carelog::server {
 
@@ -46,7 +47,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::ip::tcp::socket socket_;
   BrokerContext& broker_;
-  std::string peer_;
+  Session session_;
+  const std::string& peer_ = session_.peer;
   std::deque<std::shared_ptr<Slot>> slots_;  // in request order
   asio::steady_timer writer_signal_;
   asio::steady_timer reader_signal_;

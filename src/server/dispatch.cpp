@@ -110,7 +110,7 @@ Status check_handlers_complete() {
   return Status::OK();
 }
 
-asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, const std::string& peer, SharedBytes frame) {
+asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, Session& session, SharedBytes frame) {
   protocol::Reader r(frame);
   const int16_t api_key = r.read_int16();
   const int16_t api_version = r.read_int16();
@@ -134,7 +134,7 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, const std::stri
         std::string("unsupported version ") + std::to_string(api_version) + " of " + std::string(api->name)};
   }
   const bool flexible = protocol::is_flexible(*api, api_version);
-  RequestContext ctx{broker, api_key, api_version, correlation_id, {}, peer};
+  RequestContext ctx{broker, api_key, api_version, correlation_id, {}, session.peer, session};
   ctx.client_id = r.read_nullable_string();  // classic string even in header v2
   if (flexible) {
     std::vector<protocol::TaggedField> ignored;

@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "server/broker_context.h"
+#include "server/session.h"
 
 namespace carelog::server {
 
@@ -23,7 +24,8 @@ struct DispatchOutcome {
 };
 
 // `frame` is the request without its size prefix.
-asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, const std::string& peer, SharedBytes frame);
+// `session` belongs to the calling connection and outlives the call.
+asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, Session& session, SharedBytes frame);
 
 // Verifies every API in the table has a handler (called at start-up).
 Status check_handlers_complete();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/broker_context.h"
+#include "server/session.h"
 
 namespace carelog::server {
 
@@ -18,6 +19,7 @@ struct RequestContext {
   int32_t correlation_id = 0;
   std::optional<std::string> client_id;
   std::string peer;  // "ip:port" of the client, for logs and audit
+  Session& session;  // the connection's identity (principal, listener)
   // Set by a handler that must not answer (Produce with acks=0).
   bool no_response = false;
 };
