@@ -108,6 +108,20 @@ struct ObjectRange {
   friend bool operator==(const ObjectRange&, const ObjectRange&) = default;
 };
 
+// One Kafka ACL binding as stored. The integer fields hold Kafka's wire
+// codes (AclResourceType, PatternType, AclOperation, AclPermissionType); the
+// security module owns their meaning and validation.
+struct AclRecord {
+  int8_t resource_type = 0;
+  std::string resource_name;
+  int8_t pattern_type = 0;
+  std::string principal;  // "User:alice" or "User:*"
+  std::string host;       // "*" or an exact IP
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+  friend bool operator==(const AclRecord&, const AclRecord&) = default;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -217,6 +231,24 @@ class MetadataStore {
   // A new object id, unique across restarts and brokers (starts at 1).
   virtual Result<uint64_t> allocate_object_id() {
     return Error{35, "object index is not supported by this metadata engine"};
+  }
+
+  // --- ACLs ---
+  // Kafka ACL bindings (see AclRecord). Engines without ACL support return
+  // code 35 from all of these.
+  //
+  // Adds bindings in one transaction; a binding already stored is not an
+  // error (as in Kafka, creating an existing ACL succeeds).
+  virtual Status add_acls(const std::vector<AclRecord>& acls) {
+    return Error{35, "ACLs are not supported by this metadata engine"};
+  }
+  // Removes exactly these bindings in one transaction; absent ones are ignored.
+  virtual Status remove_acls(const std::vector<AclRecord>& acls) {
+    return Error{35, "ACLs are not supported by this metadata engine"};
+  }
+  // Every stored binding, in primary-key order.
+  virtual Result<std::vector<AclRecord>> list_acls() {
+    return Error{35, "ACLs are not supported by this metadata engine"};
   }
 };
 

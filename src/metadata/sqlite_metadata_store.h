@@ -81,6 +81,11 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<std::map<PartitionKey, int64_t>> uploaded_offsets() override;
   Result<uint64_t> allocate_object_id() override;
 
+  // ACLs (sqlite_acls.cpp).
+  Status add_acls(const std::vector<AclRecord>& acls) override;
+  Status remove_acls(const std::vector<AclRecord>& acls) override;
+  Result<std::vector<AclRecord>> list_acls() override;
+
   // Schema version of the open database (for tests and diagnostics).
   int schema_version() const { return schema_version_; }
 
