@@ -27,12 +27,12 @@ struct AuditEvent {
   Outcome outcome = Outcome::kSuccess;
   std::string outcome_detail;  // Kafka error name or reason; never secrets
   // Who and from where.
-  std::string principal;       // "User:alice"
+  std::string principal;  // "User:alice"
   std::string client_id;
   std::string client_address;  // "ip:port"
   std::string listener;        // listener name
   // What.
-  std::string resource_type;   // "topic", "group", "cluster", "acl", "user", "transactional-id"
+  std::string resource_type;  // "topic", "group", "cluster", "acl", "user", "transactional-id"
   std::string resource_name;
   int32_t partition = -1;
   int64_t first_offset = -1;
