@@ -4,6 +4,7 @@
 #   make run     build, then start the broker: build/bin/carelogd
 #   make test    install test deps, build, run unit tests (ctest) and system tests
 #   make format  clang-format-14 over src/
+#   make bench   benchmark suite (bench/run; BENCH_ARGS="--quick max"), results in build/bench/
 #   make fuzz    build libFuzzer targets with clang-14 into build-fuzz/ (when fuzz/ exists)
 #   make clean   remove build/ and build-fuzz/
 
@@ -16,7 +17,7 @@ FUZZ_SECONDS ?= 30
 # Short libFuzzer smoke run inside `make test` (longer runs: make fuzz FUZZ_SECONDS=600).
 TEST_FUZZ_SECONDS ?= 20
 
-.PHONY: all build run test test-reference unit-test system-test build-deps test-deps clean format fuzz
+.PHONY: all build run test test-reference unit-test system-test build-deps test-deps clean format fuzz bench
 
 all: build
 
@@ -62,6 +63,12 @@ test: build test-deps
 # (a single KRaft broker from .cache/kafka), to check the tests' expectations.
 test-reference: test-deps
 	@CARELOG_TEST_TARGET=kafka tests/system/run.sh
+
+# Release build in build-bench/, brokers on fresh data dirs, physical limits,
+# Apache Kafka and the in-memory peer side by side (docs/benchmarks.md).
+BENCH_ARGS ?=
+bench:
+	@bench/run $(BENCH_ARGS)
 
 format:
 	@find src -name '*.h' -o -name '*.cpp' | xargs -r clang-format-14 -i

@@ -1,0 +1,227 @@
+"""bench/run's driver: runs the workloads against each target, then the
+physical limits, prints one table and writes results.json (docs/benchmarks.md)."""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import limits  # noqa: E402
+import report  # noqa: E402
+from procstat import Sampler  # noqa: E402
+from targets import ROOT, make_target  # noqa: E402
+from workloads import make_workloads  # noqa: E402
+
+ORDER = ["max", "adt", "vitals", "claims", "audit-replay", "partitions"]
+TARGETS = ["carelog", "kafka", "kafka-flush", "mock"]
+DEFAULT_WAL_WRITE = 256 * 1024
+
+
+def machine():
+    info = {"kernel": platform.release(), "cores": os.cpu_count()}
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["mem_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return info
+
+
+class PerfStat:
+    """Counts fdatasync calls of one process (perf stat on the syscall
+    tracepoint) to derive the WAL's average write size."""
+
+    def __init__(self, pid, out):
+        self.out = out
+        self.proc = None
+        if shutil.which("perf"):
+            self.proc = subprocess.Popen(["perf", "stat", "-x", ",", "-e", "syscalls:sys_enter_fdatasync",
+                                          "-p", str(pid), "-o", str(out)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+        for line in Path(self.out).read_text().splitlines():
+            parts = line.split(",")
+            if len(parts) > 2 and "fdatasync" in line and parts[0].strip().isdigit():
+                return int(parts[0])
+        return None
+
+
+class PerfRecord:
+    """perf record -g of one process; report() gives the top entries."""
+
+    def __init__(self, pid, data):
+        self.data = data
+        self.proc = subprocess.Popen(["perf", "record", "-g", "-F", "499", "-p", str(pid), "-o", str(data)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self, text_out):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=60)
+        out = subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "--no-children",
+                              "--percent-limit", "1.5", "-g", "none", "--sort", "dso,symbol"],
+                             capture_output=True, text=True, timeout=300)
+        Path(text_out).write_text(out.stdout)
+
+
+def run_one(wl, target_name, args, bins, work, logs):
+    wdir = work / wl.name / target_name
+    shutil.rmtree(wdir, ignore_errors=True)
+    target = make_target(target_name, wdir, bins)
+    t0 = time.monotonic()
+    target.start(wl.topics)
+    sampler = Sampler(target).start()
+    extra = {}
+    perf_stat = perf_rec = None
+    try:
+        if target_name == "carelog" and wl.name == "max":
+            perf_stat = PerfStat(target.pid(), args.out.parent / "perf-stat-max.txt")
+            if args.profile and shutil.which("perf"):
+                perf_rec = PerfRecord(target.pid(), args.out.parent / "perf-max.data")
+        phases = wl.run(target, bins["loadgen"], sampler)
+        if perf_stat:
+            syncs = perf_stat.stop()
+            perf_stat = None
+            produced = phases["produce"]["produce"]["bytes"]
+            if syncs:
+                extra["fdatasyncs"] = syncs
+                extra["wal_write_bytes"] = int(produced / syncs)
+        if perf_rec:
+            perf_rec.stop(args.out.parent / "perf-max.txt")
+            perf_rec = None
+        sampler.sample()
+    finally:
+        for p in (perf_stat, perf_rec):
+            if p is not None and p.proc.poll() is None:
+                p.proc.send_signal(signal.SIGINT)
+        try:
+            target.stop()
+        finally:
+            sampler.stop()
+    main = phases.get("produce") or phases.get("write")
+    row = report.summarize(wl.name, target, phases, sampler, main["produce"]["bytes"], time.monotonic() - t0)
+    row.update(extra)
+    if wl.name == "audit-replay" and target.data_dir() is not None and not args.no_limits and limits.have("fio"):
+        files = stored_files(target)
+        row["raw_read_warm"] = limits.fio_read_files(files, page_cache_warm=True)
+        row["raw_read_cold"] = limits.fio_read_files(files, page_cache_warm=False)
+    (logs / f"{wl.name}-{target_name}.json").write_text(json.dumps(phases, indent=2))
+    shutil.rmtree(wdir, ignore_errors=True)
+    return row
+
+
+def stored_files(target):
+    if target.object_dir() is not None:
+        return sorted(p for p in Path(target.object_dir()).rglob("*") if p.is_file() and "sso" in p.parts)
+    return sorted(p for p in Path(target.data_dir()).rglob("*.log") if p.parent.name.startswith("audit-"))
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    ap.add_argument("workloads", nargs="*", help=f"subset of {', '.join(ORDER)} (default: all)")
+    ap.add_argument("--quick", action="store_true", help="short durations and small data (3-5 min)")
+    ap.add_argument("--smoke", action="store_true", help="seconds per workload; carelog only (harness test)")
+    ap.add_argument("--targets", default=None, help=f"comma-separated subset of {','.join(TARGETS)}")
+    ap.add_argument("--no-limits", action="store_true", help="skip fio and iperf3")
+    ap.add_argument("--profile", action="store_true", help="perf record -g carelogd during max")
+    ap.add_argument("--bin-dir", type=Path, default=ROOT / "build-bench" / "bin")
+    ap.add_argument("--out", type=Path, default=ROOT / "build" / "bench" / "results.json")
+    args = ap.parse_args()
+
+    names = args.workloads or ORDER
+    unknown = [n for n in names if n not in ORDER]
+    if unknown:
+        ap.error(f"unknown workload(s) {unknown}; choose from {ORDER}")
+    names = [n for n in ORDER if n in names]
+    targets = (args.targets.split(",") if args.targets else (["carelog"] if args.smoke else TARGETS))
+    bad = [t for t in targets if t not in TARGETS]
+    if bad:
+        ap.error(f"unknown target(s) {bad}; choose from {TARGETS}")
+    if args.smoke:
+        args.no_limits = True
+    bins = {"carelogd": Path(os.environ.get("CARELOGD", args.bin_dir / "carelogd")),
+            "loadgen": Path(os.environ.get("CARELOG_LOADGEN", args.bin_dir / "carelog-loadgen")),
+            "mock": Path(os.environ.get("CARELOG_MOCK_PEER", args.bin_dir / "carelog-mock-peer"))}
+    bins = {k: v.resolve() for k, v in bins.items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    work = args.out.parent / "work"
+    logs = args.out.parent / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    workloads = make_workloads(quick=args.quick, smoke=args.smoke)
+    mode = "smoke" if args.smoke else ("quick" if args.quick else "full")
+    print(f"bench: {mode} run, workloads {' '.join(names)}, targets {' '.join(targets)}", flush=True)
+
+    rows, failures = [], []
+    for name in names:
+        wl = workloads[name]
+        for t in targets:
+            print(f"bench: {name} on {t}: {wl.what} ...", end="", flush=True)
+            start = time.monotonic()
+            try:
+                rows.append(run_one(wl, t, args, bins, work, logs))
+                print(f" {time.monotonic() - start:.0f} s", flush=True)
+            except Exception as e:  # one failed pair must not lose the rest of the run
+                print(f" FAILED: {e}", flush=True)
+                traceback.print_exc(file=sys.stderr)
+                failures.append({"workload": name, "target": t, "error": str(e)[:4000]})
+
+    lim = {}
+    if not args.no_limits:
+        wal_rows = [r for r in rows if r["workload"] == "max" and r["target"] == "carelog"]
+        wal_write = wal_rows[0].get("wal_write_bytes", DEFAULT_WAL_WRITE) if wal_rows else DEFAULT_WAL_WRITE
+        try:
+            if limits.have("fio"):
+                print("bench: fio sequential write + fdatasync per write ...", flush=True)
+                lim["fio_wal_write"] = limits.fio_sync_write(work / "fio", wal_write,
+                                                             (256 if args.quick else 1024) * 2**20,
+                                                             10 if args.quick else 30)
+            if limits.have("iperf3"):
+                print("bench: iperf3 loopback ...", flush=True)
+                lim["iperf3_loopback"] = limits.iperf3_loopback(3 if args.quick else 10)
+        except (subprocess.SubprocessError, OSError, ValueError, KeyError, RuntimeError) as e:
+            failures.append({"workload": "limits", "target": "machine", "error": str(e)[:4000]})
+        for r in rows:
+            if r["workload"] == "audit-replay" and r["target"] == "carelog" and r.get("raw_read_warm"):
+                lim["raw_object_read"] = r["raw_read_warm"]
+                lim["raw_object_read_cold"] = r.get("raw_read_cold")
+
+    checks = report.ratios(rows, lim)
+    result = {"generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode,
+              "machine": machine(), "limits": lim, "rows": rows, "targets": checks, "failures": failures}
+    args.out.write_text(json.dumps(result, indent=2))
+
+    print()
+    print(report.table(rows))
+    if lim:
+        print()
+        for k, v in lim.items():
+            print(f"limit {k}: {json.dumps(v)}")
+    if checks:
+        print()
+        print(report.ratio_table(checks))
+    for f in failures:
+        print(f"FAILED {f['workload']} on {f['target']}: {f['error'][:300]}")
+    print(f"\nresults: {args.out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The healthcare-shaped workloads of issue 7 (sizes from public FHIR/HL7
+examples). Each workload is a list of topics plus a run() that drives
+carelog-loadgen against a started target and returns the loadgen JSON of its
+phases. Quick mode shortens durations and data, never the shape."""
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+
+class LoadgenError(RuntimeError):
+    pass
+
+
+def run_loadgen(binary, bootstrap, args, timeout):
+    cmd = [str(binary), "-b", bootstrap, *[str(a) for a in args]]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LoadgenError(f"loadgen timed out after {timeout}s: {' '.join(cmd)}")
+    try:
+        result = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        raise LoadgenError(f"loadgen exit {out.returncode}: {out.stderr.strip()[:2000]} {out.stdout[:500]}")
+    if out.returncode != 0:
+        raise LoadgenError(f"loadgen exit {out.returncode}: {result.get('error') or json.dumps(result)[:2000]}"
+                           f" {out.stderr.strip()[:500]}")
+    return result
+
+
+@dataclass
+class Workload:
+    name: str
+    topics: list            # [(name, partitions)]
+    phases: list            # [(label, loadgen args)]; "restart" between phases restarts the broker
+    what: str = ""
+    timeout: float = 600
+    params: dict = field(default_factory=dict)
+
+    def run(self, target, loadgen, sampler):
+        results = {}
+        created = False
+        for label, args in self.phases:
+            if label == "restart":
+                if target.restart_keeps_data:
+                    sampler.sample()
+                    target.restart()
+                continue
+            if not created and target.name != "mock":
+                args = ["--create", *args]
+            created = True
+            t0 = time.monotonic()
+            results[label] = run_loadgen(loadgen, target.bootstrap, args, self.timeout)
+            results[label]["wall_s"] = time.monotonic() - t0
+        return results
+
+
+def _topic_args(name, partitions, topics=1):
+    return ["-t", name, "--partitions", partitions, "--topics", topics]
+
+
+def make_workloads(quick=False, smoke=False):
+    """name -> Workload. smoke: a few seconds each (harness test)."""
+    scale = 0.1 if smoke else (0.25 if quick else 1.0)
+
+    def dur(full):
+        return max(2.0, round(full * scale, 1))
+
+    w = {}
+    # adt: 500 B HL7-like events keyed by patient id, acks=all, steady 5,000 msgs/s.
+    adt = _topic_args("adt", 12) + ["-s", 500, "--keys", 100000, "--acks", "all", "-r", 5000,
+                                    "-d", dur(40), "--linger-ms", 1, "-c", 1]
+    w["adt"] = Workload("adt", [("adt", 12)], [("produce", adt)],
+                        "500 B keyed, 12 partitions, acks=all, open loop 5,000 msgs/s, 1 consumer")
+    # vitals: 1 KiB telemetry, 64 partitions, bursts of 5x the average rate.
+    rate = 5000 if smoke else 20000
+    period = 2 if smoke else (4 if quick else 10)
+    vitals = _topic_args("vitals", 64) + ["-s", 1024, "--keys", 5000, "--acks", "all", "-r", rate,
+                                          "--burst-factor", 5, "--burst-period", period, "--burst-fraction", 0.1,
+                                          "-d", max(dur(40), 3 * period), "-c", 1]
+    w["vitals"] = Workload("vitals", [("vitals", 64)], [("produce", vitals)],
+                           f"1 KiB keyed, 64 partitions, acks=all, {rate} msgs/s average with 5x bursts, 1 consumer",
+                           params={"rate": rate})
+    # claims: 2.5 KiB, 24 partitions, zstd, max throughput.
+    claims = _topic_args("claims", 24) + ["-s", 2560, "--keys", 100000, "--acks", "all", "-z", "zstd",
+                                          "-d", dur(30), "-p", 2, "--inflight", 20000, "--linger-ms", 10]
+    w["claims"] = Workload("claims", [("claims", 24)], [("produce", claims)],
+                           "2.5 KiB keyed, 24 partitions, zstd, acks=all, closed loop, 2 producers")
+    # audit-replay: write N bytes, restart (cold broker caches), 4 groups read from offset 0.
+    gib = 0.02 if smoke else (0.25 if quick else 2.0)
+    msgs = int(gib * 2**30 / 1024)
+    write = _topic_args("audit", 12) + ["-s", 1024, "--keys", 100000, "--acks", "all", "-n", msgs, "-p", 2,
+                                        "--inflight", 20000, "--linger-ms", 10]
+    replay = ["-t", "audit", "-p", 0, "--groups", 4, "--expect", msgs, "--consume-timeout", 900]
+    w["audit-replay"] = Workload("audit-replay", [("audit", 12)],
+                                 [("write", write), ("restart", None), ("replay", replay)],
+                                 f"write {gib:g} GiB of 1 KiB keyed events (12 partitions), restart, "
+                                 "4 groups read everything from offset 0", timeout=1800, params={"gib": gib})
+    # max: 1 KiB, 16 partitions, acks=all, closed loop: the headline produce MB/s.
+    mx = _topic_args("max", 16) + ["-s", 1024, "--acks", "all", "-d", dur(30), "-p", 2, "--inflight", 50000,
+                                   "--linger-ms", 10]
+    w["max"] = Workload("max", [("max", 16)], [("produce", mx)],
+                        "1 KiB unkeyed, 16 partitions, acks=all, closed loop, 2 producers")
+    # partitions: 10,000 partitions over 100 topics, low rate on all.
+    n_topics = 10 if smoke else 100
+    parts = [(f"parts-{i}", 100) for i in range(n_topics)]
+    pt = _topic_args("parts", 100, n_topics) + ["-s", 500, "--keys", 100000, "--acks", "all", "-r", 2000,
+                                                "-d", dur(30), "--linger-ms", 5, "--metadata-probes", 20]
+    w["partitions"] = Workload("partitions", parts, [("produce", pt)],
+                               f"{n_topics * 100} partitions over {n_topics} topics, 500 B keyed, 2,000 msgs/s, "
+                               "20 full Metadata requests", timeout=900)
+    return w
