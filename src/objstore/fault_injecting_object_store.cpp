@@ -19,7 +19,39 @@ FaultInjectingObjectStore::Plan FaultInjectingObjectStore::plan_call(uint64_t* c
   return plan;
 }
 
+void FaultInjectingObjectStore::wait_while_hung(const bool* hang) {
+  std::unique_lock lock(mu_);
+  if (!*hang) return;
+  ++hung_;
+  hang_cv_.wait(lock, [&] { return !*hang; });
+  --hung_;
+}
+
+void FaultInjectingObjectStore::hang_puts() {
+  std::lock_guard lock(mu_);
+  hang_puts_ = true;
+}
+
+void FaultInjectingObjectStore::hang_gets() {
+  std::lock_guard lock(mu_);
+  hang_gets_ = true;
+}
+
+void FaultInjectingObjectStore::release_hung() {
+  {
+    std::lock_guard lock(mu_);
+    hang_puts_ = hang_gets_ = false;
+  }
+  hang_cv_.notify_all();
+}
+
+uint64_t FaultInjectingObjectStore::hung_calls() const {
+  std::lock_guard lock(mu_);
+  return hung_;
+}
+
 Status FaultInjectingObjectStore::put(const std::string& key, const SharedBytes& bytes) {
+  wait_while_hung(&hang_puts_);
   Plan plan;
   {
     std::lock_guard lock(mu_);
@@ -38,6 +70,7 @@ Status FaultInjectingObjectStore::put(const std::string& key, const SharedBytes&
 }
 
 Result<SharedBytes> FaultInjectingObjectStore::get(const std::string& key, std::optional<ByteRange> range) {
+  wait_while_hung(&hang_gets_);
   Plan plan;
   {
     std::lock_guard lock(mu_);
@@ -114,11 +147,14 @@ void FaultInjectingObjectStore::fail_puts_matching(std::function<bool(const std:
 }
 
 void FaultInjectingObjectStore::clear_faults() {
-  std::lock_guard lock(mu_);
-  put_faults_.clear();
-  get_faults_.clear();
-  put_delay_ = get_delay_ = Duration{0};
-  put_pred_ = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    put_faults_.clear();
+    get_faults_.clear();
+    put_delay_ = get_delay_ = Duration{0};
+    put_pred_ = nullptr;
+  }
+  release_hung();
 }
 
 void FaultInjectingObjectStore::track_unsynced(bool on) {

@@ -10,6 +10,9 @@
 //   * set_put_delay/set_get_delay(d): every call sleeps `d` first.
 //   * fail_puts_matching(pred, error): every put whose key matches fails
 //     (before touching the inner store) until cleared.
+//   * hang_puts()/hang_gets(): every put/get from now on blocks (before
+//     touching the inner store) until release_hung() — a frozen gateway.
+//     hung_calls() says how many calls are blocked right now.
 //   * track_unsynced(true): successful puts are remembered as "unsynced";
 //     lose_unsynced() removes them from the inner store (simulating a store
 //     that acknowledged writes it had not made durable, then crashed);
@@ -23,6 +26,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,7 +58,11 @@ class FaultInjectingObjectStore final : public ObjectStore {
   void set_put_delay(Duration d);
   void set_get_delay(Duration d);
   void fail_puts_matching(std::function<bool(const std::string&)> pred, Error error);
-  void clear_faults();
+  void clear_faults();  // also releases hung calls
+  void hang_puts();
+  void hang_gets();
+  void release_hung();
+  uint64_t hung_calls() const;
 
   void track_unsynced(bool on);
   Status lose_unsynced();
@@ -81,6 +89,8 @@ class FaultInjectingObjectStore final : public ObjectStore {
   };
   // Advances the call counter and returns what to do for this call.
   Plan plan_call(uint64_t* counter, std::map<uint64_t, Fault>* faults, Duration base_delay);
+  // Blocks while `*hang` is set.
+  void wait_while_hung(const bool* hang);
 
   std::unique_ptr<ObjectStore> inner_;
   mutable std::mutex mu_;
@@ -89,6 +99,9 @@ class FaultInjectingObjectStore final : public ObjectStore {
   Duration put_delay_{0}, get_delay_{0};
   std::function<bool(const std::string&)> put_pred_;
   Error put_pred_error_;
+  std::condition_variable hang_cv_;
+  bool hang_puts_ = false, hang_gets_ = false;
+  uint64_t hung_ = 0;
   bool track_unsynced_ = false;
   std::set<std::string> unsynced_;
 };

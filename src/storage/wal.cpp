@@ -12,12 +12,19 @@
 
 namespace carelog::storage {
 
-Wal::Wal(FileSystem& fs, WalConfig config) : fs_(fs), config_(std::move(config)) {}
+Wal::Wal(FileSystem& fs, WalConfig config)
+    : fs_(fs), config_(std::move(config)), space_(config_.capacity_bytes, config_.max_wait) {}
 
 Wal::~Wal() { close(); }
 
-uint64_t Wal::record_size(size_t batch_bytes) {
+uint64_t WriteAheadLog::record_size(size_t batch_bytes) {
   return wal_format::kHeaderSize + wal_format::kPrefixSize + batch_bytes;
+}
+
+Status WriteAheadLog::reserve(uint64_t bytes) {
+  std::promise<Status> result;
+  reserve_async(bytes, [&](const Status& st) { result.set_value(st); });
+  return result.get_future().get();
 }
 
 std::string Wal::segment_path(uint64_t id) const { return config_.dir + "/" + wal_format::segment_name(id); }
@@ -82,7 +89,7 @@ Status Wal::recover(const RecoveryFn& on_record) {
     uint64_t kept = std::min<uint64_t>(pos, data.size());
     segments_[id] = file;
     segment_sizes_[id] = kept;
-    used_ += kept;
+    space_.add_used(kept);
     tail_segment_ = id;
   }
   // Appends always start a fresh segment, so recovered files are never
@@ -105,45 +112,11 @@ void Wal::reserve_async(uint64_t bytes, ReserveCallback done) {
     lk.unlock();
     return done(e);
   }
-  if (bytes > config_.capacity_bytes) {
-    lk.unlock();
-    return done(
-        make_error(fmt::format("wal: {} bytes exceed wal.capacity.bytes", bytes), kErrRequestTimedOut));
-  }
-  if (waiters_.empty() && used_ + reserved_ + bytes <= config_.capacity_bytes) {
-    reserved_ += bytes;
-    lk.unlock();
-    return done(Status::OK());
-  }
-  waiters_.push_back(Waiter{bytes, std::chrono::steady_clock::now() + config_.max_wait, std::move(done)});
   lk.unlock();
-  work_cv_.notify_one();  // the commit thread times waiters out
+  space_.reserve_async(bytes, std::move(done));
 }
 
-Status Wal::reserve(uint64_t bytes) {
-  std::promise<Status> result;
-  reserve_async(bytes, [&](const Status& st) { result.set_value(st); });
-  return result.get_future().get();
-}
-
-void Wal::grant_waiters_locked(std::vector<Waiter>* granted) {
-  while (!waiters_.empty() && !poisoned_ && !stopping_ &&
-         used_ + reserved_ + waiters_.front().bytes <= config_.capacity_bytes) {
-    reserved_ += waiters_.front().bytes;
-    granted->push_back(std::move(waiters_.front()));
-    waiters_.pop_front();
-  }
-}
-
-void Wal::release_reservation(uint64_t bytes) {
-  std::vector<Waiter> granted;
-  {
-    std::lock_guard lk(mu_);
-    reserved_ -= std::min(reserved_, bytes);
-    grant_waiters_locked(&granted);
-  }
-  for (auto& w : granted) w.done(Status::OK());
-}
+void Wal::release_reservation(uint64_t bytes) { space_.release_reservation(bytes); }
 
 Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
                    std::span<const uint8_t> batch, WalCallback done) {
@@ -154,7 +127,7 @@ Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
 
   std::unique_lock lk(mu_);
   if (stopped_) return make_error("wal: closed", kErrKafkaStorageError);
-  reserved_ -= std::min(reserved_, rs);
+  space_.consume(rs);
   if (need_new_segment_ || (tail_size_ > 0 && tail_size_ + rs > config_.segment_bytes)) {
     tail_segment_ = next_segment_++;
     need_new_segment_ = false;
@@ -169,7 +142,6 @@ Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
   chunk.data.insert(chunk.data.end(), batch.begin(), batch.end());
   tail_size_ += rs;
   segment_sizes_[tail_segment_] += rs;
-  used_ += rs;
   stats_.appends++;
   pending_.push_back(Pending{std::move(done), loc});
   lk.unlock();
@@ -206,39 +178,20 @@ void Wal::commit_loop() {
   for (;;) {
     std::vector<Chunk> chunks;
     std::vector<Pending> pending;
-    std::vector<Waiter> expired;
     bool poisoned;
-    Error refuse;
     {
       std::unique_lock lk(mu_);
-      for (;;) {
-        const auto now = std::chrono::steady_clock::now();
-        while (!waiters_.empty() && (waiters_.front().deadline <= now || stopping_ || poisoned_)) {
-          expired.push_back(std::move(waiters_.front()));
-          waiters_.pop_front();
-        }
-        if (!pending_.empty() || !expired.empty() || stopping_) break;
-        if (waiters_.empty()) {
-          work_cv_.wait(lk);
-        } else {
-          work_cv_.wait_until(lk, waiters_.front().deadline);
-        }
-      }
-      if (pending_.empty() && expired.empty() && stopping_) {
+      work_cv_.wait(lk, [&] { return !pending_.empty() || stopping_; });
+      if (pending_.empty() && stopping_) {
         stopped_ = true;
         return;
       }
-      refuse = (poisoned_ || stopping_)
-                   ? state_error_locked()
-                   : make_error("wal: full (waiting for upload to free space)", kErrRequestTimedOut);
       chunks.swap(chunks_);
       pending.swap(pending_);
       if (!chunks.empty()) inflight_min_ = chunks.front().segment;
       poisoned = poisoned_;
-      if (!pending.empty()) stats_.commits++;
+      stats_.commits++;
     }
-    for (auto& w : expired) w.done(refuse);
-    if (pending.empty()) continue;
 
     Status st =
         poisoned ? Status(make_error("wal: storage failed earlier", kErrKafkaStorageError)) : Status::OK();
@@ -249,11 +202,13 @@ void Wal::commit_loop() {
         log::error("wal: write to segment {} failed, refusing further writes: {}", chunk.segment,
                    st.error().message);
         st = make_error("wal: " + st.error().message, kErrKafkaStorageError);
-        std::lock_guard lk(mu_);
-        poisoned_ = true;
+        {
+          std::lock_guard lk(mu_);
+          poisoned_ = true;
+        }
+        space_.refuse(make_error("wal: storage failed earlier; refusing writes", kErrKafkaStorageError));
       }
     }
-    if (!st.ok()) work_cv_.notify_one();  // fail queued reservations
     for (auto& p : pending) p.done(st, p.location);
     {
       // Only now: until the callbacks have indexed the group, the uploader
@@ -299,21 +254,18 @@ Status Wal::reclaim_before(uint64_t segment) {
   }
   for (uint64_t id : victims) {
     CARELOG_RETURN_IF_ERROR(fs_.remove(segment_path(id)));
-    std::lock_guard lk(mu_);
-    segments_.erase(id);
-    used_ -= std::min(used_, segment_sizes_[id]);
-    segment_sizes_.erase(id);
-    stats_.segments = segments_.size();
+    uint64_t freed = 0;
+    {
+      std::lock_guard lk(mu_);
+      segments_.erase(id);
+      freed = segment_sizes_[id];
+      segment_sizes_.erase(id);
+      stats_.segments = segments_.size();
+    }
+    space_.free(freed);
   }
   if (victims.empty()) return Status::OK();
-  Status synced = fs_.sync_dir(config_.dir);
-  std::vector<Waiter> granted;
-  {
-    std::lock_guard lk(mu_);
-    grant_waiters_locked(&granted);
-  }
-  for (auto& w : granted) w.done(Status::OK());
-  return synced;
+  return fs_.sync_dir(config_.dir);
 }
 
 void Wal::close() {
@@ -321,6 +273,7 @@ void Wal::close() {
     std::lock_guard lk(mu_);
     stopping_ = true;
   }
+  space_.refuse(make_error("wal: closed", kErrKafkaStorageError));
   work_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lk(mu_);
@@ -330,7 +283,7 @@ void Wal::close() {
 WalStats Wal::stats() {
   std::lock_guard lk(mu_);
   WalStats s = stats_;
-  s.used_bytes = used_;
+  s.used_bytes = space_.used();
   return s;
 }
 

@@ -1,21 +1,27 @@
-// Wal: Carelog's local write-ahead log, shared by every partition on the
-// broker. Record batches are durable (fdatasync'ed) before their producers
-// are acknowledged; the object-storage uploader (next) will copy them out
-// and then call reclaim_before(). Byte format: docs/formats/wal.md.
+// The write-ahead log of a broker: every produced batch is made durable here
+// before its producer is acknowledged. Two implementations share the
+// WriteAheadLog interface below (chosen by wal.type in broker.cpp):
+//   * Wal (this file): local segment files with group commit + fdatasync.
+//     Byte format: docs/formats/wal.md.
+//   * ObjectWal (object_wal.h): batches collected for a short window and
+//     written as one object to the object store (stateless brokers).
+// The uploader copies durable batches into stream-set objects and then calls
+// reclaim_before(); WalLocation::segment is a segment id (Wal) or a WAL
+// object sequence number (ObjectWal), increasing in append order.
 //
-// Group commit: append() copies the record into a pending buffer under a
-// short mutex and returns. A dedicated commit thread swaps the buffer out,
+// Wal group commit: append() copies the record into a pending buffer under
+// a short mutex and returns. A dedicated commit thread swaps the buffer out,
 // writes it with one write and one fdatasync per touched segment, then runs
 // the callbacks of that whole group in append order. Many appends from many
 // partitions and connections therefore share one fsync.
 //
-// Space: capacity_bytes bounds the sum of all segment sizes. A producer first
-// reserves space with reserve_async() (never blocks: when the WAL is full the
-// request waits in a FIFO queue for up to max_wait, then fails), then
-// append()s under its own ordering lock (never blocks). Nothing is deleted
-// except by reclaim_before(), so unuploaded data is never lost.
+// Space: capacity_bytes bounds the sum of all segment sizes (WalSpace). A
+// producer first reserves space with reserve_async() (never blocks: when the
+// WAL is full the request waits in a FIFO queue for up to max_wait, then
+// fails), then append()s under its own ordering lock (never blocks). Nothing
+// is deleted except by reclaim_before(), so unuploaded data is never lost.
 //
-// Failure: a failed write or sync "poisons" the WAL: that group and every
+// Failure: a failed write or sync "poisons" the Wal: that group and every
 // later append fail with KAFKA_STORAGE_ERROR (56), so durable data is always
 // a prefix of what was appended.
 //
@@ -41,11 +47,12 @@
 #include "common/result.h"
 #include "common/uuid.h"
 #include "storage/file_system.h"
+#include "storage/wal_space.h"
 
 namespace carelog::storage {
 
-inline constexpr int32_t kErrRequestTimedOut = 7;  // WAL full: retriable for every client
-inline constexpr int32_t kErrKafkaStorageError = 56;
+// wal.type: which WriteAheadLog the broker uses.
+enum class WalType { kFile, kObject };
 
 struct WalConfig {
   std::string dir = "wal";                   // wal.dir
@@ -80,63 +87,78 @@ struct WalStats {
 
 using WalCallback = std::function<void(const Status&, const WalLocation&)>;
 
-class Wal {
+// What the partitions and the log manager use; see the file comment.
+class WriteAheadLog {
  public:
   using RecoveryFn = std::function<void(const WalRecord&)>;
+  using ReserveCallback = std::function<void(const Status&)>;
 
+  virtual ~WriteAheadLog() = default;
+
+  // Bytes a record carrying `batch_bytes` bytes of batch takes (the same
+  // record framing in segment files and WAL objects).
+  static uint64_t record_size(size_t batch_bytes);
+
+  // Reserves `bytes` (sum of record_size()s) of capacity. `done` runs inline
+  // when space is available now (or on immediate failure), otherwise later
+  // on the thread that frees space or, after max_wait, with
+  // REQUEST_TIMED_OUT (7). KAFKA_STORAGE_ERROR (56) when poisoned or
+  // closed. Call without locks that `done` takes.
+  virtual void reserve_async(uint64_t bytes, ReserveCallback done) = 0;
+  // Blocking form of reserve_async (tests, tools). Not from callbacks.
+  Status reserve(uint64_t bytes);
+  // Returns an unused reservation.
+  virtual void release_reservation(uint64_t bytes) = 0;
+
+  // Enqueues one batch (consumes record_size(batch.size()) of a
+  // reservation). Never blocks on I/O; `done` runs later, in append order.
+  // On an error return nothing was queued and `done` is dropped, never
+  // called (so callers may hold their own locks while appending): the WAL
+  // is closed, or (ObjectWal) failed writes are being reported, with
+  // REQUEST_TIMED_OUT.
+  virtual Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
+                        std::span<const uint8_t> batch, WalCallback done) = 0;
+
+  // Reads a batch's bytes back.
+  virtual Result<SharedBytes> read(const WalLocation& location) = 0;
+
+  // Frees everything below `segment` (never data still being written).
+  virtual Status reclaim_before(uint64_t segment) = 0;
+
+  // Writes everything pending, completes its callbacks and stops.
+  virtual void close() = 0;
+
+  virtual WalStats stats() = 0;
+  virtual uint64_t active_segment() = 0;
+};
+
+class Wal final : public WriteAheadLog {
+ public:
   // Scans every segment in order, calling `on_record` for each valid record
   // (on the calling thread), truncates a torn tail of the last segment, and
   // starts the commit thread. A corrupt record anywhere else is an error.
   static Result<std::unique_ptr<Wal>> open(FileSystem& fs, WalConfig config, const RecoveryFn& on_record);
 
-  ~Wal();
+  ~Wal() override;
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
 
-  // On-disk size of a record carrying `batch_bytes` bytes of batch.
-  static uint64_t record_size(size_t batch_bytes);
-
-  // Reserves `bytes` (sum of record_size()s) of capacity. `done` runs inline
-  // when space is available now (or on immediate failure), otherwise later
-  // on the thread that frees space or, after max_wait, on the commit thread
-  // with REQUEST_TIMED_OUT (7). KAFKA_STORAGE_ERROR (56) when poisoned or
-  // closed. Call without locks that `done` takes.
-  using ReserveCallback = std::function<void(const Status&)>;
-  void reserve_async(uint64_t bytes, ReserveCallback done);
-  // Blocking form of reserve_async (tests, tools). Not from callbacks.
-  Status reserve(uint64_t bytes);
-  // Returns an unused reservation.
-  void release_reservation(uint64_t bytes);
-
-  // Enqueues one batch (consumes record_size(batch.size()) of a reservation).
-  // Never blocks on I/O; `done` runs later on the commit thread, in append
-  // order. Fails only after close(): then `done` is dropped, never called
-  // (so callers may hold their own locks while appending).
+  void reserve_async(uint64_t bytes, ReserveCallback done) override;
+  void release_reservation(uint64_t bytes) override;
   Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
-                WalCallback done);
-
-  // Reads a batch's bytes back.
-  Result<SharedBytes> read(const WalLocation& location);
-
+                WalCallback done) override;
+  Result<SharedBytes> read(const WalLocation& location) override;
   // Deletes every segment with id < `segment` (never the active one).
-  Status reclaim_before(uint64_t segment);
-
-  // Writes everything pending, completes its callbacks and stops the thread.
-  void close();
-
-  WalStats stats();
-  uint64_t active_segment();
+  Status reclaim_before(uint64_t segment) override;
+  void close() override;
+  WalStats stats() override;
+  uint64_t active_segment() override;
 
  private:
   struct Chunk {
     uint64_t segment = 0;
     bool new_segment = false;
     std::vector<uint8_t> data;
-  };
-  struct Waiter {
-    uint64_t bytes;
-    std::chrono::steady_clock::time_point deadline;
-    ReserveCallback done;
   };
   struct Pending {
     WalCallback done;
@@ -147,18 +169,15 @@ class Wal {
   Status recover(const RecoveryFn& on_record);
   void commit_loop();
   Status write_chunk(Chunk& chunk);
-  // Grants queued reservations that now fit (FIFO); callers run them
-  // after unlocking.
-  void grant_waiters_locked(std::vector<Waiter>* granted);
   Error state_error_locked() const;
   std::string segment_path(uint64_t id) const;
 
   FileSystem& fs_;
   const WalConfig config_;
+  WalSpace space_;  // bytes in segments + enqueued, and reservations
 
   std::mutex mu_;  // guards everything below; never held during I/O
   std::condition_variable work_cv_;
-  std::deque<Waiter> waiters_;  // FIFO; same max_wait, so front expires first
   std::vector<Chunk> chunks_;
   std::vector<Pending> pending_;
   std::map<uint64_t, std::shared_ptr<File>> segments_;
@@ -168,8 +187,6 @@ class Wal {
   bool need_new_segment_ = true;
   uint64_t next_segment_ = 0;
   uint64_t inflight_min_ = UINT64_MAX;  // lowest segment the commit thread is writing
-  uint64_t used_ = 0;                   // bytes in segments + enqueued
-  uint64_t reserved_ = 0;               // reserved but not yet appended
   bool poisoned_ = false;
   bool stopping_ = false;
   bool stopped_ = false;

@@ -8,22 +8,6 @@
 
 namespace carelog::storage::wal_format {
 
-namespace {
-
-uint32_t load32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-uint64_t load64(const uint8_t* p) { return (uint64_t{load32(p)} << 32) | load32(p + 4); }
-void store32(uint8_t* p, uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
-}
-void store64(uint8_t* p, uint64_t v) {
-  store32(p, static_cast<uint32_t>(v >> 32));
-  store32(p + 4, static_cast<uint32_t>(v));
-}
-
-}  // namespace
-
 std::string segment_name(uint64_t id) { return fmt::format("{:020}.wal", id); }
 
 std::optional<uint64_t> parse_segment_name(const std::string& name) {

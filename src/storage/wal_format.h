@@ -27,6 +27,19 @@ inline constexpr uint8_t kTypeBatch = 1;
 inline constexpr size_t kHeaderSize = 16;
 inline constexpr size_t kPrefixSize = 28;  // topic id + partition + base offset
 
+// Big-endian helpers shared by the WAL record and WAL object codecs.
+inline uint32_t load32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+inline uint64_t load64(const uint8_t* p) { return (uint64_t{load32(p)} << 32) | load32(p + 4); }
+inline void store32(uint8_t* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+inline void store64(uint8_t* p, uint64_t v) {
+  store32(p, static_cast<uint32_t>(v >> 32));
+  store32(p + 4, static_cast<uint32_t>(v));
+}
+
 // "<20-digit zero-padded id>.wal"
 std::string segment_name(uint64_t id);
 std::optional<uint64_t> parse_segment_name(const std::string& name);

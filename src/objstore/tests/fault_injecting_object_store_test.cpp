@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "objstore/file_object_store.h"
 #include "objstore/tests/test_util.h"
@@ -73,6 +75,26 @@ TEST_F(FaultInjectingTest, PredicateFailsMatchingPuts) {
   EXPECT_TRUE(store_->put("good/1", b("x")).ok());
   store_->clear_faults();
   EXPECT_TRUE(store_->put("bad/3", b("x")).ok());
+}
+
+TEST_F(FaultInjectingTest, HungPutBlocksUntilReleased) {
+  store_->hang_puts();
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    EXPECT_TRUE(store_->put("h", b("x")).ok());
+    done = true;
+  });
+  for (int i = 0; i < 200 && store_->hung_calls() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_EQ(store_->hung_calls(), 1u);
+  std::this_thread::sleep_for(milliseconds(30));
+  EXPECT_FALSE(done.load());
+  EXPECT_FALSE(exists("h"));
+  EXPECT_TRUE(store_->get("missing").error().code == kErrNotFound);  // gets are not hung
+  store_->release_hung();
+  t.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_TRUE(exists("h"));
+  EXPECT_EQ(store_->hung_calls(), 0u);
 }
 
 TEST_F(FaultInjectingTest, LoseUnsyncedObjects) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "storage/mem_file_system.h"
+#include "storage/tests/wal_test_util.h"
 #include "storage/wal_format.h"
 
 namespace carelog::storage {
@@ -15,18 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Uuid topic(uint8_t n) {
-  Uuid u;
-  u.bytes[0] = n;
-  u.bytes[15] = 1;
-  return u;
-}
-
-std::vector<uint8_t> payload(int i, size_t size = 100) {
-  std::vector<uint8_t> v(size);
-  for (size_t k = 0; k < size; ++k) v[k] = static_cast<uint8_t>(i * 31 + k);
-  return v;
-}
+using test_util::payload;
+using test_util::topic;
 
 struct Appended {
   Status status;
