@@ -122,6 +122,19 @@ struct AclRecord {
   friend bool operator==(const AclRecord&, const AclRecord&) = default;
 };
 
+// One stored SCRAM credential (only salted forms are stored; see
+// security/scram.h). mechanism holds Kafka's ScramMechanism code:
+// 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512.
+struct ScramCredentialRecord {
+  std::string user;
+  int8_t mechanism = 0;
+  std::vector<uint8_t> salt;
+  std::vector<uint8_t> stored_key;
+  std::vector<uint8_t> server_key;
+  int32_t iterations = 0;
+  friend bool operator==(const ScramCredentialRecord&, const ScramCredentialRecord&) = default;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -249,6 +262,26 @@ class MetadataStore {
   // Every stored binding, in primary-key order.
   virtual Result<std::vector<AclRecord>> list_acls() {
     return Error{35, "ACLs are not supported by this metadata engine"};
+  }
+
+  // --- SCRAM credentials ---
+  // Engines without credential storage return code 35 from all of these.
+  //
+  // The credential of (user, mechanism), or nullopt when there is none.
+  virtual Result<std::optional<ScramCredentialRecord>> scram_credential(const std::string& user,
+                                                                        int8_t mechanism) {
+    return Error{35, "SCRAM credentials are not supported by this metadata engine"};
+  }
+  // Every stored credential, ordered by user then mechanism.
+  virtual Result<std::vector<ScramCredentialRecord>> scram_credentials() {
+    return Error{35, "SCRAM credentials are not supported by this metadata engine"};
+  }
+  // Deletes (user, mechanism) pairs, then inserts or replaces `upserts`, all
+  // in one transaction. Deleting a credential that does not exist fails with
+  // 91 (RESOURCE_NOT_FOUND) and nothing is changed.
+  virtual Status alter_scram_credentials(const std::vector<std::pair<std::string, int8_t>>& deletions,
+                                         const std::vector<ScramCredentialRecord>& upserts) {
+    return Error{35, "SCRAM credentials are not supported by this metadata engine"};
   }
 };
 

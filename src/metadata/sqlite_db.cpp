@@ -129,4 +129,11 @@ bool Stmt::column_blob(int col, void* out, size_t size) const {
   return true;
 }
 
+std::vector<uint8_t> Stmt::column_bytes(int col) const {
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (!p || n <= 0) return {};
+  return std::vector<uint8_t>(p, p + n);
+}
+
 }  // namespace carelog::metadata::sqlite

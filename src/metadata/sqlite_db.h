@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 
@@ -75,6 +76,8 @@ class Stmt {
   std::string column_text(int col) const;
   // Copies a blob column into `out` when its size matches exactly.
   bool column_blob(int col, void* out, size_t size) const;
+  // A blob column of any size (empty for NULL).
+  std::vector<uint8_t> column_bytes(int col) const;
 
  private:
   Db* db_;

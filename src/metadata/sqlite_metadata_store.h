@@ -86,6 +86,13 @@ class SqliteMetadataStore final : public MetadataStore {
   Status remove_acls(const std::vector<AclRecord>& acls) override;
   Result<std::vector<AclRecord>> list_acls() override;
 
+  // SCRAM credentials (sqlite_scram_credentials.cpp).
+  Result<std::optional<ScramCredentialRecord>> scram_credential(const std::string& user,
+                                                                int8_t mechanism) override;
+  Result<std::vector<ScramCredentialRecord>> scram_credentials() override;
+  Status alter_scram_credentials(const std::vector<std::pair<std::string, int8_t>>& deletions,
+                                 const std::vector<ScramCredentialRecord>& upserts) override;
+
   // Schema version of the open database (for tests and diagnostics).
   int schema_version() const { return schema_version_; }
 

@@ -7,17 +7,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
-
-namespace carelog::metadata {
-class MetadataStore;
-}
+#include "metadata/metadata_store.h"
 
 namespace carelog::security {
 
@@ -40,5 +39,16 @@ std::vector<std::string> supported_sasl_mechanisms();
 // Creates the server side of `mechanism`; nullptr when unsupported. `store`
 // must outlive the returned object.
 std::unique_ptr<SaslServer> make_sasl_server(std::string_view mechanism, metadata::MetadataStore& store);
+
+// Where the servers find stored SCRAM credentials: the credential of `user`
+// for Kafka mechanism code `mechanism` (1 SHA-256, 2 SHA-512), nullopt when
+// the user has none. make_sasl_server(mechanism, store) uses the metadata
+// store; tests and the fuzzer pass their own.
+using ScramCredentialLookup = std::function<Result<std::optional<metadata::ScramCredentialRecord>>(
+    const std::string& user, int8_t mechanism)>;
+
+// As above with an explicit credential source. PLAIN verifies the password
+// against the user's SCRAM-SHA-512 credential, else its SCRAM-SHA-256 one.
+std::unique_ptr<SaslServer> make_sasl_server(std::string_view mechanism, ScramCredentialLookup lookup);
 
 }  // namespace carelog::security
