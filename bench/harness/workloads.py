@@ -23,7 +23,9 @@ def run_loadgen(binary, bootstrap, args, timeout):
         result = json.loads(out.stdout)
     except json.JSONDecodeError:
         raise LoadgenError(f"loadgen exit {out.returncode}: {out.stderr.strip()[:2000]} {out.stdout[:500]}")
-    if out.returncode != 0:
+    # Exit code 1 with results: some messages were not acknowledged (or not
+    # consumed) in time; that is a measurement, kept with its error counts.
+    if out.returncode != 0 and not (out.returncode == 1 and "error" not in result):
         raise LoadgenError(f"loadgen exit {out.returncode}: {result.get('error') or json.dumps(result)[:2000]}"
                            f" {out.stderr.strip()[:500]}")
     return result
@@ -37,6 +39,7 @@ class Workload:
     what: str = ""
     timeout: float = 600
     params: dict = field(default_factory=dict)
+    skip: dict = field(default_factory=dict)  # target name -> why this workload does not apply
 
     def run(self, target, loadgen, sampler):
         results = {}
@@ -92,11 +95,13 @@ def make_workloads(quick=False, smoke=False):
     msgs = int(gib * 2**30 / 1024)
     write = _topic_args("audit", 12) + ["-s", 1024, "--keys", 100000, "--acks", "all", "-n", msgs, "-p", 2,
                                         "--inflight", 20000, "--linger-ms", 10]
-    replay = ["-t", "audit", "-p", 0, "--groups", 4, "--expect", msgs, "--consume-timeout", 900]
+    replay = ["-t", "audit", "-p", 0, "--groups", 4, "--expect", msgs,
+              "--consume-timeout", 60 if smoke else (180 if quick else 900)]
     w["audit-replay"] = Workload("audit-replay", [("audit", 12)],
                                  [("write", write), ("restart", None), ("replay", replay)],
                                  f"write {gib:g} GiB of 1 KiB keyed events (12 partitions), restart, "
-                                 "4 groups read everything from offset 0", timeout=1800, params={"gib": gib})
+                                 "4 groups read everything from offset 0", timeout=1800, params={"gib": gib},
+                                 skip={"mock": "the mock keeps only the newest few MB of each partition"})
     # max: 1 KiB, 16 partitions, acks=all, closed loop: the headline produce MB/s.
     mx = _topic_args("max", 16) + ["-s", 1024, "--acks", "all", "-d", dur(30), "-p", 2, "--inflight", 50000,
                                    "--linger-ms", 10]

@@ -12,7 +12,11 @@ namespace carelog::bench {
 
 namespace {
 
-constexpr int kTopicsPerRequest = 100;
+// Kafka's KRaft controller rejects a CreateTopics request that would write
+// more than 10,000 records (POLICY_VIOLATION), so requests are kept below
+// 5,000 partitions and 100 topics.
+constexpr int kPartitionsPerRequest = 5000;
+constexpr size_t kTopicsPerRequest = 100;
 
 struct MetadataDeleter {
   void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
@@ -87,9 +91,11 @@ bool all_ready(const rd_kafka_metadata_t& md, const std::set<std::string>& want,
 Result<double> create_topics(rd_kafka_t* rk, const Options& o) {
   const auto start = now_ns();
   const auto names = o.topic_names();
-  for (size_t from = 0; from < names.size(); from += kTopicsPerRequest)
+  const size_t per_request =
+      std::clamp<size_t>(static_cast<size_t>(kPartitionsPerRequest / o.partitions), 1, kTopicsPerRequest);
+  for (size_t from = 0; from < names.size(); from += per_request)
     CARELOG_RETURN_IF_ERROR(
-        create_chunk(rk, names, from, std::min(names.size(), from + kTopicsPerRequest), o.partitions));
+        create_chunk(rk, names, from, std::min(names.size(), from + per_request), o.partitions));
   const std::set<std::string> want(names.begin(), names.end());
   for (int attempt = 0; attempt < 600; attempt++) {
     auto md = fetch_metadata(rk);

@@ -1,6 +1,6 @@
 // carelog-loadgen: produces and/or consumes against a Kafka-protocol broker
 // with librdkafka and prints one JSON object with throughput and latency
-// (see bench/README.md and docs/benchmarks.md). Exit code 0 when every
+// (docs/benchmarks.md). Exit code 0 when every
 // message was acknowledged (and, with consumers, received), 1 otherwise,
 // 2 for bad arguments.
 #include <unistd.h>
@@ -99,7 +99,7 @@ int run(const Options& o) {
       out["produce"] = p;
       ok = ps->errors == 0 && ps->acked == ps->sent;
       if (consumers) {
-        consumers->wait_messages(ps->acked, 60);
+        consumers->wait_messages(ps->acked, 30);
         const ConsumerStats cs = consumers->stop();
         json c = rate_json(cs.messages, cs.bytes, cs.first_ns, cs.last_ns);
         c["e2e_latency_ms"] = latency_json(cs.e2e);

@@ -95,6 +95,7 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
                             {"batch.size", std::to_string(o.batch_bytes)},
                             {"queue.buffering.max.messages", "2000000"},
                             {"queue.buffering.max.kbytes", "1048576"},
+                            {"message.timeout.ms", "120000"},
                             {"message.max.bytes", std::to_string(std::max(1000000, o.size + 4096))}});
   if (!conf.ok()) {
     barrier.arrive_and_drop();
@@ -154,15 +155,21 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
       tag = (due & ~kBurstBit) | (schedule.in_burst(next) ? kBurstBit : 0);
       next += schedule.interval(next);
     } else {
-      while (st.stats.sent - st.stats.acked - st.stats.errors >= o.inflight) rd_kafka_poll(rk->get(), 5);
+      while (st.stats.sent - st.stats.acked - st.stats.errors >= o.inflight &&
+             (quota > 0 || now_ns() < end_ns))
+        rd_kafka_poll(rk->get(), 5);
+      if (quota == 0 && now_ns() >= end_ns) break;
     }
     const std::string* key = keys.empty() ? nullptr : &keys[pick_key(rng)];
     status = produce_one(rk->get(), topics[seq % topics.size()], payload, key, tag, send_ns, seq, st);
     rd_kafka_poll(rk->get(), 0);
   }
-  const rd_kafka_resp_err_t ferr = rd_kafka_flush(rk->get(), 120000);
-  if (status.ok() && ferr != RD_KAFKA_RESP_ERR_NO_ERROR)
-    status = make_error(std::string("flush: ") + rd_kafka_err2str(ferr));
+  // A broker that cannot keep up gets a minute to acknowledge what was sent;
+  // the rest is purged and counted as errors (a result, not a hang).
+  if (rd_kafka_flush(rk->get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_purge(rk->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(rk->get(), 5000);
+  }
   for (auto* t : topics) rd_kafka_topic_destroy(t);
   return status;
 }
