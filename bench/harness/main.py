@@ -139,10 +139,13 @@ def run_one(wl, target_name, args, bins, work, logs, shared=None):
     main = phases.get("produce") or phases.get("write")
     row = report.summarize(wl.name, target, phases, sampler, main["produce"]["bytes"], time.monotonic() - t0)
     row.update(extra)
-    if wl.name == "audit-replay" and target.data_dir() is not None and not args.no_limits and limits.have("fio"):
+    if wl.name == "audit-replay" and target.data_dir() is not None and not args.smoke and limits.have("fio"):
         files = stored_files(target)
-        row["raw_read_warm"] = limits.fio_read_files(files, page_cache_warm=True)
-        row["raw_read_cold"] = limits.fio_read_files(files, page_cache_warm=False)
+        try:
+            row["raw_read_warm"] = limits.fio_read_files(files, page_cache_warm=True)
+            row["raw_read_cold"] = limits.fio_read_files(files, page_cache_warm=False)
+        except (RuntimeError, subprocess.SubprocessError, ValueError, KeyError) as e:
+            row["raw_read_error"] = str(e)[:1000]
     (logs / f"{wl.name}-{target_name}.json").write_text(json.dumps(phases, indent=2))
     if shared is None:
         shutil.rmtree(wdir, ignore_errors=True)
@@ -180,14 +183,31 @@ def run_target(t, names, workloads, args, bins, work, logs, rows, failures):
                 rows.append(run_one(wl, t, args, bins, work, logs, shared))
                 print(f" {time.monotonic() - start:.0f} s", flush=True)
             except Exception as e:  # one failed pair must not lose the rest of the run
-                print(f" FAILED: {e}", flush=True)
+                print(f" FAILED: {str(e)[:500]}", flush=True)
                 traceback.print_exc(file=sys.stderr)
                 failures.append({"workload": name, "target": t, "error": str(e)[:4000]})
     finally:
-        if shared is not None and shared.pid() is not None:
-            shared.stop()
         if shared is not None:
+            try:
+                if shared.pid() is not None:
+                    shared.stop()
+            except RuntimeError as e:
+                failures.append({"workload": "shutdown", "target": t, "error": str(e)[:4000]})
             shutil.rmtree(work / t, ignore_errors=True)
+
+
+def markdown(result):
+    """results.md: the tables as docs/benchmarks.md shows them."""
+    m = result["machine"]
+    lines = [f"Run {result['generated']} ({result['mode']}), {m.get('cpu', '?')}, {m.get('cores')} cores, "
+             f"{m.get('mem_gib')} GiB RAM, kernel {m.get('kernel')}.", "", report.table(result["rows"], True), ""]
+    for k, v in result["limits"].items():
+        lines.append(f"* limit `{k}`: {json.dumps(v)}")
+    if result["targets"]:
+        lines += ["", report.ratio_table(result["targets"], True)]
+    for f in result["failures"]:
+        lines.append(f"* FAILED {f['workload']} on {f['target']}: {f['error'][:300]}")
+    return "\n".join(lines) + "\n"
 
 
 def main():
@@ -198,6 +218,8 @@ def main():
     ap.add_argument("--targets", default=None, help=f"comma-separated subset of {','.join(TARGETS)}")
     ap.add_argument("--no-limits", action="store_true", help="skip fio and iperf3")
     ap.add_argument("--profile", action="store_true", help="perf record -g carelogd during max")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other rows and limits of an existing --out file (re-run some pairs)")
     ap.add_argument("--bin-dir", type=Path, default=ROOT / "build-bench" / "bin")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "bench" / "results.json")
     args = ap.parse_args()
@@ -246,15 +268,24 @@ def main():
                 lim["iperf3_loopback"] = limits.iperf3_loopback(3 if args.quick else 10)
         except (subprocess.SubprocessError, OSError, ValueError, KeyError, RuntimeError) as e:
             failures.append({"workload": "limits", "target": "machine", "error": str(e)[:4000]})
-        for r in rows:
-            if r["workload"] == "audit-replay" and r["target"] == "carelog" and r.get("raw_read_warm"):
-                lim["raw_object_read"] = r["raw_read_warm"]
-                lim["raw_object_read_cold"] = r.get("raw_read_cold")
+    for r in rows:
+        if r["workload"] == "audit-replay" and r["target"] == "carelog" and r.get("raw_read_warm"):
+            lim["raw_object_read"] = r["raw_read_warm"]
+            lim["raw_object_read_cold"] = r.get("raw_read_cold")
 
+    if args.merge and args.out.exists():
+        old = json.loads(args.out.read_text())
+        done = {(r["workload"], r["target"]) for r in rows}
+        rows += [r for r in old["rows"] if (r["workload"], r["target"]) not in done]
+        rows.sort(key=lambda r: (ORDER.index(r["workload"]), TARGETS.index(r["target"])))
+        lim = {**old.get("limits", {}), **lim}
+        failures += [f for f in old.get("failures", []) if (f["workload"], f["target"]) not in done]
+        mode = old.get("mode", mode) if old.get("mode") == mode else f"{old.get('mode')}+{mode}"
     checks = report.ratios(rows, lim)
     result = {"generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode,
               "machine": machine(), "limits": lim, "rows": rows, "targets": checks, "failures": failures}
     args.out.write_text(json.dumps(result, indent=2))
+    args.out.with_suffix(".md").write_text(markdown(result))
 
     print()
     print(report.table(rows))
@@ -267,7 +298,7 @@ def main():
         print(report.ratio_table(checks))
     for f in failures:
         print(f"FAILED {f['workload']} on {f['target']}: {f['error'][:300]}")
-    print(f"\nresults: {args.out}")
+    print(f"\nresults: {args.out} (tables: {args.out.with_suffix('.md')})")
     return 1 if failures else 0
 
 

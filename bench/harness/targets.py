@@ -39,11 +39,17 @@ class _BrokerTarget:
     def pid(self):
         return self.broker.proc.pid if self.broker.running() else None
 
+    stop_timeout = 30
+
     def restart(self):
-        self.broker.restart()
+        self.stop()
+        self.broker.start()
 
     def stop(self):
-        self.broker.stop_clean()
+        code = self.broker.stop(timeout=self.stop_timeout)
+        if code not in self.broker.clean_exit_codes:
+            raise RuntimeError(f"{self.name} did not exit cleanly on SIGTERM (code {code}); "
+                               f"log {self.broker.log_path}")
 
     def object_dir(self):
         return None
@@ -101,6 +107,8 @@ class KafkaTarget(_BrokerTarget):
                 return kafka_jvm_defaults(super().command())
 
         self.name = "kafka-flush" if flush else "kafka"
+        # With 10,000 partitions Kafka needs well over 30 s to close its logs.
+        self.stop_timeout = 180
         overrides = {"log.flush.interval.messages": "1"} if flush else {}
         self.broker = Broker(workdir, overrides)
 
