@@ -183,6 +183,16 @@ Status SqliteMetadataStore::commit_object(const ObjectRecord& object,
   return in_write_tx(*db_, [&]() -> Status { return insert_object_locked(object, ranges); });
 }
 
+Status SqliteMetadataStore::commit_object_with_snapshots(const ObjectRecord& object,
+                                                         const std::vector<ObjectRange>& ranges,
+                                                         const std::vector<ProducerSnapshot>& snapshots) {
+  std::lock_guard lock(mu_);
+  return in_write_tx(*db_, [&]() -> Status {
+    CARELOG_RETURN_IF_ERROR(insert_object_locked(object, ranges));
+    return insert_snapshots_locked(snapshots);
+  });
+}
+
 Status SqliteMetadataStore::mark_objects_for_deletion(const std::vector<std::string>& keys,
                                                       int64_t delete_after_ms) {
   std::lock_guard lock(mu_);
@@ -196,6 +206,16 @@ Status SqliteMetadataStore::replace_objects(const std::vector<std::string>& old_
   return in_write_tx(*db_, [&]() -> Status {
     CARELOG_RETURN_IF_ERROR(retire_objects_locked(old_keys, delete_after_ms));
     return insert_object_locked(object, ranges);
+  });
+}
+
+Status SqliteMetadataStore::replace_objects(const std::vector<std::string>& old_keys,
+                                            const std::vector<NewObject>& objects, int64_t delete_after_ms) {
+  std::lock_guard lock(mu_);
+  return in_write_tx(*db_, [&]() -> Status {
+    CARELOG_RETURN_IF_ERROR(retire_objects_locked(old_keys, delete_after_ms));
+    for (const auto& o : objects) CARELOG_RETURN_IF_ERROR(insert_object_locked(o.object, o.ranges));
+    return Status::OK();
   });
 }
 

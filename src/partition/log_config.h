@@ -31,7 +31,9 @@ struct LogConfig {
   uint64_t compaction_target_object_bytes = 64ull << 20;  // compaction.target.object.bytes
   int64_t object_delete_delay_ms = 60000;                 // object.delete.delay.ms (grace for readers)
   int64_t orphan_min_age_ms = 600000;                     // object.orphan.min.age.ms
-  uint64_t producer_state_scan_bytes = 4ull << 20;        // tail of objects read at start-up per partition
+  uint64_t compaction_partition_split_bytes = 8ull << 20;  // compaction.partition.split.bytes
+  int64_t producer_id_expiration_ms = 86400000;           // producer.id.expiration.ms (< 0: never)
+  unsigned recovery_read_threads = 8;                     // parallel object reads at start-up
   unsigned read_threads = 2;
   RetentionFn retention;  // null: no retention
 };

@@ -125,6 +125,11 @@ class PartitionLog {
   // with the largest timestamp (ts == -3, KIP-734).
   virtual OffsetForTimestamp offset_for_timestamp(int64_t timestamp) = 0;
   virtual OffsetForTimestamp max_timestamp() = 0;
+  // offset_for_timestamp for network threads: a lookup that needs object
+  // I/O runs on a storage thread; `done` runs exactly once, inline or there.
+  virtual void offset_for_timestamp_async(int64_t timestamp, std::function<void(OffsetForTimestamp)> done) {
+    done(offset_for_timestamp(timestamp));
+  }
 
   // DeleteRecords: advance the log start offset to `offset` (must be <= high
   // watermark). Durable before `done` is called.

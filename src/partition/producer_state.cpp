@@ -2,11 +2,42 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <limits>
+
+#include "common/crc32c.h"
 
 namespace carelog::partition {
 
 namespace {
+
+// Snapshot layout (docs/formats/producer-snapshot.md), big-endian.
+constexpr uint32_t kSnapshotMagic = 0x43505331;  // "CPS1"
+constexpr uint16_t kSnapshotVersion = 1;
+constexpr size_t kSnapshotHeader = 12;  // magic, version, flags, producer count
+constexpr size_t kEntryHeader = 20;     // producer id, epoch, batch count, last timestamp
+constexpr size_t kBatchSize = 24;       // first seq, last seq, base offset, last offset
+constexpr size_t kCrcSize = 4;
+
+void put(std::vector<uint8_t>& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// Bounds-checked big-endian cursor; callers check sizes before reading.
+struct Cursor {
+  std::span<const uint8_t> data;
+  size_t pos = 0;
+  uint64_t get(int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | data[pos++];
+    return v;
+  }
+  size_t left() const { return data.size() - pos; }
+};
+
+Error corrupt(const std::string& what) {
+  return Error{ProducerStateTable::kSnapshotCorrupt, "producer snapshot: " + what};
+}
 
 bool in_sequence(int32_t last_seq, int32_t next_seq) {
   return static_cast<int64_t>(next_seq) == static_cast<int64_t>(last_seq) + 1 ||
@@ -63,6 +94,7 @@ void ProducerStateTable::update(const record::BatchHeader& h, int64_t base_offse
     e.epoch = h.producer_epoch;
     e.batches.clear();
   }
+  e.last_timestamp = h.max_timestamp;
   e.batches.push_back(
       ProducerBatch{h.base_sequence, h.last_sequence(), base_offset, base_offset + h.last_offset_delta});
   while (e.batches.size() > kMaxBatches) e.batches.pop_front();
@@ -74,6 +106,78 @@ void ProducerStateTable::copy_entry_from(const ProducerStateTable& other, int64_
 
 void ProducerStateTable::merge_into(ProducerStateTable& dst) && {
   for (auto& [id, e] : producers_) dst.producers_[id] = std::move(e);
+}
+
+size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
+  if (expiration_ms < 0) return 0;
+  return std::erase_if(producers_,
+                       [&](const auto& kv) { return now_ms - kv.second.last_timestamp >= expiration_ms; });
+}
+
+std::vector<uint8_t> ProducerStateTable::encode() const {
+  // Sorted by producer id so equal tables encode identically.
+  std::vector<const std::pair<const int64_t, ProducerEntry>*> sorted;
+  sorted.reserve(producers_.size());
+  for (const auto& kv : producers_) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  std::vector<uint8_t> out;
+  out.reserve(kSnapshotHeader + kCrcSize + producers_.size() * (kEntryHeader + kBatchSize * kMaxBatches));
+  put(out, kSnapshotMagic, 4);
+  put(out, kSnapshotVersion, 2);
+  put(out, 0, 2);  // flags
+  put(out, sorted.size(), 4);
+  for (const auto* kv : sorted) {
+    const ProducerEntry& e = kv->second;
+    put(out, static_cast<uint64_t>(kv->first), 8);
+    put(out, static_cast<uint16_t>(e.epoch), 2);
+    put(out, e.batches.size(), 2);
+    put(out, static_cast<uint64_t>(e.last_timestamp), 8);
+    for (const auto& b : e.batches) {
+      put(out, static_cast<uint32_t>(b.first_seq), 4);
+      put(out, static_cast<uint32_t>(b.last_seq), 4);
+      put(out, static_cast<uint64_t>(b.base_offset), 8);
+      put(out, static_cast<uint64_t>(b.last_offset), 8);
+    }
+  }
+  put(out, crc32c(out.data(), out.size()), 4);
+  return out;
+}
+
+Result<ProducerStateTable> ProducerStateTable::decode(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kSnapshotHeader + kCrcSize) return corrupt("too short");
+  Cursor crc_at{bytes, bytes.size() - kCrcSize};
+  if (crc_at.get(4) != crc32c(bytes.data(), bytes.size() - kCrcSize)) return corrupt("CRC mismatch");
+  Cursor c{bytes.first(bytes.size() - kCrcSize)};
+  if (c.get(4) != kSnapshotMagic) return corrupt("bad magic");
+  if (const auto v = c.get(2); v != kSnapshotVersion) return corrupt(fmt::format("unknown version {}", v));
+  if (c.get(2) != 0) return corrupt("unknown flags");
+  const uint64_t count = c.get(4);
+  if (count > c.left() / kEntryHeader) return corrupt("producer count exceeds the data");
+  ProducerStateTable t;
+  int64_t previous = -1;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (c.left() < kEntryHeader) return corrupt("truncated producer entry");
+    const auto id = static_cast<int64_t>(c.get(8));
+    ProducerEntry e;
+    e.epoch = static_cast<int16_t>(c.get(2));
+    const auto batches = c.get(2);
+    e.last_timestamp = static_cast<int64_t>(c.get(8));
+    if (id < 0 || id <= previous) return corrupt("producer ids not ascending");
+    if (batches > kMaxBatches || c.left() < batches * kBatchSize) return corrupt("bad batch count");
+    for (uint64_t j = 0; j < batches; ++j) {
+      ProducerBatch b;
+      b.first_seq = static_cast<int32_t>(c.get(4));
+      b.last_seq = static_cast<int32_t>(c.get(4));
+      b.base_offset = static_cast<int64_t>(c.get(8));
+      b.last_offset = static_cast<int64_t>(c.get(8));
+      if (b.base_offset < 0 || b.last_offset < b.base_offset) return corrupt("bad batch offsets");
+      e.batches.push_back(b);
+    }
+    t.producers_.emplace(id, std::move(e));
+    previous = id;
+  }
+  if (c.left() != 0) return corrupt("trailing bytes");
+  return t;
 }
 
 const ProducerEntry* ProducerStateTable::find(int64_t producer_id) const {

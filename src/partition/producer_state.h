@@ -1,6 +1,12 @@
 // Idempotent-producer state of one partition: for each producer id, its
-// epoch and the last 5 batches' sequence ranges (Kafka keeps 5 because a
-// producer has at most 5 requests in flight per connection).
+// epoch, the last 5 batches' sequence ranges (Kafka keeps 5 because a
+// producer has at most 5 requests in flight per connection) and the max
+// timestamp of its last batch (for expiry, as Kafka's
+// producer.id.expiration.ms).
+//
+// Snapshots: encode()/decode() turn a table into a versioned, CRC-checked
+// blob (docs/formats/producer-snapshot.md) that the uploader stores in the
+// metadata store with each object commit, so start-up needs no object reads.
 //
 // Threading: not thread-safe; owned by WalPartitionLog under its mutex.
 #pragma once
@@ -8,9 +14,12 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "common/result.h"
 #include "partition/partition_log.h"
 #include "record/batch.h"
 
@@ -21,11 +30,14 @@ struct ProducerBatch {
   int32_t last_seq = 0;
   int64_t base_offset = 0;
   int64_t last_offset = 0;
+  friend bool operator==(const ProducerBatch&, const ProducerBatch&) = default;
 };
 
 struct ProducerEntry {
   int16_t epoch = -1;
+  int64_t last_timestamp = -1;        // max timestamp of the last batch appended
   std::deque<ProducerBatch> batches;  // oldest first, at most kMaxBatches
+  friend bool operator==(const ProducerEntry&, const ProducerEntry&) = default;
 };
 
 class ProducerStateTable {
@@ -51,6 +63,19 @@ class ProducerStateTable {
   // Moves every entry of this table into `dst`, replacing dst's.
   void merge_into(ProducerStateTable& dst) &&;
   size_t size() const { return producers_.size(); }
+
+  // Forgets producers whose last batch's timestamp is `expiration_ms` or more
+  // before `now_ms` (Kafka's producer.id.expiration.ms; < 0 = never).
+  // Returns how many were removed.
+  size_t expire(int64_t now_ms, int64_t expiration_ms);
+
+  // Snapshot encoding (version 1); decode() fails with kSnapshotCorrupt on
+  // any mismatch (magic, version, CRC, lengths, field ranges).
+  std::vector<uint8_t> encode() const;
+  static Result<ProducerStateTable> decode(std::span<const uint8_t> bytes);
+  static constexpr int32_t kSnapshotCorrupt = 2;  // Kafka CORRUPT_MESSAGE
+
+  friend bool operator==(const ProducerStateTable&, const ProducerStateTable&) = default;
 
  private:
   std::unordered_map<int64_t, ProducerEntry> producers_;

@@ -3,7 +3,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "common/log.h"
 
@@ -72,9 +74,56 @@ Status WalLogManager::recover_objects() {
       if (page->size() < static_cast<size_t>(kPage)) break;
     }
     if (auto it = uploaded->find(pk); it != uploaded->end()) p->recover_uploaded(it->second);
-    p->recover_producers_from_objects(config_.producer_state_scan_bytes);
   }
   log::info("log manager: {} object ranges in {} objects indexed", ranges, refs.size());
+  return recover_producers();
+}
+
+Status WalLogManager::recover_producers() {
+  auto snapshots = store_.producer_snapshots();
+  if (!snapshots.ok()) return snapshots.take_error();
+  // Snapshot first; then only the uploaded batches after it are replayed.
+  struct Job {
+    WalPartitionLog* partition;
+    IndexEntry range;
+    Result<std::vector<record::BatchHeader>> headers = make_error("not read");
+  };
+  std::vector<Job> jobs;
+  size_t from_snapshot = 0;
+  for (auto& [key, p] : partitions_) {
+    if (auto it = snapshots->find(metadata::PartitionKey{key.first, key.second}); it != snapshots->end()) {
+      auto state = ProducerStateTable::decode(it->second.state);
+      if (state.ok()) {
+        p->recover_producer_snapshot(it->second.snapshot_offset, std::move(state).value());
+        from_snapshot++;
+      } else {
+        log::warn("partition {}-{}: producer snapshot at offset {} unusable ({}); replaying objects instead",
+                  key.first.to_string(), key.second, it->second.snapshot_offset, state.error().message);
+      }
+    }
+    for (auto& range : p->producer_replay_ranges()) jobs.push_back(Job{p.get(), std::move(range)});
+  }
+  // Object reads in parallel (bounded): on S3 each costs a round trip.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < jobs.size();)
+      jobs[i].headers = jobs[i].partition->read_range_headers(jobs[i].range);
+  };
+  std::vector<std::thread> readers;
+  const size_t threads = std::min<size_t>(std::max(config_.recovery_read_threads, 1u), jobs.size());
+  for (size_t i = 1; i < threads; ++i) readers.emplace_back(work);
+  if (!jobs.empty()) work();
+  for (auto& t : readers) t.join();
+  for (const auto& j : jobs) {  // per partition in offset order
+    if (j.headers.ok()) {
+      j.partition->recover_uploaded_producers(*j.headers);
+    } else {
+      log::warn("partition {}-{}: producer state from {} unavailable: {}", j.partition->topic_id().to_string(),
+                j.partition->partition(), j.range.object->key, j.headers.error().message);
+    }
+  }
+  log::info("log manager: producer state of {} partitions from snapshots, {} object ranges replayed",
+            from_snapshot, jobs.size());
   return Status::OK();
 }
 
@@ -94,6 +143,7 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
     co.small_object_bytes = config.compaction_small_object_bytes;
     co.target_bytes = config.compaction_target_object_bytes;
     co.grace_ms = config.object_delete_delay_ms;
+    co.partition_split_bytes = config.compaction_partition_split_bytes;
     m->compactor_ = std::make_unique<storage::Compactor>(*config.object_store, store, *m->gc_, co);
   }
   auto topics = store.list_topics();
@@ -168,6 +218,7 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
   // (partition index in group, base offset) per batch, for mark_uploaded.
   std::vector<std::pair<size_t, int64_t>> owners;
   std::vector<int64_t> last(group.size(), -1);
+  std::vector<std::vector<record::BatchHeader>> headers(group.size());
   for (size_t g = 0; g < group.size(); ++g) {
     const auto& [p, entries] = group[g];
     for (const auto& e : entries) {
@@ -178,6 +229,13 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
                   e.base_offset, bytes.error().message);
         break;
       }
+      auto h = record::parse_header(bytes->span());
+      if (!h.ok() || h->base_offset != e.base_offset) {
+        log::error("uploader: {}-{} offset {}: batch does not match its index entry", p->topic_id().to_string(),
+                   p->partition(), e.base_offset);
+        break;
+      }
+      headers[g].push_back(*h);
       storage::UploadBatch b;
       b.topic_id = p->topic_id();
       b.partition = p->partition();
@@ -191,8 +249,20 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
     }
   }
   if (batches.empty()) return Status::OK();
+  // Producer snapshots as of exactly the uploaded offsets, committed with
+  // the object.
+  const int64_t now = storage::wall_clock_ms();
+  std::vector<ProducerStateTable> states(group.size());
+  std::vector<metadata::ProducerSnapshot> snapshots;
+  for (size_t g = 0; g < group.size(); ++g) {
+    if (last[g] < 0) continue;
+    const auto& p = group[g].first;
+    states[g] = p->uploaded_producers_after(headers[g], now, config_.producer_id_expiration_ms);
+    snapshots.push_back(metadata::ProducerSnapshot{metadata::PartitionKey{p->topic_id(), p->partition()},
+                                                   last[g], states[g].encode()});
+  }
   std::lock_guard sw(switch_mu_);
-  auto up = uploader.upload(batches);
+  auto up = uploader.upload(batches, snapshots);
   if (!up.ok()) {
     std::lock_guard lk(stats_mu_);
     stats_.failures++;
@@ -203,7 +273,9 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
   for (size_t i = 0; i < owners.size(); ++i)
     positions[owners[i].first].emplace_back(owners[i].second, up->positions[i]);
   for (size_t g = 0; g < group.size(); ++g) {
-    if (last[g] >= 0) group[g].first->mark_uploaded(positions[g], ref, last[g]);
+    if (last[g] < 0) continue;
+    group[g].first->mark_uploaded(positions[g], ref, last[g]);
+    group[g].first->set_uploaded_producers(std::move(states[g]), now, config_.producer_id_expiration_ms);
   }
   std::lock_guard lk(stats_mu_);
   stats_.objects++;
@@ -387,9 +459,9 @@ Result<bool> WalLogManager::compact_once() {
   if (!r.ok()) return r.take_error();
   if (!*r) return false;
   const auto& res = **r;
-  if (!res.key.empty()) {
-    auto ref = object_ref(res.key, res.size);
-    for (const auto& range : res.ranges) {
+  for (const auto& out : res.outputs) {
+    auto ref = object_ref(out.key, out.size);
+    for (const auto& range : out.ranges) {
       std::shared_ptr<WalPartitionLog> p;
       {
         std::shared_lock lk(mu_);

@@ -5,8 +5,9 @@
 // compaction, orphan sweep).
 //
 // open() recovers: partition indexes first from the object ranges in the
-// metadata store, idempotent-producer state from the tail of those objects,
-// then the WAL records above each partition's uploaded offset (records of
+// metadata store, idempotent-producer state from the snapshots stored with
+// the uploads (plus any uploaded batches after them, read in parallel), then
+// the WAL records above each partition's uploaded offset (records of
 // deleted topics are skipped), then the stored log start offsets.
 //
 // Upload: the uploader thread wakes every upload.interval.ms, or as soon as
@@ -92,6 +93,9 @@ class WalLogManager final : public LogManager {
   std::shared_ptr<WalPartitionLog> make_partition(const Uuid& topic_id, int32_t partition);
   std::vector<std::shared_ptr<WalPartitionLog>> snapshot();
   Status recover_objects();
+  // Producer state: stored snapshots, then the uploaded batches after them
+  // (object reads in parallel).
+  Status recover_producers();
   std::shared_ptr<const ObjectRef> object_ref(const std::string& key, uint64_t size);
   // Uploads the given partitions' pending entries as one object.
   Status upload_group(

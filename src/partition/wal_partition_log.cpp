@@ -109,7 +109,10 @@ void WalPartitionLog::recover_uploaded(int64_t last_offset) {
 
 void WalPartitionLog::recover_uploaded_batch(const record::BatchHeader& h) {
   std::lock_guard lk(mu_);
-  if (h.producer_id >= 0 && h.base_offset > producers_upto_) producers_.update(h, h.base_offset);
+  if (h.producer_id >= 0 && h.base_offset > producers_upto_) {
+    producers_.update(h, h.base_offset);
+    uploaded_producers_.update(h, h.base_offset);
+  }
   producers_upto_ = std::max(producers_upto_, h.last_offset());
 }
 
@@ -118,26 +121,30 @@ int64_t WalPartitionLog::uploaded_offset() const {
   return upload_next_ - 1;
 }
 
-void WalPartitionLog::recover_producers_from_objects(uint64_t scan_bytes) {
-  std::vector<IndexEntry> tail;
-  {
-    std::lock_guard lk(mu_);
-    uint64_t total = 0;
-    for (auto it = index_.rbegin(); it != index_.rend() && total < scan_bytes; ++it) {
-      if (it->kind == IndexEntry::Kind::kWal) continue;
-      tail.push_back(*it);
-      total += it->bytes();
-    }
+void WalPartitionLog::recover_producer_snapshot(int64_t snapshot_offset, ProducerStateTable state) {
+  std::lock_guard lk(mu_);
+  producers_ = state;
+  uploaded_producers_ = std::move(state);
+  producers_upto_ = snapshot_offset;
+}
+
+std::vector<IndexEntry> WalPartitionLog::producer_replay_ranges() const {
+  std::lock_guard lk(mu_);
+  std::vector<IndexEntry> out;
+  for (const auto& e : index_) {
+    if (e.kind == IndexEntry::Kind::kObjectRange && e.last_offset > producers_upto_) out.push_back(e);
   }
-  std::reverse(tail.begin(), tail.end());
-  for (const auto& e : tail) {
-    if (e.kind != IndexEntry::Kind::kObjectRange) continue;
-    Status st = expand(e, /*update_producers=*/true);
-    if (!st.ok()) {
-      log::warn("partition {}-{}: producer state from {} unavailable: {}", topic_id_.to_string(), partition_,
-                e.object->key, st.error().message);
-    }
-  }
+  return out;
+}
+
+Result<std::vector<record::BatchHeader>> WalPartitionLog::read_range_headers(const IndexEntry& range) {
+  std::vector<record::BatchHeader> headers;
+  CARELOG_RETURN_IF_ERROR(expand(range, &headers));
+  return headers;
+}
+
+void WalPartitionLog::recover_uploaded_producers(const std::vector<record::BatchHeader>& headers) {
+  for (const auto& h : headers) recover_uploaded_batch(h);
 }
 
 void WalPartitionLog::recover_log_start(int64_t offset) {
@@ -422,7 +429,7 @@ Result<SharedBytes> WalPartitionLog::fetch(const IndexEntry& e, bool allow_objec
   }
 }
 
-Status WalPartitionLog::expand(const IndexEntry& range, bool update_producers) {
+Status WalPartitionLog::expand(const IndexEntry& range, std::vector<record::BatchHeader>* out) {
   if (!tier_.blocks) return make_error("no object store configured", storage::kErrKafkaStorageError);
   const std::string& key = range.object->key;
   std::vector<IndexEntry> parts;
@@ -465,12 +472,7 @@ Status WalPartitionLog::expand(const IndexEntry& range, bool update_producers) {
     index_.insert(it, parts.begin(), parts.end());
     recompute_max_ts_locked();
   }
-  if (update_producers) {
-    for (const auto& h : headers) {
-      if (h.producer_id >= 0 && h.base_offset > producers_upto_) producers_.update(h, h.base_offset);
-      producers_upto_ = std::max(producers_upto_, h.last_offset());
-    }
-  }
+  if (out) *out = std::move(headers);
   return Status::OK();
 }
 
@@ -596,6 +598,26 @@ void WalPartitionLog::mark_uploaded(const std::vector<std::pair<int64_t, uint64_
   upload_next_ = std::max(upload_next_, last_offset + 1);
 }
 
+ProducerStateTable WalPartitionLog::uploaded_producers_after(const std::vector<record::BatchHeader>& uploaded,
+                                                             int64_t now_ms, int64_t expiration_ms) const {
+  ProducerStateTable t;
+  {
+    std::lock_guard lk(mu_);
+    t = uploaded_producers_;
+  }
+  for (const auto& h : uploaded) {
+    if (h.producer_id >= 0) t.update(h, h.base_offset);
+  }
+  t.expire(now_ms, expiration_ms);
+  return t;
+}
+
+void WalPartitionLog::set_uploaded_producers(ProducerStateTable state, int64_t now_ms, int64_t expiration_ms) {
+  std::lock_guard lk(mu_);
+  uploaded_producers_ = std::move(state);
+  producers_.expire(now_ms, expiration_ms);
+}
+
 uint64_t WalPartitionLog::wal_floor() const {
   std::lock_guard lk(mu_);
   auto it = std::lower_bound(index_.begin(), index_.end(), upload_next_,
@@ -674,9 +696,20 @@ int64_t WalPartitionLog::log_start_offset() const {
 
 int64_t WalPartitionLog::last_stable_offset() const { return high_watermark(); }
 
-OffsetForTimestamp WalPartitionLog::find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact) {
+std::optional<OffsetForTimestamp> WalPartitionLog::find_in_batch(const IndexEntry& e, int64_t timestamp,
+                                                                 bool exact, bool io) {
   OffsetForTimestamp out;
-  auto bytes = fetch(e);
+  Result<SharedBytes> bytes = make_error("unread");
+  if (io) {
+    bytes = fetch(e);
+  } else if (e.kind == IndexEntry::Kind::kWal) {
+    bytes = fetch_once(e);
+    if (!bytes.ok()) return std::nullopt;  // moved: retry where blocking is fine
+  } else if (auto hit = cache_->get(uid_, e.base_offset)) {
+    bytes = *hit;
+  } else {
+    return std::nullopt;
+  }
   if (!bytes.ok()) return out;
   auto decoded = record::decode_batch(*bytes);
   if (!decoded.ok()) {
@@ -700,10 +733,25 @@ OffsetForTimestamp WalPartitionLog::find_in_batch(const IndexEntry& e, int64_t t
 }
 
 OffsetForTimestamp WalPartitionLog::offset_for_timestamp(int64_t timestamp) {
+  return *offset_for_timestamp_impl(timestamp, true);
+}
+
+OffsetForTimestamp WalPartitionLog::max_timestamp() { return *max_timestamp_impl(true); }
+
+void WalPartitionLog::offset_for_timestamp_async(int64_t timestamp,
+                                                 std::function<void(OffsetForTimestamp)> done) {
+  if (!tier_.pool) return done(offset_for_timestamp(timestamp));
+  if (auto r = offset_for_timestamp_impl(timestamp, false)) return done(*r);
+  tier_.pool->post([self = shared_from_this(), timestamp, done = std::move(done)]() {
+    done(self->offset_for_timestamp(timestamp));
+  });
+}
+
+std::optional<OffsetForTimestamp> WalPartitionLog::offset_for_timestamp_impl(int64_t timestamp, bool io) {
   // Kafka's special ListOffsets timestamps.
   if (timestamp == -2) return OffsetForTimestamp{log_start_offset(), -1, leader_epoch_};
   if (timestamp == -1) return OffsetForTimestamp{high_watermark(), -1, leader_epoch_};
-  if (timestamp == -3) return max_timestamp();
+  if (timestamp == -3) return max_timestamp_impl(io);
   // Batches before the first one whose max timestamp reaches `timestamp`
   // hold only older records. Normally the first candidate holds the answer;
   // the loop only continues past batches whose matching records all lie
@@ -724,16 +772,17 @@ OffsetForTimestamp WalPartitionLog::offset_for_timestamp(int64_t timestamp) {
     }
     if (!candidate) return OffsetForTimestamp{};
     if (candidate->kind == IndexEntry::Kind::kObjectRange) {
+      if (!io) return std::nullopt;
       if (!expand(*candidate).ok()) return OffsetForTimestamp{};
       continue;
     }
-    auto r = find_in_batch(*candidate, timestamp, false);
-    if (r.offset >= 0) return r;
+    auto r = find_in_batch(*candidate, timestamp, false, io);
+    if (!r || r->offset >= 0) return r;
     from = candidate->last_offset + 1;
   }
 }
 
-OffsetForTimestamp WalPartitionLog::max_timestamp() {
+std::optional<OffsetForTimestamp> WalPartitionLog::max_timestamp_impl(bool io) {
   std::optional<IndexEntry> best;
   for (int attempt = 0; attempt < 4; ++attempt) {
     {
@@ -742,11 +791,13 @@ OffsetForTimestamp WalPartitionLog::max_timestamp() {
       if (max_ts_entry_ < index_.size()) best = index_[max_ts_entry_];
     }
     if (!best || best->kind != IndexEntry::Kind::kObjectRange) break;
+    if (!io) return std::nullopt;
     if (!expand(*best).ok()) return OffsetForTimestamp{};
   }
   if (!best || best->kind == IndexEntry::Kind::kObjectRange) return OffsetForTimestamp{};
-  auto r = find_in_batch(*best, best->max_timestamp, true);
-  if (r.offset < 0) {
+  auto r = find_in_batch(*best, best->max_timestamp, true, io);
+  if (!r) return r;
+  if (r->offset < 0) {
     // Record timestamps did not reach the header's max (unusual): report the
     // batch's last offset, as Kafka's shallow index would.
     r = OffsetForTimestamp{best->last_offset, best->max_timestamp, leader_epoch_};

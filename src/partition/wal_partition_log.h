@@ -91,9 +91,17 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   void recover_object_range(const metadata::ObjectRange& r, std::shared_ptr<const ObjectRef> object);
   // Highest offset in objects: WAL batches at or below it are skipped.
   void recover_uploaded(int64_t last_offset);
-  // Rebuilds idempotent-producer state from the batches of the last
-  // `scan_bytes` bytes of uploaded ranges (reads them).
-  void recover_producers_from_objects(uint64_t scan_bytes);
+  // Producer state from the snapshot stored with the last upload: it
+  // covers offsets up to `snapshot_offset`; only later batches are replayed.
+  void recover_producer_snapshot(int64_t snapshot_offset, ProducerStateTable state);
+  // Uploaded ranges holding batches the producer state has not seen yet
+  // (after the snapshot; all of them without one), in offset order.
+  std::vector<IndexEntry> producer_replay_ranges() const;
+  // Reads a range's batch headers (expanding it in the index); thread-safe,
+  // so ranges of many partitions can be read in parallel at start-up.
+  Result<std::vector<record::BatchHeader>> read_range_headers(const IndexEntry& range);
+  // Feeds uploaded batches' headers (in offset order) to producer state.
+  void recover_uploaded_producers(const std::vector<record::BatchHeader>& headers);
   // WAL replay of a batch that is already uploaded: producer state only.
   void recover_uploaded_batch(const record::BatchHeader& header);
   int64_t uploaded_offset() const;
@@ -109,6 +117,15 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // `object`; the upload cursor moves past `last_offset`.
   void mark_uploaded(const std::vector<std::pair<int64_t, uint64_t>>& positions,
                      std::shared_ptr<const ObjectRef> object, int64_t last_offset);
+  // Producer state after `uploaded` (headers of the batches being
+  // uploaded, in offset order): a copy of the state at the upload cursor,
+  // advanced, with producers idle for `expiration_ms` dropped. Stored with
+  // the object commit, then installed by set_uploaded_producers().
+  ProducerStateTable uploaded_producers_after(const std::vector<record::BatchHeader>& uploaded,
+                                              int64_t now_ms, int64_t expiration_ms) const;
+  // After the commit: `state` is the state at the new upload cursor; the
+  // live table forgets expired producers too.
+  void set_uploaded_producers(ProducerStateTable state, int64_t now_ms, int64_t expiration_ms);
   // Lowest WAL segment still needed by this partition (none: UINT64_MAX).
   uint64_t wal_floor() const;
   // After compaction: offsets [r.base_offset, r.last_offset] now live in
@@ -135,6 +152,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   int64_t last_stable_offset() const override;
   OffsetForTimestamp offset_for_timestamp(int64_t timestamp) override;
   OffsetForTimestamp max_timestamp() override;
+  void offset_for_timestamp_async(int64_t timestamp, std::function<void(OffsetForTimestamp)> done) override;
   void delete_records_before(int64_t offset, std::function<void(LogError, int64_t)> done) override;
   int32_t leader_epoch() const override { return leader_epoch_; }
   uint64_t add_listener(std::function<void()> fn) override;
@@ -160,14 +178,18 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // (WAL reclaimed after upload, object compacted), retries at its new home.
   Result<SharedBytes> fetch(const IndexEntry& e, bool allow_object_io = true);
   Result<SharedBytes> fetch_once(const IndexEntry& e);
-  // Expands a kObjectRange entry in place (I/O outside mu_). Returns
-  // false on read failure.
-  Status expand(const IndexEntry& range, bool update_producers = false);
+  // Expands a kObjectRange entry in place (I/O outside mu_); the batches'
+  // headers go to `headers` when given.
+  Status expand(const IndexEntry& range, std::vector<record::BatchHeader>* headers = nullptr);
   // One read. With allow_object_io false, returns nullopt instead of
   // doing anything that may block on object storage.
   std::optional<ReadResult> read_impl(const ReadRequest& req, bool allow_object_io);
   void recompute_max_ts_locked();
-  OffsetForTimestamp find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact);
+  // Timestamp lookups; with io false they return nullopt instead of doing
+  // anything that may block on object storage (as read_impl).
+  std::optional<OffsetForTimestamp> offset_for_timestamp_impl(int64_t timestamp, bool io);
+  std::optional<OffsetForTimestamp> max_timestamp_impl(bool io);
+  std::optional<OffsetForTimestamp> find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact, bool io);
 
   const Uuid topic_id_;
   const int32_t partition_;
@@ -186,6 +208,9 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   std::vector<IndexEntry> index_;  // sorted by offset; entries below log start removed
   size_t max_ts_entry_ = 0;        // index_ position of the first batch with the largest max timestamp
   ProducerStateTable producers_;
+  // Producer state as of the upload cursor (what the last snapshot stored);
+  // the base of the next snapshot. Only batches in objects feed it.
+  ProducerStateTable uploaded_producers_;
   std::map<uint64_t, std::function<void()>> listeners_;
   uint64_t next_listener_id_ = 1;
   std::vector<Deferred> deferred_;  // duplicate retries waiting for durability

@@ -7,17 +7,28 @@
 
 #include "common/log.h"
 #include "storage/object_format.h"
+#include "storage/uploader.h"
 
 namespace carelog::storage {
 
-namespace {
-
-struct LiveRange {
-  object_format::IndexEntry entry;
-  SharedBytes bytes;
-};
-
-}  // namespace
+Result<CompactedObject> Compactor::write_output(const std::vector<const LiveRange*>& ranges) {
+  object_format::ObjectBuilder builder;
+  for (const LiveRange* r : ranges) {
+    CARELOG_RETURN_IF_ERROR(builder.append(r->entry.topic_id, r->entry.partition, r->entry.base_offset,
+                                           r->entry.last_offset, r->entry.max_timestamp, r->bytes,
+                                           r->entry.batch_count));
+  }
+  auto built = builder.finish();
+  if (!built.ok()) return built.take_error();
+  auto id = metadata_.allocate_object_id();
+  if (!id.ok()) return id.take_error();
+  CompactedObject out;
+  out.key = object_format::make_object_key(*id);
+  out.size = built->bytes.size();
+  CARELOG_RETURN_IF_ERROR(objects_.put(out.key, built->bytes));
+  out.ranges = object_ranges(out.key, built->entries);
+  return out;
+}
 
 Result<std::optional<CompactionResult>> Compactor::run_once(const RangeLiveFn& live, int64_t now_ms) {
   auto records = metadata_.list_objects();
@@ -131,40 +142,41 @@ Result<std::optional<CompactionResult>> Compactor::run_once(const RangeLiveFn& l
     return std::tie(a.entry.topic_id, a.entry.partition, a.entry.base_offset) <
            std::tie(b.entry.topic_id, b.entry.partition, b.entry.base_offset);
   });
-  object_format::ObjectBuilder builder;
-  for (const auto& r : ranges) {
-    CARELOG_RETURN_IF_ERROR(builder.append(r.entry.topic_id, r.entry.partition, r.entry.base_offset,
-                                           r.entry.last_offset, r.entry.max_timestamp, r.bytes,
-                                           r.entry.batch_count));
+  // 4. Large partitions get objects of their own, the rest share one.
+  const uint64_t split = std::max(options_.partition_split_bytes, options_.small_object_bytes);
+  std::vector<std::vector<const LiveRange*>> own;
+  std::vector<const LiveRange*> mixed;
+  for (size_t i = 0; i < ranges.size();) {
+    size_t j = i;
+    uint64_t bytes = 0;
+    for (; j < ranges.size() && ranges[j].entry.topic_id == ranges[i].entry.topic_id &&
+           ranges[j].entry.partition == ranges[i].entry.partition;
+         ++j)
+      bytes += ranges[j].entry.length;
+    auto& into = bytes >= split ? own.emplace_back() : mixed;
+    for (; i < j; ++i) into.push_back(&ranges[i]);
   }
-  auto built = builder.finish();
-  if (!built.ok()) return built.take_error();
-  auto id = metadata_.allocate_object_id();
-  if (!id.ok()) return id.take_error();
-  result.key = object_format::make_object_key(*id);
-  result.size = built->bytes.size();
-  CARELOG_RETURN_IF_ERROR(objects_.put(result.key, built->bytes));
-  for (const auto& e : built->entries) {
-    metadata::ObjectRange r;
-    r.object_key = result.key;
-    r.topic_id = e.topic_id;
-    r.partition = e.partition;
-    r.base_offset = e.base_offset;
-    r.last_offset = e.last_offset;
-    r.max_timestamp = e.max_timestamp;
-    r.position = static_cast<int64_t>(e.position);
-    r.length = static_cast<int64_t>(e.length);
-    result.ranges.push_back(r);
+  const size_t per_partition = own.size();
+  if (!mixed.empty()) own.push_back(std::move(mixed));
+  std::vector<metadata::NewObject> commit;
+  for (const auto& group : own) {
+    // On failure the objects PUT so far are orphans (swept later); the
+    // inputs stay indexed.
+    auto out = write_output(group);
+    if (!out.ok()) return out.take_error();
+    metadata::NewObject n;
+    n.object.key = out->key;
+    n.object.size = static_cast<int64_t>(out->size);
+    n.object.created_ms = now_ms;
+    n.ranges = out->ranges;
+    commit.push_back(std::move(n));
+    result.outputs.push_back(std::move(out).value());
   }
-  metadata::ObjectRecord record;
-  record.key = result.key;
-  record.size = static_cast<int64_t>(result.size);
-  record.created_ms = now_ms;
-  // On failure the new object is an orphan (swept later); the old ones stay.
-  CARELOG_RETURN_IF_ERROR(
-      metadata_.replace_objects(result.replaced, record, result.ranges, now_ms + options_.grace_ms));
-  log::info("compactor: merged {} objects into {} ({} bytes)", result.replaced.size(), result.key,
-            result.size);
+  CARELOG_RETURN_IF_ERROR(metadata_.replace_objects(result.replaced, commit, now_ms + options_.grace_ms));
+  uint64_t total = 0;
+  for (const auto& o : result.outputs) total += o.size;
+  log::info("compactor: merged {} objects into {} ({} bytes, {} of them per-partition)",
+            result.replaced.size(), result.outputs.size(), total, per_partition);
   return std::optional<CompactionResult>{std::move(result)};
 }
 

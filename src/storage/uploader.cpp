@@ -16,6 +16,25 @@ int64_t wall_clock_ms() {
       .count();
 }
 
+std::vector<metadata::ObjectRange> object_ranges(const std::string& key,
+                                                 const std::vector<object_format::IndexEntry>& entries) {
+  std::vector<metadata::ObjectRange> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) {
+    metadata::ObjectRange r;
+    r.object_key = key;
+    r.topic_id = e.topic_id;
+    r.partition = e.partition;
+    r.base_offset = e.base_offset;
+    r.last_offset = e.last_offset;
+    r.max_timestamp = e.max_timestamp;
+    r.position = static_cast<int64_t>(e.position);
+    r.length = static_cast<int64_t>(e.length);
+    out.push_back(r);
+  }
+  return out;
+}
+
 ObjectUploader::ObjectUploader(objstore::ObjectStore& objects, metadata::MetadataStore& metadata,
                                UploaderOptions options)
     : objects_(objects), metadata_(metadata), options_(options) {}
@@ -42,10 +61,11 @@ bool ObjectUploader::backoff(uint32_t attempt) {
 }
 
 Status ObjectUploader::commit(const metadata::ObjectRecord& record,
-                              const std::vector<metadata::ObjectRange>& ranges) {
+                              const std::vector<metadata::ObjectRange>& ranges,
+                              const std::vector<metadata::ProducerSnapshot>& snapshots) {
   bool ambiguous = false;
   for (uint32_t attempt = 0;; ++attempt) {
-    Status st = metadata_.commit_object(record, ranges);
+    Status st = metadata_.commit_object_with_snapshots(record, ranges, snapshots);
     if (st.ok()) return st;
     if (ambiguous && st.error().code == 42) {
       // An earlier attempt may have committed before reporting failure: the
@@ -64,7 +84,8 @@ Status ObjectUploader::commit(const metadata::ObjectRecord& record,
   }
 }
 
-Result<UploadedObject> ObjectUploader::upload(const std::vector<UploadBatch>& batches) {
+Result<UploadedObject> ObjectUploader::upload(const std::vector<UploadBatch>& batches,
+                                              const std::vector<metadata::ProducerSnapshot>& snapshots) {
   if (batches.empty()) return make_error("uploader: nothing to upload");
   object_format::ObjectBuilder builder;
   for (const auto& b : batches) {
@@ -90,18 +111,7 @@ Result<UploadedObject> ObjectUploader::upload(const std::vector<UploadBatch>& ba
     out.positions.push_back(c);
     c += b.bytes.size();
   }
-  for (const auto& e : built->entries) {
-    metadata::ObjectRange r;
-    r.object_key = out.key;
-    r.topic_id = e.topic_id;
-    r.partition = e.partition;
-    r.base_offset = e.base_offset;
-    r.last_offset = e.last_offset;
-    r.max_timestamp = e.max_timestamp;
-    r.position = static_cast<int64_t>(e.position);
-    r.length = static_cast<int64_t>(e.length);
-    out.ranges.push_back(r);
-  }
+  out.ranges = object_ranges(out.key, built->entries);
 
   for (uint32_t attempt = 0;; ++attempt) {
     {
@@ -125,7 +135,7 @@ Result<UploadedObject> ObjectUploader::upload(const std::vector<UploadBatch>& ba
   record.size = static_cast<int64_t>(out.size);
   record.created_ms = wall_clock_ms();
   record.state = metadata::ObjectState::kCommitted;
-  CARELOG_RETURN_IF_ERROR(commit(record, out.ranges));
+  CARELOG_RETURN_IF_ERROR(commit(record, out.ranges, snapshots));
   return out;
 }
 

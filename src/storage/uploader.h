@@ -28,6 +28,7 @@
 #include "common/uuid.h"
 #include "metadata/metadata_store.h"
 #include "objstore/object_store.h"
+#include "storage/object_format.h"
 
 namespace carelog::storage {
 
@@ -63,7 +64,10 @@ class ObjectUploader {
   // Uploads and commits `batches` as one object. Within a partition the
   // batches must be in offset order. On error nothing was committed (a PUT
   // object may remain as an orphan).
-  Result<UploadedObject> upload(const std::vector<UploadBatch>& batches);
+  // `snapshots` (producer state per partition as of its last uploaded
+  // offset) are committed in the same transaction as the object.
+  Result<UploadedObject> upload(const std::vector<UploadBatch>& batches,
+                                const std::vector<metadata::ProducerSnapshot>& snapshots = {});
 
   // Aborts retries: a pending or later upload() fails promptly.
   void stop();
@@ -73,7 +77,8 @@ class ObjectUploader {
  private:
   // Sleeps for the backoff of `attempt`; false when stopped.
   bool backoff(uint32_t attempt);
-  Status commit(const metadata::ObjectRecord& record, const std::vector<metadata::ObjectRange>& ranges);
+  Status commit(const metadata::ObjectRecord& record, const std::vector<metadata::ObjectRange>& ranges,
+                const std::vector<metadata::ProducerSnapshot>& snapshots);
 
   objstore::ObjectStore& objects_;
   metadata::MetadataStore& metadata_;
@@ -85,5 +90,9 @@ class ObjectUploader {
 };
 
 int64_t wall_clock_ms();
+
+// The metadata-index ranges of a built object stored under `key`.
+std::vector<metadata::ObjectRange> object_ranges(const std::string& key,
+                                                 const std::vector<object_format::IndexEntry>& entries);
 
 }  // namespace carelog::storage

@@ -228,6 +228,65 @@ TEST_F(ObjectIndexTest, ReplaceObjectsIsAtomic) {
   EXPECT_EQ(store_->list_objects()->size(), 4u);
 }
 
+TEST_F(ObjectIndexTest, ReplaceBySeveralObjectsIsOneTransaction) {
+  ASSERT_TRUE(store_->commit_object(object("a"), {range(t1_, 0, 0, 9), range(t2_, 0, 0, 3)}).ok());
+  ASSERT_TRUE(store_->commit_object(object("b"), {range(t1_, 0, 10, 19), range(t1_, 1, 0, 4)}).ok());
+  // t1-0 gets an object of its own, the rest goes into a mixed one.
+  std::vector<NewObject> outs{
+      {object("own", 3000), {range(t1_, 0, 0, 19, 0, 400)}},
+      {object("mixed", 3000), {range(t1_, 1, 0, 4, 0, 50), range(t2_, 0, 0, 3, 50, 50)}}};
+  ASSERT_TRUE(store_->replace_objects({"a", "b"}, outs, 99).ok());
+  EXPECT_EQ(find(t1_, 0, 0).at(0).object_key, "own");
+  EXPECT_EQ(find(t1_, 1, 0).at(0).object_key, "mixed");
+  EXPECT_EQ(find(t2_, 0, 0).at(0).object_key, "mixed");
+  EXPECT_EQ(store_->list_objects()->size(), 4u);
+
+  // The second output clashing rolls back the first output and the retire.
+  std::vector<NewObject> bad{{object("x"), {range(t1_, 0, 0, 19)}}, {object("y"), {range(t2_, 0, 2, 3)}}};
+  EXPECT_FALSE(store_->replace_objects({"own"}, bad, 1).ok());
+  EXPECT_EQ(find(t1_, 0, 0).at(0).object_key, "own");
+  auto listed = store_->list_objects();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 4u);
+  for (const auto& o : *listed) EXPECT_NE(o.key, "x");
+}
+
+TEST_F(ObjectIndexTest, SnapshotsCommitWithTheObject) {
+  ProducerSnapshot s1{PartitionKey{t1_, 0}, 9, {1, 2, 3}};
+  ProducerSnapshot s2{PartitionKey{t2_, 0}, 3, {}};
+  ASSERT_TRUE(
+      store_->commit_object_with_snapshots(object("a"), {range(t1_, 0, 0, 9), range(t2_, 0, 0, 3)}, {s1, s2})
+          .ok());
+  auto got = store_->producer_snapshots();
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ(got->at(s1.partition), s1);
+  EXPECT_EQ(got->at(s2.partition), s2);
+
+  // A later commit replaces the partition's snapshot.
+  ProducerSnapshot s1b{PartitionKey{t1_, 0}, 19, std::vector<uint8_t>(5000, 7)};
+  ASSERT_TRUE(store_->commit_object_with_snapshots(object("b"), {range(t1_, 0, 10, 19)}, {s1b}).ok());
+  // A rejected commit writes no snapshot either.
+  ProducerSnapshot s1c{PartitionKey{t1_, 0}, 29, {9}};
+  EXPECT_FALSE(store_->commit_object_with_snapshots(object("c"), {range(t1_, 0, 5, 29)}, {s1c}).ok());
+  reopen();
+  got = store_->producer_snapshots();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->at(s1.partition), s1b);
+
+  // Snapshots of deleted topics are dropped (and deleted with the topic).
+  ProducerSnapshot gone{PartitionKey{Uuid::random_v4(), 0}, 1, {1}};
+  ASSERT_TRUE(store_->commit_object_with_snapshots(object("d"), {}, {gone}).ok());
+  ASSERT_TRUE(store_->delete_topic(t2_).ok());
+  got = store_->producer_snapshots();
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->begin()->first, s1.partition);
+  // Malformed snapshots are rejected with the commit.
+  ProducerSnapshot negative{PartitionKey{t1_, 1}, -1, {}};
+  EXPECT_FALSE(store_->commit_object_with_snapshots(object("e"), {}, {negative}).ok());
+}
+
 TEST_F(ObjectIndexTest, ObjectIdsAreUniqueAndSurviveReopen) {
   std::set<uint64_t> ids;
   for (int i = 0; i < 5; ++i) {

@@ -1,7 +1,10 @@
 // ListOffsets: earliest (-2), latest (-1), max timestamp (-3, v7) and
-// offset-by-timestamp lookups.
+// offset-by-timestamp lookups. Lookups by timestamp that must read an
+// object go through PartitionLog::offset_for_timestamp_async, so the
+// connection's thread never waits for a GET.
 #include "protocol/messages/list_offsets.h"
 
+#include "server/async.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -29,16 +32,18 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
         out.offset = req.isolation_level == 1 ? log->last_stable_offset() : log->high_watermark();
       } else if (p.timestamp == kEarliest) {
         out.offset = log->log_start_offset();
-      } else if (p.timestamp == kMaxTimestamp && ctx.api_version >= 7) {
-        auto r = log->max_timestamp();
-        out.offset = r.offset;
-        out.timestamp = r.timestamp;
-        if (r.offset < 0) out.leader_epoch = -1;
-      } else if (p.timestamp < 0) {
+      } else if (p.timestamp < 0 && !(p.timestamp == kMaxTimestamp && ctx.api_version >= 7)) {
         out.error_code = code(protocol::ErrorCode::kInvalidRequest);
         out.leader_epoch = -1;
       } else {
-        auto r = log->offset_for_timestamp(p.timestamp);
+        // By timestamp (or max timestamp): may need object reads, which run
+        // on the read pool while this coroutine waits. Only trivially
+        // destructible captures (g++ 12 co_await rule); `log` keeps the
+        // partition alive meanwhile.
+        partition::PartitionLog* raw = log.get();
+        const int64_t ts = p.timestamp;
+        auto start = [raw, ts](auto done) { raw->offset_for_timestamp_async(ts, std::move(done)); };
+        auto r = co_await await_callback<partition::OffsetForTimestamp>(start);
         out.offset = r.offset;
         out.timestamp = r.timestamp;
         if (r.offset < 0) out.leader_epoch = -1;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "objstore/fault_injecting_object_store.h"
 #include "objstore/file_object_store.h"
@@ -213,7 +214,7 @@ TEST_F(UploaderTest, CompactionMergesAndKeepsEveryOffset) {
     const size_t batch_size = p == 0 ? 100 : 40;
     const int64_t per_batch = p == 0 ? 10 : 5;
     for (const auto& range : *ranges) {
-      EXPECT_EQ(range.object_key, (*r)->key);
+      EXPECT_EQ(range.object_key, (*r)->outputs.at(0).key);
       EXPECT_EQ(range.base_offset, next);
       next = range.last_offset + 1;
       auto bytes = objects_->get(range.object_key, objstore::ByteRange::at(range.position, range.length));
@@ -267,13 +268,108 @@ TEST_F(UploaderTest, CompactionNeverSpansAnObjectThatStays) {
   ASSERT_EQ(ranges->size(), 3u);
   EXPECT_EQ((*ranges)[0].object_key, keys[0]);
   EXPECT_EQ((*ranges)[1].object_key, keys[1]);
-  EXPECT_EQ((*ranges)[2].object_key, (*r)->key);
+  EXPECT_EQ((*ranges)[2].object_key, (*r)->outputs.at(0).key);
   EXPECT_EQ((*ranges)[2].base_offset, 20);
   EXPECT_EQ((*ranges)[2].last_offset, 49);
   // Nothing more can be merged without spanning B.
   auto again = c.run_once(live, wall_clock_ms());
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(again->has_value());
+}
+
+}  // namespace
+}  // namespace carelog::storage
+
+namespace carelog::storage {
+namespace {
+
+// p0 holds most of the data (6 x 1000 bytes), p1 a little (6 x 40).
+std::vector<std::string> upload_skewed(
+    ObjectUploader& up, const std::function<UploadBatch(int32_t, int64_t, int64_t, size_t)>& batch) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6; ++i) {
+    auto r = up.upload({batch(0, i * 10, i * 10 + 9, 1000), batch(1, i * 5, i * 5 + 4, 40)});
+    EXPECT_TRUE(r.ok());
+    if (r.ok()) keys.push_back(r->key);
+  }
+  return keys;
+}
+
+TEST_F(UploaderTest, CompactionSplitsLargePartitionsIntoObjectsOfTheirOwn) {
+  ObjectUploader up(*objects_, *metadata_, UploaderOptions{});
+  auto make = [this](int32_t p, int64_t b, int64_t l, size_t n) { return batch(p, b, l, n); };
+  auto keys = upload_skewed(up, make);
+  ASSERT_EQ(keys.size(), 6u);
+  ObjectGc gc(*objects_, *metadata_);
+  CompactionOptions co;
+  co.small_object_bytes = 2000;
+  co.partition_split_bytes = 5000;  // p0 (6000 bytes) is split off, p1 is not
+  co.min_objects = 4;
+  co.grace_ms = 0;
+  Compactor c(*objects_, *metadata_, gc, co);
+  auto live = [](const object_format::IndexEntry&) { return true; };
+  auto r = c.run_once(live, wall_clock_ms());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->replaced.size(), 6u);
+  ASSERT_EQ((*r)->outputs.size(), 2u);
+  // One object holds only p0, the other only p1 (the mixed remainder).
+  for (int32_t p = 0; p < 2; ++p) {
+    auto ranges = metadata_->find_ranges({topic_, p}, 0, 100);
+    ASSERT_TRUE(ranges.ok());
+    ASSERT_EQ(ranges->size(), 1u);
+    const auto& range = ranges->front();
+    EXPECT_EQ(range.object_key, (*r)->outputs.at(p).key);
+    EXPECT_EQ(range.last_offset, p == 0 ? 59 : 29);
+    auto reader = object_format::ObjectReader::open(*objects_, range.object_key);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_EQ(reader->entries().size(), 1u);
+    EXPECT_EQ(reader->entries()[0].partition, p);
+    auto bytes = objects_->get(range.object_key, objstore::ByteRange::at(range.position, range.length));
+    ASSERT_TRUE(bytes.ok());
+    const size_t batch_size = p == 0 ? 1000 : 40;
+    const int64_t per_batch = p == 0 ? 10 : 5;
+    ASSERT_EQ(bytes->size(), 6 * batch_size);
+    for (size_t i = 0; i < bytes->size(); ++i)
+      ASSERT_EQ(bytes->data()[i], static_cast<uint8_t>(static_cast<int64_t>(i / batch_size) * per_batch));
+  }
+  // The per-partition object is not a merge candidate again.
+  EXPECT_GE((*r)->outputs[0].size, co.small_object_bytes);
+}
+
+TEST_F(UploaderTest, FailedPutMidCompactionLeavesTheIndexUnchanged) {
+  ObjectUploader up(*objects_, *metadata_, UploaderOptions{});
+  auto make = [this](int32_t p, int64_t b, int64_t l, size_t n) { return batch(p, b, l, n); };
+  auto keys = upload_skewed(up, make);
+  auto before = metadata_->list_objects();
+  ASSERT_TRUE(before.ok());
+  auto ranges_before = metadata_->find_ranges({topic_, 0}, 0, 100);
+  ObjectGc gc(*objects_, *metadata_);
+  CompactionOptions co;
+  co.small_object_bytes = 2000;
+  co.partition_split_bytes = 5000;
+  co.grace_ms = 0;
+  Compactor c(*objects_, *metadata_, gc, co);
+  auto live = [](const object_format::IndexEntry&) { return true; };
+  // The first output is PUT, the second fails.
+  faulty_->fail_nth_put(2, Error{objstore::kErrTransient, "injected"});
+  auto r = c.run_once(live, wall_clock_ms());
+  ASSERT_FALSE(r.ok());
+  auto after = metadata_->list_objects();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *before);
+  EXPECT_EQ(*metadata_->find_ranges({topic_, 0}, 0, 100), *ranges_before);
+  // The output that was PUT is an orphan: swept once old enough.
+  auto swept = gc.sweep_orphans(wall_clock_ms() + 120000, 60000);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 1u);
+  for (const auto& k : keys) EXPECT_TRUE(objects_->head(k).ok()) << k;
+  // The next run succeeds.
+  faulty_->clear_faults();
+  auto again = c.run_once(live, wall_clock_ms());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->outputs.size(), 2u);
 }
 
 }  // namespace
