@@ -161,6 +161,9 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   o.default_replication_factor = p.config.default_replication_factor;
   o.auto_create_topics = p.config.auto_create_topics_enable;
   o.delete_topic_enable = p.config.delete_topic_enable;
+  o.listeners = server::listener_specs(p.config);
+  o.sasl_enabled_mechanisms = config::split_list(p.config.raw["sasl.enabled.mechanisms"]);
+  o.connections_max_reauth_ms = config::parse_number(p.config.raw["connections.max.reauth.ms"]);
   p.context.config = &p.config;
   p.context.cluster_id = *cluster_id;
   p.context.metadata = p.metadata.get();

@@ -210,17 +210,9 @@ Result<BrokerConfig> build(const ConfigMap& static_settings, const ConfigMap& dy
       log::warn("listener {} is a KRaft controller listener; Carelog does not serve it", l.name);
       continue;
     }
-    if (l.protocol != SecurityProtocol::kPlaintext)
-      return invalid(
-          fmt::format("listeners: listener '{}' uses security protocol {}; Carelog supports only "
-                      "PLAINTEXT for now",
-                      l.name,
-                      static_cast<int>(l.protocol) == 1   ? "SSL"
-                      : static_cast<int>(l.protocol) == 2 ? "SASL_PLAINTEXT"
-                                                          : "SASL_SSL"));
     c.listeners.push_back(l);
   }
-  if (c.listeners.empty()) return invalid("listeners: no PLAINTEXT listener configured");
+  if (c.listeners.empty()) return invalid("listeners: no listener configured");
 
   std::vector<Listener> advertised;
   if (is_set("advertised.listeners")) {

@@ -23,8 +23,8 @@
 // num.network.threads = number of cores.
 //
 // Listeners: NAME://host:port[,...]; NAME's security protocol comes from
-// listener.security.protocol.map (Kafka's default map). Only PLAINTEXT is
-// supported: any other protocol fails start-up. Listeners named in
+// listener.security.protocol.map (Kafka's default map): PLAINTEXT, SSL,
+// SASL_PLAINTEXT or SASL_SSL (the ssl.* and sasl.* keys, docs/security.md). Listeners named in
 // controller.listener.names (KRaft controller listeners) are skipped with a
 // warning, so KRaft-style files can be reused.
 //

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/broker_config.h"
 #include "metadata/metadata_store.h"
 #include "partition/log_manager.h"
+#include "server/listener.h"
 #include "server/producer_ids.h"
 #include "server/topic_registry.h"
 
@@ -42,6 +44,12 @@ struct ServerOptions {
   int16_t default_replication_factor = 1;
   bool auto_create_topics = true;
   bool delete_topic_enable = true;
+  // Listeners to serve; when empty, one PLAINTEXT listener on
+  // listen_host:listen_port advertised as advertised_host:advertised_port.
+  std::vector<ListenerSpec> listeners;
+  // SASL listeners: sasl.enabled.mechanisms and connections.max.reauth.ms.
+  std::vector<std::string> sasl_enabled_mechanisms = {"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"};
+  int64_t connections_max_reauth_ms = 0;
 };
 
 struct BrokerContext {

@@ -1,4 +1,4 @@
-// Connection: one Kafka client TCP connection.
+// Connection: one Kafka client connection (plain TCP or TLS, see Stream).
 //
 // Threading: a connection lives on exactly one io_context thread. Its reader
 // coroutine reads frames and starts one handler coroutine per request right
@@ -6,6 +6,14 @@
 // share one fsync); its writer coroutine sends responses strictly in request
 // order, as Kafka requires. At most `max_inflight_per_connection` requests
 // are in progress; beyond that the reader stops reading (TCP back-pressure).
+//
+// Security: a TLS listener completes the handshake (bounded by a timeout)
+// before anything is read and takes the principal from the client
+// certificate. On SASL listeners requests are served one at a time until
+// the SASL exchange completes and only ApiVersions, SaslHandshake and
+// SaslAuthenticate are accepted; afterwards pipelining resumes, and an
+// expired session (connections.max.reauth.ms) closes the connection on the
+// next request that does not start re-authentication.
 //
 // Ownership: held by shared_ptr; the coroutines keep it alive until the
 // socket is closed and every in-flight handler has finished.
@@ -22,13 +30,19 @@
 
 #include "common/bytes.h"
 #include "server/broker_context.h"
+#include "server/listener.h"
 #include "server/session.h"
+#include "server/stream.h"
 
 namespace carelog::server {
 
+class SaslSession;
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, BrokerContext& broker);
+  // `listener` must outlive the connection.
+  Connection(asio::ip::tcp::socket socket, BrokerContext& broker, const ListenerRuntime& listener);
+  ~Connection();
   void start();
 
  private:
@@ -38,16 +52,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<uint8_t> frame;  // complete response frame, size prefix included
   };
 
+  asio::awaitable<void> run();
+  asio::awaitable<bool> tls_handshake();
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> serve(std::shared_ptr<Slot> slot, SharedBytes frame);
+  // A raw SASL token after SaslHandshake v0; false when the connection closes.
+  asio::awaitable<bool> serve_raw_token(SharedBytes frame);
+  // What to do with a request frame before it is dispatched (SASL gating).
+  enum class Gate { kPipeline, kSerial, kReject };
+  Gate gate(int16_t api_key, std::string& why) const;
   void wake_writer();
   void wake_reader();
   void close(const char* why);
 
-  asio::ip::tcp::socket socket_;
+  std::unique_ptr<Stream> stream_;
   BrokerContext& broker_;
+  const ListenerRuntime& listener_;
   Session session_;
+  std::unique_ptr<SaslSession> sasl_;
   const std::string& peer_ = session_.peer;
   std::deque<std::shared_ptr<Slot>> slots_;  // in request order
   asio::steady_timer writer_signal_;

@@ -60,6 +60,8 @@ const Entry kHandlers[] = {
     CARELOG_HANDLER(ListGroups, handle_list_groups),
     CARELOG_HANDLER(DeleteGroups, handle_delete_groups),
     CARELOG_HANDLER(OffsetDelete, handle_offset_delete),
+    CARELOG_HANDLER(SaslHandshake, handle_sasl_handshake),
+    CARELOG_HANDLER(SaslAuthenticate, handle_sasl_authenticate),
 };
 
 HandlerFn find_handler(int16_t key) {

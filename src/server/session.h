@@ -15,6 +15,8 @@
 
 namespace carelog::server {
 
+class SaslSession;
+
 enum class SecurityProtocol { kPlaintext, kSsl, kSaslPlaintext, kSaslSsl };
 
 struct Session {
@@ -26,6 +28,13 @@ struct Session {
   // False on SASL listeners until an exchange completes; until then only
   // ApiVersions, SaslHandshake and SaslAuthenticate are served.
   bool authenticated = true;
+  // This listener's advertised endpoint: Metadata, DescribeCluster and
+  // FindCoordinator answer with the address of the listener the client used.
+  std::string advertised_host = "127.0.0.1";
+  int32_t advertised_port = 9092;
+  // SASL exchange state on SASL_* listeners (owned by the Connection), null
+  // on PLAINTEXT and SSL listeners.
+  SaslSession* sasl = nullptr;
 };
 
 }  // namespace carelog::server

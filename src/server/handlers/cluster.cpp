@@ -25,8 +25,8 @@ asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(
   }
   auto& b = resp.brokers.emplace_back();
   b.broker_id = opts.node_id;
-  b.host = opts.advertised_host;
-  b.port = opts.advertised_port;
+  b.host = ctx.session.advertised_host;
+  b.port = ctx.session.advertised_port;
   resp.cluster_authorized_operations =
       req.include_cluster_authorized_operations ? kAllClusterOperations : kAuthorizedOperationsOmitted;
   co_return resp;

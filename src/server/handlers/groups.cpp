@@ -58,15 +58,15 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
       c.key = key;
       c.error_code = err;
       c.node_id = key_type_ok ? o.node_id : -1;
-      c.host = key_type_ok ? o.advertised_host : "";
-      c.port = key_type_ok ? o.advertised_port : -1;
+      c.host = key_type_ok ? ctx.session.advertised_host : "";
+      c.port = key_type_ok ? ctx.session.advertised_port : -1;
       if (!key_type_ok) c.error_message = "unknown coordinator key type";
     }
   } else {
     resp.error_code = err;
     resp.node_id = key_type_ok ? o.node_id : -1;
-    resp.host = key_type_ok ? o.advertised_host : "";
-    resp.port = key_type_ok ? o.advertised_port : -1;
+    resp.host = key_type_ok ? ctx.session.advertised_host : "";
+    resp.port = key_type_ok ? ctx.session.advertised_port : -1;
     if (!key_type_ok) resp.error_message = "unknown coordinator key type";
   }
   co_return resp;

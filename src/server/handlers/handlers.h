@@ -40,6 +40,8 @@ CARELOG_DECLARE_API(DescribeGroups)
 CARELOG_DECLARE_API(ListGroups)
 CARELOG_DECLARE_API(DeleteGroups)
 CARELOG_DECLARE_API(OffsetDelete)
+CARELOG_DECLARE_API(SaslHandshake)
+CARELOG_DECLARE_API(SaslAuthenticate)
 #undef CARELOG_DECLARE_API
 }  // namespace carelog::protocol
 
@@ -73,6 +75,8 @@ CARELOG_DECLARE_HANDLER(DescribeGroups, handle_describe_groups)
 CARELOG_DECLARE_HANDLER(ListGroups, handle_list_groups)
 CARELOG_DECLARE_HANDLER(DeleteGroups, handle_delete_groups)
 CARELOG_DECLARE_HANDLER(OffsetDelete, handle_offset_delete)
+CARELOG_DECLARE_HANDLER(SaslHandshake, handle_sasl_handshake)
+CARELOG_DECLARE_HANDLER(SaslAuthenticate, handle_sasl_authenticate)
 #undef CARELOG_DECLARE_HANDLER
 
 // The API keys and versions this broker serves (ApiVersions, and the v0

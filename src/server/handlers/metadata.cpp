@@ -42,8 +42,8 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
   const auto& opts = ctx.broker.options;
   protocol::MetadataResponse::MetadataResponseBroker broker;
   broker.node_id = opts.node_id;
-  broker.host = opts.advertised_host;
-  broker.port = opts.advertised_port;
+  broker.host = ctx.session.advertised_host;
+  broker.port = ctx.session.advertised_port;
   resp.brokers.push_back(std::move(broker));
   resp.cluster_id = ctx.broker.cluster_id;
   resp.controller_id = opts.node_id;
