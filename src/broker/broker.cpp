@@ -108,8 +108,6 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.compaction_target_object_bytes = static_cast<uint64_t>(p.config.compaction_target_object_bytes);
   log_options.compaction_partition_split_bytes = static_cast<uint64_t>(p.config.compaction_partition_split_bytes);
   log_options.producer_id_expiration_ms = p.config.producer_id_expiration_ms;
-  log_options.compaction_partition_split_bytes = static_cast<uint64_t>(p.config.compaction_partition_split_bytes);
-  log_options.producer_id_expiration_ms = p.config.producer_id_expiration_ms;
   log_options.object_delete_delay_ms = p.config.object_delete_delay_ms;
   log_options.orphan_min_age_ms = p.config.object_orphan_min_age_ms;
   const config::BrokerConfig* cfg = &p.config;

@@ -183,8 +183,6 @@ Result<BrokerConfig> build(const ConfigMap& static_settings, const ConfigMap& dy
   c.compaction_target_object_bytes = num("compaction.target.object.bytes");
   c.compaction_partition_split_bytes = num("compaction.partition.split.bytes");
   c.producer_id_expiration_ms = num("producer.id.expiration.ms");
-  c.compaction_partition_split_bytes = num("compaction.partition.split.bytes");
-  c.producer_id_expiration_ms = num("producer.id.expiration.ms");
   c.object_delete_delay_ms = num("object.delete.delay.ms");
   c.object_orphan_min_age_ms = num("object.orphan.min.age.ms");
   c.log_retention_check_interval_ms = num("log.retention.check.interval.ms");

@@ -102,8 +102,6 @@ struct BrokerConfig {
   int64_t compaction_target_object_bytes = 64LL << 20;
   int64_t compaction_partition_split_bytes = 8LL << 20;
   int64_t producer_id_expiration_ms = 86400000;
-  int64_t compaction_partition_split_bytes = 8LL << 20;
-  int64_t producer_id_expiration_ms = 86400000;
   int64_t object_delete_delay_ms = 60000;
   int64_t object_orphan_min_age_ms = 600000;
   int64_t log_retention_check_interval_ms = 300000;

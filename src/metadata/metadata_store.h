@@ -151,22 +151,6 @@ struct ProducerSnapshot {
   friend bool operator==(const ProducerSnapshot&, const ProducerSnapshot&) = default;
 };
 
-// One object for replace_objects with several outputs.
-struct NewObject {
-  ObjectRecord object;
-  std::vector<ObjectRange> ranges;
-};
-
-// Idempotent-producer state of one partition covering offsets
-// [0, snapshot_offset] (encoding: docs/formats/producer-snapshot.md; the
-// store treats `state` as opaque bytes).
-struct ProducerSnapshot {
-  PartitionKey partition;
-  int64_t snapshot_offset = -1;
-  std::vector<uint8_t> state;
-  friend bool operator==(const ProducerSnapshot&, const ProducerSnapshot&) = default;
-};
-
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -267,13 +251,6 @@ class MetadataStore {
     if (objects.size() == 1) return replace_objects(old_keys, objects[0].object, objects[0].ranges, delete_after_ms);
     return Error{35, "replacing objects by several is not supported by this metadata engine"};
   }
-  // The same with several new objects (compaction splitting large
-  // partitions into objects of their own), all in one transaction.
-  virtual Status replace_objects(const std::vector<std::string>& old_keys, const std::vector<NewObject>& objects,
-                                 int64_t delete_after_ms) {
-    if (objects.size() == 1) return replace_objects(old_keys, objects[0].object, objects[0].ranges, delete_after_ms);
-    return Error{35, "replacing objects by several is not supported by this metadata engine"};
-  }
   // Forgets objects (after they were deleted from storage) and any ranges
   // they still have. Unknown keys are ignored, so retries are safe.
   virtual Status delete_object_records(const std::vector<std::string>& keys) {
@@ -328,22 +305,6 @@ class MetadataStore {
   virtual Status alter_scram_credentials(const std::vector<std::pair<std::string, int8_t>>& deletions,
                                          const std::vector<ScramCredentialRecord>& upserts) {
     return Error{35, "SCRAM credentials are not supported by this metadata engine"};
-  }
-
-  // --- producer state snapshots ---
-  // Engines without snapshots return code 35 from these.
-  //
-  // commit_object plus, in the same transaction, one snapshot per partition
-  // (replacing its previous one), so a snapshot covers exactly what is
-  // committed. Snapshots of topics deleted meanwhile are dropped.
-  virtual Status commit_object_with_snapshots(const ObjectRecord& object, const std::vector<ObjectRange>& ranges,
-                                              const std::vector<ProducerSnapshot>& snapshots) {
-    if (snapshots.empty()) return commit_object(object, ranges);
-    return Error{35, "producer snapshots are not supported by this metadata engine"};
-  }
-  // Every stored snapshot (deleting a topic deletes its snapshots).
-  virtual Result<std::map<PartitionKey, ProducerSnapshot>> producer_snapshots() {
-    return Error{35, "producer snapshots are not supported by this metadata engine"};
   }
 
   // --- producer state snapshots ---

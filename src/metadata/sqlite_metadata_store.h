@@ -78,17 +78,10 @@ class SqliteMetadataStore final : public MetadataStore {
                          const std::vector<ObjectRange>& ranges, int64_t delete_after_ms) override;
   Status replace_objects(const std::vector<std::string>& old_keys, const std::vector<NewObject>& objects,
                          int64_t delete_after_ms) override;
-  Status replace_objects(const std::vector<std::string>& old_keys, const std::vector<NewObject>& objects,
-                         int64_t delete_after_ms) override;
   Status delete_object_records(const std::vector<std::string>& keys) override;
   Result<std::optional<int64_t>> uploaded_offset(const PartitionKey& p) override;
   Result<std::map<PartitionKey, int64_t>> uploaded_offsets() override;
   Result<uint64_t> allocate_object_id() override;
-
-  // Producer snapshots (sqlite_producer_snapshots.cpp).
-  Status commit_object_with_snapshots(const ObjectRecord& object, const std::vector<ObjectRange>& ranges,
-                                      const std::vector<ProducerSnapshot>& snapshots) override;
-  Result<std::map<PartitionKey, ProducerSnapshot>> producer_snapshots() override;
 
   // Producer snapshots (sqlite_producer_snapshots.cpp).
   Status commit_object_with_snapshots(const ObjectRecord& object, const std::vector<ObjectRange>& ranges,
@@ -128,7 +121,6 @@ class SqliteMetadataStore final : public MetadataStore {
   // Object-index steps; caller holds mu_ inside a write transaction.
   Status insert_object_locked(const ObjectRecord& object, const std::vector<ObjectRange>& ranges);
   Status retire_objects_locked(const std::vector<std::string>& keys, int64_t delete_after_ms);
-  Status insert_snapshots_locked(const std::vector<ProducerSnapshot>& snapshots);
   Status insert_snapshots_locked(const std::vector<ProducerSnapshot>& snapshots);
 
   std::mutex mu_;

@@ -211,9 +211,6 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // Producer state as of the upload cursor (what the last snapshot stored);
   // the base of the next snapshot. Only batches in objects feed it.
   ProducerStateTable uploaded_producers_;
-  // Producer state as of the upload cursor (what the last snapshot stored);
-  // the base of the next snapshot. Only batches in objects feed it.
-  ProducerStateTable uploaded_producers_;
   std::map<uint64_t, std::function<void()>> listeners_;
   uint64_t next_listener_id_ = 1;
   std::vector<Deferred> deferred_;  // duplicate retries waiting for durability

@@ -1,12 +1,9 @@
 // ListOffsets: earliest (-2), latest (-1), max timestamp (-3, v7) and
 // offset-by-timestamp lookups. Lookups by timestamp that must read an
 // object go through PartitionLog::offset_for_timestamp_async, so the
-// connection's thread never waits for a GET. Lookups by timestamp that must read an
-// object go through PartitionLog::offset_for_timestamp_async, so the
 // connection's thread never waits for a GET.
 #include "protocol/messages/list_offsets.h"
 
-#include "server/async.h"
 #include "server/async.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
