@@ -82,6 +82,17 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.wal.segment_bytes = static_cast<uint64_t>(p.config.wal_segment_bytes);
   log_options.wal.capacity_bytes = static_cast<uint64_t>(p.config.wal_capacity_bytes);
   log_options.wal.max_wait = std::chrono::milliseconds(p.config.wal_max_wait_ms);
+  // wal.type=object: the WAL lives in object.store (docs/object-wal.md).
+  log_options.wal_type =
+      p.config.raw["wal.type"] == "object" ? storage::WalType::kObject : storage::WalType::kFile;
+  log_options.object_wal.batch_window =
+      std::chrono::milliseconds(config::parse_number(p.config.raw["wal.object.batch.ms"]));
+  log_options.object_wal.batch_bytes =
+      static_cast<uint64_t>(config::parse_number(p.config.raw["wal.object.batch.bytes"]));
+  log_options.object_wal.put_timeout =
+      std::chrono::milliseconds(config::parse_number(p.config.raw["wal.object.put.timeout.ms"]));
+  log_options.object_wal.capacity_bytes = log_options.wal.capacity_bytes;
+  log_options.object_wal.max_wait = log_options.wal.max_wait;
   log_options.cache_bytes = static_cast<uint64_t>(p.config.cache_log_bytes);
   objstore::S3Options s3;  // used only for object.store=s3://...; never logged
   s3.endpoint = p.config.s3_endpoint;

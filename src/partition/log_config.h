@@ -7,6 +7,7 @@
 
 #include "metadata/metadata_store.h"
 #include "objstore/object_store.h"
+#include "storage/object_wal.h"
 #include "storage/wal.h"
 
 namespace carelog::partition {
@@ -15,6 +16,8 @@ namespace carelog::partition {
 using RetentionFn = std::function<std::pair<int64_t, int64_t>(const metadata::TopicRecord&)>;
 
 struct LogConfig {
+  storage::WalType wal_type = storage::WalType::kFile;  // wal.type
+  storage::ObjectWalConfig object_wal;                   // wal.object.*, for wal.type=object
   storage::WalConfig wal;             // wal.dir, wal.segment.bytes, wal.capacity.bytes, max wait
   uint64_t cache_bytes = 256u << 20;  // cache.log.bytes: recent batches kept in memory
   int32_t leader_epoch = 0;           // constant per broker incarnation for now

@@ -127,6 +127,20 @@ Status WalLogManager::recover_producers() {
   return Status::OK();
 }
 
+// wal.type: local segment files or WAL objects in the object store.
+static Result<std::shared_ptr<storage::WriteAheadLog>> open_wal(
+    const LogConfig& config, storage::FileSystem& fs, const storage::WriteAheadLog::RecoveryFn& on_record) {
+  if (config.wal_type == storage::WalType::kObject) {
+    if (!config.object_store) return make_error("wal.type=object needs an object store");
+    auto w = storage::ObjectWal::open(*config.object_store, config.object_wal, on_record);
+    if (!w.ok()) return w.take_error();
+    return std::shared_ptr<storage::WriteAheadLog>(std::move(w).value());
+  }
+  auto w = storage::Wal::open(fs, config.wal, on_record);
+  if (!w.ok()) return w.take_error();
+  return std::shared_ptr<storage::WriteAheadLog>(std::move(w).value());
+}
+
 Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& config,
                                                            metadata::MetadataStore& store,
                                                            storage::FileSystem& fs) {
@@ -176,9 +190,9 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
     it->second->recover_batch(*h, r.location);
     recovered++;
   };
-  auto wal = storage::Wal::open(fs, config.wal, on_record);
+  auto wal = open_wal(config, fs, on_record);
   if (!wal.ok()) return wal.take_error();
-  m->wal_ = std::shared_ptr<storage::Wal>(std::move(wal).value());
+  m->wal_ = std::move(wal).value();
 
   auto starts = store.log_start_offsets();
   if (!starts.ok()) return starts.take_error();

@@ -81,7 +81,7 @@ class WalLogManager final : public LogManager {
   Result<size_t> sweep_orphans();
 
   // For tests and tools.
-  storage::Wal& wal() { return *wal_; }
+  storage::WriteAheadLog& wal() { return *wal_; }
   BatchCache& cache() { return *cache_; }
   storage::BlockCache* block_cache() { return blocks_.get(); }
   uint64_t skipped_records() const { return skipped_records_; }
@@ -111,7 +111,7 @@ class WalLogManager final : public LogManager {
   const LogConfig config_;
   metadata::MetadataStore& store_;
   std::shared_ptr<BatchCache> cache_;
-  std::shared_ptr<storage::Wal> wal_;
+  std::shared_ptr<storage::WriteAheadLog> wal_;
   std::shared_mutex mu_;
   std::map<Key, std::shared_ptr<WalPartitionLog>> partitions_;
   uint64_t next_uid_ = 1;

@@ -185,7 +185,11 @@ void WalPartitionLog::recompute_max_ts_locked() {
   }
 }
 
-void WalPartitionLog::attach(std::shared_ptr<storage::Wal> wal) { wal_ = std::move(wal); }
+void WalPartitionLog::attach(std::shared_ptr<storage::WriteAheadLog> wal) {
+  std::lock_guard lk(mu_);
+  wal_ = std::move(wal);
+  durable_producers_ = producers_;  // recovery is over: all of it is durable
+}
 
 void WalPartitionLog::attach_objects(ObjectTier tier) { tier_ = tier; }
 
@@ -326,13 +330,16 @@ void WalPartitionLog::append_reserved(const std::shared_ptr<PreparedAppend>& wor
           self->on_durable(st, loc, h, bytes, cb);
         });
     if (!queued.ok()) {
-      // Shutting down: nothing from this batch on was queued.
+      // Nothing from this batch on was queued: the WAL is closed, or (object
+      // WAL) it is failing every write in flight, which includes this
+      // request's earlier batches and this partition's other undone ones.
+      producers_ = durable_producers_;
       uint64_t unused = 0;
       for (size_t j = i; j < batches.size(); ++j)
         unused += storage::Wal::record_size(batches[j].header.total_size());
       lk.unlock();
       wal_->release_reservation(unused);
-      (*shared_done)(fail(LogError::kKafkaStorageError, queued.error().message));
+      (*shared_done)(fail(to_log_error(queued.error()), queued.error().message));
       return;
     }
     next_offset_ += static_cast<int64_t>(p.header.last_offset_delta) + 1;
@@ -355,6 +362,7 @@ void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& l
       push_index_locked(e);
       pending_bytes_ += loc.length;
       high_watermark_ = h.last_offset() + 1;
+      if (h.producer_id >= 0) durable_producers_.update(h, h.base_offset);
       for (auto& [id, fn] : listeners_) listeners.push_back(std::move(fn));
       listeners_.clear();
       auto split = std::partition(deferred_.begin(), deferred_.end(),
@@ -362,7 +370,12 @@ void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& l
       ready.assign(std::make_move_iterator(split), std::make_move_iterator(deferred_.end()));
       deferred_.erase(split, deferred_.end());
     } else {
-      // The WAL refuses all further writes: fail waiting duplicates too.
+      // Every batch of this partition that is not durable yet fails with
+      // this one (the file WAL is poisoned; the object WAL fails all writes
+      // in flight): offsets and producer state roll back to the durable
+      // prefix, so a retry gets the same offsets and sequence checks.
+      next_offset_ = std::min(next_offset_, h.base_offset);
+      producers_ = durable_producers_;
       ready = std::move(deferred_);
       deferred_.clear();
       result = fail(to_log_error(st.error()), st.error().message);

@@ -85,7 +85,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // --- start-up only (single-threaded, before serving) ---
   void recover_batch(const record::BatchHeader& header, const storage::WalLocation& location);
   void recover_log_start(int64_t offset);
-  void attach(std::shared_ptr<storage::Wal> wal);
+  void attach(std::shared_ptr<storage::WriteAheadLog> wal);
   void attach_objects(ObjectTier tier);
   // Adds an uploaded range (ascending, before any WAL batch is recovered).
   void recover_object_range(const metadata::ObjectRange& r, std::shared_ptr<const ObjectRef> object);
@@ -197,8 +197,8 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   const std::shared_ptr<BatchCache> cache_;
   metadata::MetadataStore& store_;
   const int32_t leader_epoch_;
-  std::shared_ptr<storage::Wal> wal_;  // set by attach() before serving
-  ObjectTier tier_;                    // set by attach_objects() before serving
+  std::shared_ptr<storage::WriteAheadLog> wal_;  // set by attach() before serving
+  ObjectTier tier_;                              // set by attach_objects() before serving
 
   mutable std::mutex mu_;
   int64_t next_offset_ = 0;
@@ -208,6 +208,11 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   std::vector<IndexEntry> index_;  // sorted by offset; entries below log start removed
   size_t max_ts_entry_ = 0;        // index_ position of the first batch with the largest max timestamp
   ProducerStateTable producers_;
+  // Producer state of the durable prefix (high watermark): producers_ rolls
+  // back to it when WAL writes fail (the object WAL fails every write in
+  // flight together), so retries are checked as if the failed batches had
+  // never been appended.
+  ProducerStateTable durable_producers_;
   // Producer state as of the upload cursor (what the last snapshot stored);
   // the base of the next snapshot. Only batches in objects feed it.
   ProducerStateTable uploaded_producers_;

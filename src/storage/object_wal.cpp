@@ -415,6 +415,10 @@ void ObjectWal::close() {
   }
   workers_.clear();
   space_.refuse(make_error("wal: closed", kErrKafkaStorageError));
+  const ObjectWalStats st = object_stats();
+  log::info(
+      "wal: object WAL closed: {} PUTs ({} bytes), {} failed, {} timed out, {} records failed, {} deleted",
+      st.puts, st.put_bytes, st.put_failures, st.put_timeouts, st.failed_records, st.deletes);
 }
 
 WalStats ObjectWal::stats() {
