@@ -58,6 +58,22 @@ Result<std::vector<std::string>> parse_super_users(std::string_view value) {
   return out;
 }
 
+Result<std::unique_ptr<Authorizer>> open_authorizer(std::string_view class_name, std::string_view super_users,
+                                                    bool allow_everyone_if_no_acl_found,
+                                                    metadata::MetadataStore& store) {
+  if (class_name.empty()) return std::unique_ptr<Authorizer>();
+  if (class_name != kStandardAuthorizerClass && class_name != kCarelogAuthorizerName)
+    return Error{kInvalidConfig, "authorizer.class.name: '" + std::string(class_name) +
+                                     "' is not supported (use carelog or " +
+                                     std::string(kStandardAuthorizerClass) + ")"};
+  auto supers = parse_super_users(super_users);
+  if (!supers.ok()) return supers.take_error();
+  auto authz =
+      std::make_unique<Authorizer>(store, AuthorizerOptions{*supers, allow_everyone_if_no_acl_found});
+  CARELOG_RETURN_IF_ERROR(authz->load());
+  return authz;
+}
+
 Authorizer::Authorizer(metadata::MetadataStore& store, AuthorizerOptions options)
     : store_(store), options_(std::move(options)) {
   snapshot_.store(std::make_shared<const AclSnapshot>(std::vector<AclBinding>{}));

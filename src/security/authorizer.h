@@ -45,6 +45,21 @@ struct AuthorizerOptions {
 // Fails (code 40) naming a malformed entry.
 Result<std::vector<std::string>> parse_super_users(std::string_view value);
 
+class Authorizer;
+
+// Kafka's authorizer.class.name values that select this authorizer.
+inline constexpr std::string_view kStandardAuthorizerClass =
+    "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
+inline constexpr std::string_view kCarelogAuthorizerName = "carelog";
+
+// The broker's authorizer: null when `class_name` is empty (no
+// authorization, every request allowed); ours, with its ACLs loaded, for
+// "carelog" or Kafka's StandardAuthorizer class name; error code 40 for any
+// other class name or a malformed super.users.
+Result<std::unique_ptr<Authorizer>> open_authorizer(std::string_view class_name, std::string_view super_users,
+                                                    bool allow_everyone_if_no_acl_found,
+                                                    metadata::MetadataStore& store);
+
 class Authorizer {
  public:
   Authorizer(metadata::MetadataStore& store, AuthorizerOptions options);

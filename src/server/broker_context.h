@@ -24,6 +24,9 @@ class GroupCoordinator;
 namespace carelog::audit {
 class AuditSink;
 }
+namespace carelog::security {
+class Authorizer;
+}
 
 namespace carelog::server {
 
@@ -62,6 +65,9 @@ struct BrokerContext {
   ProducerIdAllocator* producer_ids = nullptr;
   group::GroupCoordinator* groups = nullptr;  // consumer groups and committed offsets
   audit::AuditSink* audit = nullptr;          // security audit stream; null when auditing is off
+  // ACL checks (server/authorize.h); null when authorizer.class.name is
+  // empty, and then every request is allowed.
+  security::Authorizer* authorizer = nullptr;
 };
 
 }  // namespace carelog::server

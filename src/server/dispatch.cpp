@@ -60,6 +60,9 @@ const Entry kHandlers[] = {
     CARELOG_HANDLER(ListGroups, handle_list_groups),
     CARELOG_HANDLER(DeleteGroups, handle_delete_groups),
     CARELOG_HANDLER(OffsetDelete, handle_offset_delete),
+    CARELOG_HANDLER(DescribeAcls, handle_describe_acls),
+    CARELOG_HANDLER(CreateAcls, handle_create_acls),
+    CARELOG_HANDLER(DeleteAcls, handle_delete_acls),
     CARELOG_HANDLER(SaslHandshake, handle_sasl_handshake),
     CARELOG_HANDLER(SaslAuthenticate, handle_sasl_authenticate),
 };

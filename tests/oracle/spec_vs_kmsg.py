@@ -14,7 +14,8 @@ import sys
 
 # Our API names that kmsg spells differently.
 KMSG_NAMES = {"InitProducerId": "InitProducerID", "SaslHandshake": "SASLHandshake",
-              "SaslAuthenticate": "SASLAuthenticate"}
+              "SaslAuthenticate": "SASLAuthenticate",
+              "DescribeAcls": "DescribeACLs", "CreateAcls": "CreateACLs", "DeleteAcls": "DeleteACLs"}
 
 PRIM = {"bool", "int8", "int16", "int32", "int64", "uint16", "uint32",
         "float64", "string", "bytes", "records", "uuid"}

@@ -212,3 +212,26 @@ TEST_F(AuthorizerTest, DeleteRemovesWhatEachFilterMatchesAndPersists) {
 
 }  // namespace
 }  // namespace carelog::security
+
+namespace carelog::security {
+namespace {
+
+TEST_F(AuthorizerTest, OpenAuthorizerFollowsTheClassName) {
+  auto none = open_authorizer("", "", false, *store_);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, nullptr);
+  auto standard = open_authorizer(kStandardAuthorizerClass, "User:admin", false, *store_);
+  ASSERT_TRUE(standard.ok());
+  ASSERT_NE(*standard, nullptr);
+  EXPECT_TRUE((*standard)->is_super_user(user("admin")));
+  auto ours = open_authorizer("carelog", "", true, *store_);
+  ASSERT_TRUE(ours.ok());
+  EXPECT_TRUE((*ours)->authorize(user("x"), "h", Op::kRead, RT::kTopic, "t"));
+  auto other = open_authorizer("kafka.security.authorizer.AclAuthorizer2", "", false, *store_);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, 40);
+  EXPECT_FALSE(open_authorizer("carelog", "nocolon", false, *store_).ok());
+}
+
+}  // namespace
+}  // namespace carelog::security

@@ -3,6 +3,7 @@
 #include "protocol/messages/describe_cluster.h"
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/offset_for_leader_epoch.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/topic_defaults.h"
@@ -28,7 +29,7 @@ asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(
   b.host = ctx.session.advertised_host;
   b.port = ctx.session.advertised_port;
   resp.cluster_authorized_operations =
-      req.include_cluster_authorized_operations ? kAllClusterOperations : kAuthorizedOperationsOmitted;
+      req.include_cluster_authorized_operations ? cluster_operations(ctx) : kAuthorizedOperationsOmitted;
   co_return resp;
 }
 
@@ -40,6 +41,11 @@ asio::awaitable<protocol::InitProducerIdResponse> handle_init_producer_id(
   if (req.transactional_id.has_value()) {
     // Transactions come later; an idempotent-only producer sends null here.
     resp.error_code = code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed);
+    co_return resp;
+  }
+  if (!authorize_cluster(ctx, security::AclOperation::kIdempotentWrite, false) &&
+      !authorize_any(ctx, security::AclOperation::kWrite, security::ResourceType::kTopic)) {
+    resp.error_code = code(protocol::ErrorCode::kClusterAuthorizationFailed);
     co_return resp;
   }
   if (req.producer_id >= 0) {
@@ -66,12 +72,14 @@ asio::awaitable<protocol::OffsetForLeaderEpochResponse> handle_offset_for_leader
     auto& topic_out = resp.topics.emplace_back();
     topic_out.topic = t.topic;
     auto topic = ctx.broker.topics->find(t.topic);
+    const int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kDescribe, t.topic);
     for (const auto& p : t.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition = p.partition;
       out.leader_epoch = -1;
       out.end_offset = -1;
-      auto [log, error] = serving_log(ctx, topic.get(), p.partition, p.current_leader_epoch);
+      auto [log, error] = auth_error ? ServingLog{nullptr, auth_error}
+                                     : serving_log(ctx, topic.get(), p.partition, p.current_leader_epoch);
       out.error_code = error;
       if (!log) continue;
       const int32_t epoch = log->leader_epoch();

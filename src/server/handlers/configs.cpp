@@ -7,6 +7,7 @@
 #include "protocol/messages/alter_configs.h"
 #include "protocol/messages/describe_configs.h"
 #include "protocol/messages/incremental_alter_configs.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/config_support.h"
 #include "server/handlers/handlers.h"
@@ -93,7 +94,9 @@ asio::awaitable<protocol::DescribeConfigsResponse> handle_describe_configs(
     auto& out = resp.results.emplace_back();
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
-    out.error_code = 0;
+    out.error_code = config_auth_error(ctx, res.resource_type, res.resource_name,
+                                       security::AclOperation::kDescribeConfigs);
+    if (out.error_code != 0) continue;
     std::vector<ResolvedConfigEntry> entries;
     if (res.resource_type == kTopicResource) {
       auto topic = ctx.broker.topics->find(res.resource_name);
@@ -154,6 +157,9 @@ asio::awaitable<protocol::AlterConfigsResponse> handle_alter_configs(RequestCont
     auto& out = resp.responses.emplace_back();
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
+    out.error_code =
+        config_auth_error(ctx, res.resource_type, res.resource_name, security::AclOperation::kAlterConfigs);
+    if (out.error_code != 0) continue;
     Status st;
     if (res.resource_type == kTopicResource) {
       metadata::ConfigMap configs;
@@ -182,6 +188,9 @@ asio::awaitable<protocol::IncrementalAlterConfigsResponse> handle_incremental_al
     auto& out = resp.responses.emplace_back();
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
+    out.error_code =
+        config_auth_error(ctx, res.resource_type, res.resource_name, security::AclOperation::kAlterConfigs);
+    if (out.error_code != 0) continue;
     Status st;
     if (res.resource_type == kTopicResource) {
       auto topic = ctx.broker.topics->find(res.resource_name);

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "server/async.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -24,12 +25,14 @@ asio::awaitable<protocol::DeleteRecordsResponse> handle_delete_records(RequestCo
     auto& topic_out = resp.topics.emplace_back();
     topic_out.name = t.name;
     auto topic = ctx.broker.topics->find(t.name);
+    const int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kDelete, t.name);
     topic_out.partitions.reserve(t.partitions.size());
     for (const auto& p : t.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = p.partition_index;
       out.low_watermark = -1;
-      auto [log, error] = serving_log(ctx, topic.get(), p.partition_index);
+      auto [log, error] =
+          auth_error ? ServingLog{nullptr, auth_error} : serving_log(ctx, topic.get(), p.partition_index);
       out.error_code = error;
       if (!log) continue;
       int64_t hw = log->high_watermark();

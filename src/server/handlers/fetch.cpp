@@ -19,6 +19,7 @@
 #include <chrono>
 
 #include "server/async.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -95,6 +96,9 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
       topic = ctx.broker.topics->find(ft.topic);
     }
     topic_out.partitions.reserve(ft.partitions.size());
+    const int16_t auth_error = by_id && !topic ? 0
+                                               : topic_auth_error(ctx, security::AclOperation::kRead,
+                                                                  by_id ? topic->name : ft.topic);
     for (const auto& fp : ft.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = fp.partition;
@@ -103,10 +107,11 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
       out.log_start_offset = -1;
       out.preferred_read_replica = -1;
       std::shared_ptr<partition::PartitionLog> log;
-      if (topic) log = ctx.broker.logs->get(topic->id, fp.partition);
+      if (topic && !auth_error) log = ctx.broker.logs->get(topic->id, fp.partition);
       if (!log) {
-        out.error_code = (by_id && !topic) ? code(protocol::ErrorCode::kUnknownTopicId)
-                                           : code(protocol::ErrorCode::kUnknownTopicOrPartition);
+        out.error_code = auth_error          ? auth_error
+                         : (by_id && !topic) ? code(protocol::ErrorCode::kUnknownTopicId)
+                                             : code(protocol::ErrorCode::kUnknownTopicOrPartition);
         out.records = protocol::Records{};
       }
       targets.push_back(Target{std::move(log), &fp, &out});

@@ -21,6 +21,7 @@
 #include "protocol/messages/offset_fetch.h"
 #include "protocol/messages/sync_group.h"
 #include "server/async.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -56,14 +57,14 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
     for (const auto& key : req.coordinator_keys) {
       auto& c = resp.coordinators.emplace_back();
       c.key = key;
-      c.error_code = err;
+      c.error_code = err ? err : coordinator_key_auth_error(ctx, req.key_type, key);
       c.node_id = key_type_ok ? o.node_id : -1;
       c.host = key_type_ok ? ctx.session.advertised_host : "";
       c.port = key_type_ok ? ctx.session.advertised_port : -1;
       if (!key_type_ok) c.error_message = "unknown coordinator key type";
     }
   } else {
-    resp.error_code = err;
+    resp.error_code = err ? err : coordinator_key_auth_error(ctx, req.key_type, req.key);
     resp.node_id = key_type_ok ? o.node_id : -1;
     resp.host = key_type_ok ? ctx.session.advertised_host : "";
     resp.port = key_type_ok ? ctx.session.advertised_port : -1;
@@ -74,6 +75,13 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
 
 asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& ctx,
                                                                protocol::JoinGroupRequest& req) {
+  if (int16_t e = group_auth_error(ctx, security::AclOperation::kRead, req.group_id)) {
+    protocol::JoinGroupResponse denied;
+    denied.error_code = e;
+    denied.generation_id = -1;
+    denied.member_id = req.member_id;
+    co_return denied;
+  }
   group::JoinRequest in;
   in.group_id = req.group_id;
   in.member_id = req.member_id;
@@ -109,6 +117,11 @@ asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& c
 
 asio::awaitable<protocol::SyncGroupResponse> handle_sync_group(RequestContext& ctx,
                                                                protocol::SyncGroupRequest& req) {
+  if (int16_t e = group_auth_error(ctx, security::AclOperation::kRead, req.group_id)) {
+    protocol::SyncGroupResponse denied;
+    denied.error_code = e;
+    co_return denied;
+  }
   group::SyncRequest in;
   in.group_id = req.group_id;
   in.generation_id = req.generation_id;
@@ -131,6 +144,8 @@ asio::awaitable<protocol::SyncGroupResponse> handle_sync_group(RequestContext& c
 asio::awaitable<protocol::HeartbeatResponse> handle_heartbeat(RequestContext& ctx,
                                                               protocol::HeartbeatRequest& req) {
   protocol::HeartbeatResponse resp;
+  resp.error_code = group_auth_error(ctx, security::AclOperation::kRead, req.group_id);
+  if (resp.error_code != 0) co_return resp;
   resp.error_code = coordinator(ctx)->heartbeat(
       group::HeartbeatRequest{req.group_id, req.generation_id, req.member_id, req.group_instance_id});
   co_return resp;
@@ -138,6 +153,11 @@ asio::awaitable<protocol::HeartbeatResponse> handle_heartbeat(RequestContext& ct
 
 asio::awaitable<protocol::LeaveGroupResponse> handle_leave_group(RequestContext& ctx,
                                                                  protocol::LeaveGroupRequest& req) {
+  if (int16_t e = group_auth_error(ctx, security::AclOperation::kRead, req.group_id)) {
+    protocol::LeaveGroupResponse denied;
+    denied.error_code = e;
+    co_return denied;
+  }
   std::vector<group::LeavingMember> members;
   if (ctx.api_version < 3) {
     members.push_back(group::LeavingMember{req.member_id, std::nullopt});
@@ -168,10 +188,16 @@ asio::awaitable<protocol::OffsetCommitResponse> handle_offset_commit(RequestCont
   in.generation_id = req.generation_id;
   in.member_id = req.member_id;
   in.group_instance_id = req.group_instance_id;
-  for (const auto& t : req.topics)
+  const int16_t group_denied = group_auth_error(ctx, security::AclOperation::kRead, req.group_id);
+  std::vector<int16_t> topic_denied;  // per request topic
+  for (const auto& t : req.topics) {
+    topic_denied.push_back(group_denied ? group_denied
+                                        : topic_auth_error(ctx, security::AclOperation::kRead, t.name));
+    if (topic_denied.back() != 0) continue;
     for (const auto& p : t.partitions)
       in.offsets.push_back(group::OffsetCommitEntry{t.name, p.partition_index, p.committed_offset,
                                                     p.committed_leader_epoch, p.committed_metadata});
+  }
   auto* gc = coordinator(ctx);
   std::vector<int16_t> errors;
   if (!in.offsets.empty()) {
@@ -179,13 +205,18 @@ asio::awaitable<protocol::OffsetCommitResponse> handle_offset_commit(RequestCont
         [gc, &in](auto done) { gc->commit_offsets(std::move(in), done); });
   }
   protocol::OffsetCommitResponse resp;
-  size_t i = 0;
+  size_t i = 0, ti = 0;
   for (const auto& t : req.topics) {
     auto& topic_out = resp.topics.emplace_back();
     topic_out.name = t.name;
+    const int16_t denied = topic_denied[ti++];
     for (const auto& p : t.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (denied) {
+        out.error_code = denied;
+        continue;
+      }
       out.error_code = i < errors.size() ? errors[i] : code(ErrorCode::kUnknownServerError);
       ++i;
     }
@@ -222,6 +253,41 @@ void fill_topics(const group::FetchResult& r, std::vector<TopicOut>& out) {
 
 }  // namespace
 
+namespace {
+
+void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_topics,
+                     group::FetchResult& r) {
+  if (int16_t e = group_auth_error(ctx, security::AclOperation::kDescribe, group_id)) {
+    r.error = e;
+    r.offsets.clear();
+    return;
+  }
+  if (!authorization_enabled(ctx)) return;
+  std::map<std::string, bool> allowed;
+  auto may_describe = [&](const std::string& topic) {
+    auto [it, fresh] = allowed.try_emplace(topic, false);
+    if (fresh)
+      it->second = authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic,
+                             /*audit_denial=*/!all_topics);
+    return it->second;
+  };
+  std::vector<group::FetchedOffset> kept;
+  for (auto& o : r.offsets) {
+    if (may_describe(o.topic)) {
+      kept.push_back(std::move(o));
+    } else if (!all_topics) {
+      o.offset = -1;
+      o.leader_epoch = -1;
+      o.metadata = "";
+      o.error = code(ErrorCode::kTopicAuthorizationFailed);
+      kept.push_back(std::move(o));
+    }
+  }
+  r.offsets = std::move(kept);
+}
+
+}  // namespace
+
 asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContext& ctx,
                                                                    protocol::OffsetFetchRequest& req) {
   auto* gc = coordinator(ctx);
@@ -229,6 +295,7 @@ asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContex
   if (ctx.api_version >= 8) {
     for (const auto& g : req.groups) {
       auto r = gc->fetch_offsets(g.group_id, fetch_partitions(g.topics));
+      authorize_fetch(ctx, g.group_id, !g.topics.has_value(), r);
       auto& out = resp.groups.emplace_back();
       out.group_id = g.group_id;
       out.error_code = r.error;
@@ -237,6 +304,7 @@ asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContex
     co_return resp;
   }
   auto r = gc->fetch_offsets(req.group_id, fetch_partitions(req.topics));
+  authorize_fetch(ctx, req.group_id, !req.topics.has_value(), r);
   resp.error_code = r.error;
   fill_topics(r, resp.topics);
   co_return resp;
@@ -246,6 +314,13 @@ asio::awaitable<protocol::DescribeGroupsResponse> handle_describe_groups(
     RequestContext& ctx, protocol::DescribeGroupsRequest& req) {
   protocol::DescribeGroupsResponse resp;
   for (const auto& id : req.groups) {
+    if (int16_t e = group_auth_error(ctx, security::AclOperation::kDescribe, id)) {
+      auto& out = resp.groups.emplace_back();
+      out.error_code = e;
+      out.group_id = id;
+      out.authorized_operations = kAuthorizedOperationsOmitted;
+      continue;
+    }
     auto d = coordinator(ctx)->describe_group(id);
     auto& out = resp.groups.emplace_back();
     out.error_code = d.error;
@@ -263,7 +338,7 @@ asio::awaitable<protocol::DescribeGroupsResponse> handle_describe_groups(
       mo.member_assignment = m.assignment;
     }
     out.authorized_operations =
-        req.include_authorized_operations ? kAllGroupOperations : kAuthorizedOperationsOmitted;
+        req.include_authorized_operations ? group_operations(ctx, id) : kAuthorizedOperationsOmitted;
   }
   co_return resp;
 }
@@ -272,7 +347,11 @@ asio::awaitable<protocol::ListGroupsResponse> handle_list_groups(RequestContext&
                                                                  protocol::ListGroupsRequest& req) {
   protocol::ListGroupsResponse resp;
   resp.error_code = 0;
+  const bool list_all = authorize_cluster(ctx, security::AclOperation::kDescribe, false);
   for (auto& g : coordinator(ctx)->list_groups(req.states_filter)) {
+    if (!list_all &&
+        !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kGroup, g.group_id, false))
+      continue;
     auto& out = resp.groups.emplace_back();
     out.group_id = g.group_id;
     out.protocol_type = g.protocol_type;
@@ -284,17 +363,25 @@ asio::awaitable<protocol::ListGroupsResponse> handle_list_groups(RequestContext&
 asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestContext& ctx,
                                                                      protocol::DeleteGroupsRequest& req) {
   auto* gc = coordinator(ctx);
-  std::vector<std::string> ids = req.groups_names;
+  std::vector<int16_t> denied;  // per requested group
+  std::vector<std::string> ids;
+  for (const auto& g : req.groups_names) {
+    denied.push_back(group_auth_error(ctx, security::AclOperation::kDelete, g));
+    if (denied.back() == 0) ids.push_back(g);
+  }
   std::vector<int16_t> errors;
   if (!ids.empty()) {
     errors = co_await await_callback<std::vector<int16_t>>(
         [gc, &ids](auto done) { gc->delete_groups(std::move(ids), done); });
   }
   protocol::DeleteGroupsResponse resp;
+  size_t k = 0;  // next coordinator result
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
     auto& out = resp.results.emplace_back();
     out.group_id = req.groups_names[i];
-    out.error_code = i < errors.size() ? errors[i] : code(ErrorCode::kUnknownServerError);
+    out.error_code = denied[i]           ? denied[i]
+                     : k < errors.size() ? errors[k++]
+                                         : code(ErrorCode::kUnknownServerError);
   }
   co_return resp;
 }
@@ -308,9 +395,18 @@ struct OffsetDeleteOutcome {
 
 asio::awaitable<protocol::OffsetDeleteResponse> handle_offset_delete(RequestContext& ctx,
                                                                      protocol::OffsetDeleteRequest& req) {
+  if (int16_t e = group_auth_error(ctx, security::AclOperation::kDelete, req.group_id)) {
+    protocol::OffsetDeleteResponse denied;
+    denied.error_code = e;
+    co_return denied;
+  }
   std::vector<group::PartitionRef> parts;
-  for (const auto& t : req.topics)
+  std::vector<int16_t> topic_denied;  // per request topic
+  for (const auto& t : req.topics) {
+    topic_denied.push_back(topic_auth_error(ctx, security::AclOperation::kRead, t.name));
+    if (topic_denied.back() != 0) continue;
     for (const auto& p : t.partitions) parts.push_back(group::PartitionRef{t.name, p.partition_index});
+  }
   auto* gc = coordinator(ctx);
   OffsetDeleteOutcome r = co_await await_callback<OffsetDeleteOutcome>([gc, &req, &parts](auto done) {
     gc->delete_offsets(req.group_id, std::move(parts), [done](int16_t e, std::vector<int16_t> v) mutable {
@@ -320,13 +416,18 @@ asio::awaitable<protocol::OffsetDeleteResponse> handle_offset_delete(RequestCont
   protocol::OffsetDeleteResponse resp;
   resp.error_code = r.group_error;
   if (r.group_error != 0) co_return resp;  // Kafka omits partitions on a group-level error
-  size_t i = 0;
+  size_t i = 0, ti = 0;
   for (const auto& t : req.topics) {
     auto& topic_out = resp.topics.emplace_back();
     topic_out.name = t.name;
+    const int16_t denied = topic_denied[ti++];
     for (const auto& p : t.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (denied) {
+        out.error_code = denied;
+        continue;
+      }
       out.error_code = i < r.errors.size() ? r.errors[i] : code(ErrorCode::kUnknownServerError);
       ++i;
     }

@@ -5,6 +5,7 @@
 #include "protocol/messages/list_offsets.h"
 
 #include "server/async.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -18,13 +19,16 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
     auto& topic_out = resp.topics.emplace_back();
     topic_out.name = t.name;
     auto topic = ctx.broker.topics->find(t.name);
+    const int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kDescribe, t.name);
     for (const auto& p : t.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = p.partition_index;
       out.timestamp = -1;
       out.offset = -1;
       out.leader_epoch = -1;
-      auto [log, error] = serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
+      auto [log, error] = auth_error
+                              ? ServingLog{nullptr, auth_error}
+                              : serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
       out.error_code = error;
       if (!log) continue;
       out.leader_epoch = log->leader_epoch();

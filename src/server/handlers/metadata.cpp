@@ -5,6 +5,7 @@
 #include "protocol/messages/metadata.h"
 
 #include "common/log.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/topic_defaults.h"
@@ -19,7 +20,8 @@ void describe_topic(RequestContext& ctx, const TopicInfo& topic,
   out.name = topic.name;
   out.topic_id = topic.id;
   out.is_internal = topic.is_internal;
-  out.topic_authorized_operations = include_ops ? kAllTopicOperations : kAuthorizedOperationsOmitted;
+  out.topic_authorized_operations =
+      include_ops ? topic_operations(ctx, topic.name) : kAuthorizedOperationsOmitted;
   out.partitions.reserve(static_cast<size_t>(topic.partitions));
   for (int32_t p = 0; p < topic.partitions; ++p) {
     protocol::MetadataResponse::MetadataResponsePartition part;
@@ -48,13 +50,15 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
   resp.cluster_id = ctx.broker.cluster_id;
   resp.controller_id = opts.node_id;
   resp.cluster_authorized_operations =
-      req.include_cluster_authorized_operations ? kAllClusterOperations : kAuthorizedOperationsOmitted;
+      req.include_cluster_authorized_operations ? cluster_operations(ctx) : kAuthorizedOperationsOmitted;
   const bool include_ops = req.include_topic_authorized_operations;
 
   // v0 uses an empty list for "all topics"; v1+ uses null.
   const bool all_topics = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
   if (all_topics) {
     for (const auto& t : ctx.broker.topics->list()) {
+      if (!authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, t->name, false))
+        continue;
       protocol::MetadataResponse::MetadataResponseTopic out;
       describe_topic(ctx, *t, out, include_ops);
       resp.topics.push_back(std::move(out));
@@ -74,7 +78,19 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
       topic = ctx.broker.topics->find(wanted.topic_id);
       out.topic_id = wanted.topic_id;
     }
-    if (!topic && wanted.name.has_value() && client_allows && auto_create_enabled(ctx)) {
+    const std::string* auth_name = wanted.name.has_value() ? &*wanted.name : topic ? &topic->name : nullptr;
+    bool denied = auth_name && !authorize(ctx, security::AclOperation::kDescribe,
+                                          security::ResourceType::kTopic, *auth_name);
+    const bool auto_create = !topic && wanted.name.has_value() && client_allows && auto_create_enabled(ctx);
+    if (!denied && auto_create && !authorize_cluster(ctx, security::AclOperation::kCreate, false))
+      denied = !authorize(ctx, security::AclOperation::kCreate, security::ResourceType::kTopic, *wanted.name);
+    if (denied) {
+      out.error_code = code(protocol::ErrorCode::kTopicAuthorizationFailed);
+      out.topic_authorized_operations = kAuthorizedOperationsOmitted;
+      resp.topics.push_back(std::move(out));
+      continue;
+    }
+    if (auto_create) {
       auto created = create_topic_with_defaults(ctx, *wanted.name);
       if (created.ok()) {
         topic = *created;

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "record/batch.h"
 #include "server/async.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -48,11 +49,16 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
     topic_out.name = topic_data.name;
     topic_out.partition_responses.reserve(topic_data.partition_data.size());
     auto topic = ctx.broker.topics->find(topic_data.name);
+    const int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kWrite, topic_data.name);
     for (auto& pd : topic_data.partition_data) {
       auto& out = topic_out.partition_responses.emplace_back();
       out.index = pd.index;
       if (!acks_valid) {
         fill_error(out, code(protocol::ErrorCode::kInvalidRequiredAcks));
+        continue;
+      }
+      if (auth_error) {
+        fill_error(out, auth_error);
         continue;
       }
       if (req.transactional_id.has_value()) {

@@ -4,6 +4,7 @@
 #include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
+#include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/config_support.h"
 #include "server/handlers/handlers.h"
@@ -40,6 +41,11 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
     if (dup.count(t.name)) {
       fail(code(protocol::ErrorCode::kInvalidRequest),
            "Create topics request contains multiple entries for topic " + t.name);
+      continue;
+    }
+    if (!authorize_cluster(ctx, security::AclOperation::kCreate, false) &&
+        !authorize(ctx, security::AclOperation::kCreate, security::ResourceType::kTopic, t.name)) {
+      fail(code(protocol::ErrorCode::kTopicAuthorizationFailed), "Authorization failed.");
       continue;
     }
     int32_t partitions = t.num_partitions;
@@ -135,11 +141,22 @@ asio::awaitable<protocol::DeleteTopicsResponse> handle_delete_topics(RequestCont
       out.error_message = "Only one of topic name or topic id may be set";
       continue;
     }
+    if (w.name.has_value()) out.error_code = topic_auth_error(ctx, security::AclOperation::kDelete, *w.name);
+    if (out.error_code != 0) continue;
     topic = w.name.has_value() ? ctx.broker.topics->find(*w.name) : ctx.broker.topics->find(w.id);
     if (!topic) {
       out.error_code = w.name.has_value() ? code(protocol::ErrorCode::kUnknownTopicOrPartition)
                                           : code(protocol::ErrorCode::kUnknownTopicId);
       continue;
+    }
+    if (!w.name.has_value()) {
+      if (!authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic->name,
+                     false)) {
+        out.error_code = code(protocol::ErrorCode::kUnknownTopicId);
+        continue;
+      }
+      out.error_code = topic_auth_error(ctx, security::AclOperation::kDelete, topic->name);
+      if (out.error_code != 0) continue;
     }
     out.name = topic->name;
     out.topic_id = topic->id;
@@ -168,6 +185,8 @@ asio::awaitable<protocol::CreatePartitionsResponse> handle_create_partitions(
       out.error_message = "Duplicate topic in request.";
       continue;
     }
+    out.error_code = topic_auth_error(ctx, security::AclOperation::kAlter, t.name);
+    if (out.error_code != 0) continue;
     auto topic = ctx.broker.topics->find(t.name);
     if (!topic) {
       out.error_code = code(protocol::ErrorCode::kUnknownTopicOrPartition);
