@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "audit/audit_config.h"
 #include "common/log.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
@@ -11,6 +12,7 @@
 #include "objstore/object_store.h"
 #include "objstore/s3_options.h"
 #include "partition/wal_log_manager.h"
+#include "server/audit_events.h"
 #include "server/broker_context.h"
 #include "server/dispatch.h"
 #include "server/producer_ids.h"
@@ -29,6 +31,7 @@ struct Broker::Parts {
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
   group::SteadyClock group_clock;
   std::unique_ptr<group::GroupCoordinator> groups;
+  std::unique_ptr<audit::AuditLog> audit;  // null when audit.enable=false
   server::BrokerContext context;
   std::unique_ptr<server::Server> server;
   bool stopped = false;
@@ -122,8 +125,11 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.object_delete_delay_ms = p.config.object_delete_delay_ms;
   log_options.orphan_min_age_ms = p.config.object_orphan_min_age_ms;
   const config::BrokerConfig* cfg = &p.config;
-  log_options.retention = [cfg](const metadata::TopicRecord& t) {
+  const audit::AuditConfig audit_config = audit::audit_config(p.config);
+  log_options.retention = [cfg, audit_config](const metadata::TopicRecord& t) {
     auto settings = config::effective_topic_settings(*cfg, t.configs);
+    if (t.name == audit_config.topic_name)  // the floor holds whatever the stored configs say
+      return audit::clamp_audit_retention(audit_config, settings.retention_ms, settings.retention_bytes);
     return std::make_pair(settings.retention_ms, settings.retention_bytes);
   };
   auto logs = partition::WalLogManager::open(log_options, *p.metadata, storage::posix_file_system());
@@ -182,6 +188,10 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.topics = p.topics.get();
   p.context.producer_ids = p.producer_ids.get();
   p.context.groups = p.groups.get();
+  auto audit_log = server::start_audit_log(*p.topics, *p.logs, p.config, *cluster_id);
+  if (!audit_log.ok()) return audit_log.take_error();
+  p.audit = std::move(*audit_log);
+  p.context.audit = p.audit.get();
 
   p.server = std::make_unique<server::Server>(p.context);
   CARELOG_RETURN_IF_ERROR(p.server->start());
@@ -198,6 +208,8 @@ void Broker::shutdown() {
   // closes connections; pending offset commits are flushed.
   if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
+  // Audit records still queued are appended before the WAL is emptied.
+  if (parts_->audit) parts_->audit->shutdown();
   // Uploads everything still in the WAL, then empties it.
   if (parts_->logs) parts_->logs->shutdown();
 }

@@ -25,6 +25,11 @@ std::optional<std::string> reject_compact(std::string_view v) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_audit_topic_name(std::string_view v) {
+  if (v.size() > 2 && v.substr(0, 2) == "__") return std::nullopt;
+  return "must start with __ (an internal topic) and name a topic";
+}
+
 std::optional<std::string> check_not_empty(std::string_view v) {
   if (!v.empty()) return std::nullopt;
   return "must not be empty";
@@ -203,6 +208,17 @@ std::vector<ConfigDef> make_defs() {
       {"ssl.keystore.password", T::kPassword, std::nullopt, none, "Password of a PKCS12 keystore."},
       {"ssl.key.password", T::kPassword, std::nullopt, none, "Password of an encrypted PEM private key."},
       {"ssl.keystore.certificate.chain", T::kPassword, std::nullopt, none,
+      // --- audit stream (docs/audit.md); file-only: none is dynamic ---
+      {"audit.enable", T::kBoolean, "true", none,
+       "Append authentication, authorization-denial, admin and marked data-access events to the audit topic."},
+      {"audit.topic.name", T::kString, "__carelog_audit", custom(check_audit_topic_name),
+       "Internal topic holding the hash-chained audit stream (must start with __)."},
+      {"audit.topic.partitions", T::kInt, "1", range(1, 1024),
+       "Partitions of the audit topic when it is created (one hash chain per partition)."},
+      {"audit.retention.min.ms", T::kLong, "604800000", range(0),
+       "Floor for the audit topic's retention.ms; its retention cannot be set lower (or to any retention.bytes)."},
+      {"audit.queue.events", T::kInt, "65536", range(1),
+       "Audit events buffered for the writer; beyond that events are dropped, counted and reported."},
        "Inline PEM certificate chain (instead of ssl.keystore.location)."},
       {"ssl.keystore.key", T::kPassword, std::nullopt, none,
        "Inline PEM private key (with ssl.keystore.certificate.chain)."},

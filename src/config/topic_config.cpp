@@ -63,6 +63,9 @@ std::vector<TopicConfigDef> make_defs() {
       {{"unclean.leader.election.enable", T::kBoolean, "false", none,
         "Kafka's unclean leader election switch; no effect in Carelog.", true},
        {{"unclean.leader.election.enable"}}},
+      {{"carelog.audit.access", T::kBoolean, "false", none,
+        "Record every Produce and Fetch of this topic in the audit stream (who, partition, offsets, bytes).", true},
+       {}},
   };
 }
 

@@ -17,6 +17,9 @@ from brokers import CarelogBroker  # noqa: E402
 
 TARGET = os.environ.get("CARELOG_TEST_TARGET", "carelog")
 _report_lines = []
+# Payload markers and passwords tests sent: no carelogd log of the run may
+# contain one (checked at session end, see test_log_hygiene.py).
+_secret_markers = set()
 
 
 def broker_class():
@@ -49,6 +52,32 @@ def broker_factory(tmp_path):
     for b in started:
         if b.running():
             b.stop_clean()
+
+
+@pytest.fixture(scope="session")
+def secret_marker():
+    """secret_marker(text) -> text: registers a payload or password that must never appear in broker logs."""
+    def register(text):
+        _secret_markers.add(text)
+        return text
+    return register
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails the run when any carelogd log of the session contains a registered secret."""
+    if TARGET != "carelog" or not _secret_markers:
+        return
+    from test_log_hygiene import leaked_secrets
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    leaks = leaked_secrets(Path(factory.getbasetemp()), _secret_markers)
+    if leaks:
+        tr = session.config.pluginmanager.get_plugin("terminalreporter")
+        for line in leaks:
+            if tr is not None:
+                tr.write_line(f"LOG HYGIENE: {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@
 #include "protocol/messages/alter_configs.h"
 #include "protocol/messages/describe_configs.h"
 #include "protocol/messages/incremental_alter_configs.h"
+#include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/config_support.h"
@@ -53,6 +54,7 @@ Status apply_topic_configs(RequestContext& ctx, const std::string& topic_name,
   }
   auto normalized = config::normalize_topic_configs(configs);
   if (!normalized.ok()) return normalized.take_error();
+  CARELOG_RETURN_IF_ERROR(check_audit_topic_configs(ctx, topic_name, *normalized));
   return ctx.broker.topics->set_configs(topic->id, *normalized, validate_only);
 }
 
@@ -64,6 +66,11 @@ Status alter_non_topic_resource(RequestContext& ctx, int8_t type, const std::str
   CARELOG_RETURN_IF_ERROR(broker_resource_name_ok(ctx, name));
   return make_error("Dynamic broker configs are not supported yet; set them in server.properties",
                     code(protocol::ErrorCode::kInvalidConfig));
+}
+
+// Audit name of a config resource type.
+const char* resource_kind(int8_t type) {
+  return type == kTopicResource ? "topic" : type == kBrokerResource ? "broker" : "config";
 }
 
 template <typename Out>
@@ -176,6 +183,9 @@ asio::awaitable<protocol::AlterConfigsResponse> handle_alter_configs(RequestCont
       st = alter_non_topic_resource(ctx, res.resource_type, res.resource_name);
     }
     set_result(out, st);
+    if (!req.validate_only)
+      audit_admin(ctx, "AlterConfigs", audit::Action::kUpdate, resource_kind(res.resource_type),
+                  res.resource_name, out.error_code);
   }
   co_return resp;
 }
@@ -243,6 +253,9 @@ asio::awaitable<protocol::IncrementalAlterConfigsResponse> handle_incremental_al
       st = alter_non_topic_resource(ctx, res.resource_type, res.resource_name);
     }
     set_result(out, st);
+    if (!req.validate_only)
+      audit_admin(ctx, "IncrementalAlterConfigs", audit::Action::kUpdate, resource_kind(res.resource_type),
+                  res.resource_name, out.error_code);
   }
   co_return resp;
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "server/async.h"
+#include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -35,6 +36,10 @@ asio::awaitable<protocol::DeleteRecordsResponse> handle_delete_records(RequestCo
           auth_error ? ServingLog{nullptr, auth_error} : serving_log(ctx, topic.get(), p.partition_index);
       out.error_code = error;
       if (!log) continue;
+      if (auto st = check_audit_topic_truncatable(ctx, t.name); !st.ok()) {
+        out.error_code = static_cast<int16_t>(st.error().code);
+        continue;
+      }
       int64_t hw = log->high_watermark();
       int64_t offset = p.offset == -1 ? hw : p.offset;  // -1: up to the high watermark
       if (offset < 0 || offset > hw) {
@@ -44,7 +49,10 @@ asio::awaitable<protocol::DeleteRecordsResponse> handle_delete_records(RequestCo
       jobs.push_back(Job{&out, std::move(log), offset});
     }
   }
-  if (jobs.empty()) co_return resp;
+  if (jobs.empty()) {
+    audit_delete_records(ctx, resp);
+    co_return resp;
+  }
   co_await await_callback<bool>([&jobs](auto done) {
     auto remaining = std::make_shared<std::atomic<size_t>>(jobs.size());
     for (auto& j : jobs) {
@@ -57,6 +65,7 @@ asio::awaitable<protocol::DeleteRecordsResponse> handle_delete_records(RequestCo
                                    });
     }
   });
+  audit_delete_records(ctx, resp);
   co_return resp;
 }
 

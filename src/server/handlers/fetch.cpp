@@ -19,6 +19,7 @@
 #include <chrono>
 
 #include "server/async.h"
+#include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -124,7 +125,10 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
 
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
-  if (static_cast<int64_t>(total) >= min_bytes || req.max_wait_ms <= 0) co_return resp;
+  if (static_cast<int64_t>(total) >= min_bytes || req.max_wait_ms <= 0) {
+    audit_fetch(ctx, resp);
+    co_return resp;
+  }
 
   auto executor = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(executor);
@@ -162,6 +166,7 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
     total = co_await read_all(targets, max_bytes);
     if (!arrived && !woken->load()) break;  // timed out
   }
+  audit_fetch(ctx, resp);
   co_return resp;
 }
 

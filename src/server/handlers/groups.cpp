@@ -21,6 +21,7 @@
 #include "protocol/messages/offset_fetch.h"
 #include "protocol/messages/sync_group.h"
 #include "server/async.h"
+#include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -382,6 +383,7 @@ asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestCont
     out.error_code = denied[i]           ? denied[i]
                      : k < errors.size() ? errors[k++]
                                          : code(ErrorCode::kUnknownServerError);
+    audit_admin(ctx, "DeleteGroups", audit::Action::kDelete, "group", out.group_id, out.error_code);
   }
   co_return resp;
 }
@@ -415,6 +417,7 @@ asio::awaitable<protocol::OffsetDeleteResponse> handle_offset_delete(RequestCont
   });
   protocol::OffsetDeleteResponse resp;
   resp.error_code = r.group_error;
+  audit_admin(ctx, "OffsetDelete", audit::Action::kDelete, "group", req.group_id, r.group_error);
   if (r.group_error != 0) co_return resp;  // Kafka omits partitions on a group-level error
   size_t i = 0, ti = 0;
   for (const auto& t : req.topics) {

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "record/batch.h"
 #include "server/async.h"
+#include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -67,6 +68,10 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
                    "transactions are not supported by this broker yet");
         continue;
       }
+      if (auto st = check_audit_topic_writable(ctx, topic_data.name); !st.ok()) {
+        fill_error(out, static_cast<int16_t>(st.error().code), st.error().message);
+        continue;
+      }
       auto [log, error] = serving_log(ctx, topic.get(), pd.index);
       if (!log) {
         fill_error(out, error);
@@ -100,7 +105,10 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
   }
 
   if (req.acks == 0) ctx.no_response = true;
-  if (pending.empty()) co_return resp;
+  if (pending.empty()) {
+    audit_produce(ctx, req, resp);
+    co_return resp;
+  }
 
   // Start every append now; resume once all have completed.
   co_await await_callback<bool>([&pending](auto done) {
@@ -124,6 +132,7 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
       });
     }
   });
+  audit_produce(ctx, req, resp);
   co_return resp;
 }
 

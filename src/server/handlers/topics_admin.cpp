@@ -4,6 +4,7 @@
 #include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
+#include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/config_support.h"
@@ -115,6 +116,9 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
       }
     }
   }
+  if (!req.validate_only)
+    for (const auto& t : resp.topics)
+      audit_admin(ctx, "CreateTopics", audit::Action::kCreate, "topic", t.name, t.error_code);
   co_return resp;
 }
 
@@ -160,6 +164,11 @@ asio::awaitable<protocol::DeleteTopicsResponse> handle_delete_topics(RequestCont
     }
     out.name = topic->name;
     out.topic_id = topic->id;
+    if (auto st = check_audit_topic_deletable(ctx, topic->name); !st.ok()) {
+      out.error_code = static_cast<int16_t>(st.error().code);
+      out.error_message = st.error().message;
+      continue;
+    }
     if (!ctx.broker.options.delete_topic_enable) {
       out.error_code = code(protocol::ErrorCode::kTopicDeletionDisabled);
       continue;
@@ -168,6 +177,9 @@ asio::awaitable<protocol::DeleteTopicsResponse> handle_delete_topics(RequestCont
     out.error_code = st.ok() ? 0 : static_cast<int16_t>(st.error().code);
     if (!st.ok()) out.error_message = st.error().message;
   }
+  for (const auto& r : resp.responses)
+    audit_admin(ctx, "DeleteTopics", audit::Action::kDelete, "topic", r.name.value_or(r.topic_id.to_string()),
+                r.error_code);
   co_return resp;
 }
 
@@ -209,6 +221,9 @@ asio::awaitable<protocol::CreatePartitionsResponse> handle_create_partitions(
     out.error_code = st.ok() ? 0 : static_cast<int16_t>(st.error().code);
     if (!st.ok()) out.error_message = st.error().message;
   }
+  if (!req.validate_only)
+    for (const auto& r : resp.results)
+      audit_admin(ctx, "CreatePartitions", audit::Action::kUpdate, "topic", r.name, r.error_code);
   co_return resp;
 }
 
