@@ -24,6 +24,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from kafka_util import create_topic, wait_until
 from test_log_hygiene import PAYLOAD_MARKER
+from wire import crc32c
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(os.environ.get("CARELOG_CLI", ROOT / "build" / "bin" / "carelog"))
@@ -32,27 +33,6 @@ GENESIS = "0" * 64
 
 pytestmark = pytest.mark.skipif(os.environ.get("CARELOG_TEST_TARGET", "carelog") != "carelog",
                                 reason="Carelog's audit stream")
-
-
-# --- CRC-32C (Castagnoli), for re-sealing a hand-edited object ---
-def _crc_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_CRC_TABLE = _crc_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
 
 
 def edit_object(path, needle, replacement):
