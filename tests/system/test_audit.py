@@ -5,9 +5,9 @@ topic cannot be deleted, truncated, written by clients or given a retention
 below audit.retention.min.ms; `carelog audit verify` checks the chain in
 object storage and pinpoints a hand-edited record.
 
-Authentication and authorization-denial events are recorded by the TLS/SASL
-and ACL code paths (their system tests); here the broker runs PLAINTEXT
-without an authorizer, so only admin and data-access events are asserted.
+Authorization denials (recorded by server/authorize.cpp) are checked with
+the StandardAuthorizer on; authentication events (server/sasl_session.cpp)
+need a SASL listener and are not asserted here.
 """
 
 import hashlib
@@ -243,3 +243,26 @@ def test_audit_disabled_has_no_topic(broker_factory):
     b = broker_factory({"audit.enable": "false"})
     admin = AdminClient({"bootstrap.servers": b.bootstrap})
     assert AUDIT_TOPIC not in admin.list_topics(timeout=10).topics
+
+
+def test_authorization_denials_are_audited(broker_factory):
+    b = broker_factory({"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                        "allow.everyone.if.no.acl.found": "false", "upload.interval.ms": "200"})
+    admin = AdminClient({"bootstrap.servers": b.bootstrap, "client.id": "intruder"})
+    fut = admin.create_topics([NewTopic("forbidden", 1, 1)], request_timeout=15)["forbidden"]
+    err = admin_error(fut)
+    assert err is not None and err.name() == "TOPIC_AUTHORIZATION_FAILED", err
+    # Read the stream back with the authorizer off (the anonymous reader would be denied too).
+    b.stop_clean()
+    del b.overrides["authorizer.class.name"]
+    b.start()
+    records = read_audit(b.bootstrap, lambda rs: [r for r in rs if r[1] == "authorization"])
+    denied = [r[3] for r in records if r[1] == "authorization" and r[3]["entity"][0]["name"] == "forbidden"]
+    assert denied, [r[3]["subtype"] for r in records]
+    ev = denied[0]
+    assert ev["subtype"][0]["code"] == "CreateTopics" and ev["action"] == "C" and ev["outcome"] == "4"
+    assert ev["agent"][0]["who"]["identifier"]["value"] == "User:ANONYMOUS"
+    assert ev["agent"][0]["altId"] == "intruder"
+    b.stop_clean()
+    ok = run_cli("audit", "verify", "--data-dir", str(b.data_dir))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
