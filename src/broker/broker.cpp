@@ -12,6 +12,7 @@
 #include "objstore/object_store.h"
 #include "objstore/s3_options.h"
 #include "partition/wal_log_manager.h"
+#include "security/authorizer.h"
 #include "server/audit_events.h"
 #include "server/broker_context.h"
 #include "server/dispatch.h"
@@ -31,6 +32,7 @@ struct Broker::Parts {
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
   group::SteadyClock group_clock;
   std::unique_ptr<group::GroupCoordinator> groups;
+  std::unique_ptr<security::Authorizer> authorizer;  // null: no authorization
   std::unique_ptr<audit::AuditLog> audit;  // null when audit.enable=false
   server::BrokerContext context;
   std::unique_ptr<server::Server> server;
@@ -188,6 +190,12 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.topics = p.topics.get();
   p.context.producer_ids = p.producer_ids.get();
   p.context.groups = p.groups.get();
+  auto authorizer = security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
+                                              p.config.raw["allow.everyone.if.no.acl.found"] == "true",
+                                              *p.metadata);
+  if (!authorizer.ok()) return authorizer.take_error();
+  p.authorizer = std::move(*authorizer);
+  p.context.authorizer = p.authorizer.get();
   auto audit_log = server::start_audit_log(*p.topics, *p.logs, p.config, *cluster_id);
   if (!audit_log.ok()) return audit_log.take_error();
   p.audit = std::move(*audit_log);

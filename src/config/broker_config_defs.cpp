@@ -198,6 +198,14 @@ std::vector<ConfigDef> make_defs() {
        "Attempts per S3 request (transient errors are retried)."},
       {"s3.retry.backoff.ms", T::kInt, "100", range(1), "First retry backoff (doubles, with full jitter)."},
       {"s3.retry.backoff.max.ms", T::kInt, "5000", range(1), "Largest retry backoff."},
+      // --- authorization (docs/security.md) ---
+      {"authorizer.class.name", T::kString, "", none,
+       "Empty: no authorization (every request allowed). 'carelog' or "
+       "org.apache.kafka.metadata.authorizer.StandardAuthorizer: Kafka ACLs are enforced."},
+      {"super.users", T::kString, "", none,
+       "Semicolon-separated principals (User:admin;User:ops) allowed everything when ACLs are enforced."},
+      {"allow.everyone.if.no.acl.found", T::kBoolean, "false", none,
+       "With ACLs enforced: allow a request on a resource no ACL applies to."},
       {"log.level", T::kString, "info", custom(check_log_level),
        "Broker log level: debug, info, warn, error.", true},
       // --- TLS (SSL and SASL_SSL listeners; docs/security.md) ---

@@ -148,7 +148,8 @@ def produce_error(b, user, topic):
     errors = []
     p.produce(topic, b"v", on_delivery=lambda err, msg: errors.append(err))
     p.flush(15)
-    return errors[0].code() if errors and errors[0] else None
+    assert errors, f"no delivery report for {user} producing to {topic}"
+    return errors[0].code() if errors[0] else None
 
 
 def consume_error(b, user, topic, group):
