@@ -69,7 +69,10 @@ class KafkaBroker(BrokerProcess):
     def prepare(self):
         self.config_path.write_text(
             "".join(f"{k}={v}\n" for k, v in self.properties().items()))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # kafka-storage reads an id starting with '-' as an option: draw again.
+        cluster_id = "-"
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         out = subprocess.run(
             java_cmd("kafka.tools.StorageTool", "format", "-t", cluster_id,
                      "-c", str(self.config_path)),
