@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from kafka_util import CODECS, admin_for, create_topic, unique
+from test_log_hygiene import PAYLOAD_MARKER
 
 MESSAGES = 100_000
 PARTITIONS = 3
@@ -31,9 +32,10 @@ def test_metadata_lists_broker_and_topic(broker):
 
 
 @pytest.mark.parametrize("codec", CODECS)
-def test_produce_consume_round_trip(broker, codec, report):
+def test_produce_consume_round_trip(broker, codec, report, secret_marker):
     topic = create_topic(admin_for(broker), unique(f"kcat-{codec}"), partitions=PARTITIONS)
-    lines = [f"key{i % KEYS}:value-{i}-{codec}-" + "x" * (i % 50) for i in range(MESSAGES)]
+    marker = secret_marker(f"{PAYLOAD_MARKER}-kcat")  # must never reach the broker log
+    lines = [f"key{i % KEYS}:value-{i}-{codec}-{marker}-" + "x" * (i % 50) for i in range(MESSAGES)]
     payload = ("\n".join(lines) + "\n").encode()
 
     start = time.monotonic()
