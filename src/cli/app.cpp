@@ -91,6 +91,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_offsets_command(app, ctx, &action);
   add_group_commands(app, ctx, &action);
   add_debug_commands(app, ctx, &action);
+  add_user_commands(app, ctx, &action);
   add_audit_commands(app, ctx, &action);
   add_acl_commands(app, ctx, &action);
 

@@ -24,6 +24,7 @@ void add_cluster_commands(CLI::App& parent, CommandContext& ctx, Action* action)
 void add_offsets_command(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_group_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_debug_commands(CLI::App& parent, CommandContext& ctx, Action* action);
+void add_user_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_audit_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_acl_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 }  // namespace carelog::cli

@@ -65,6 +65,9 @@ const Entry kHandlers[] = {
     CARELOG_HANDLER(DeleteAcls, handle_delete_acls),
     CARELOG_HANDLER(SaslHandshake, handle_sasl_handshake),
     CARELOG_HANDLER(SaslAuthenticate, handle_sasl_authenticate),
+    CARELOG_HANDLER(DescribeUserScramCredentials, handle_describe_user_scram_credentials),
+    CARELOG_HANDLER(AlterUserScramCredentials, handle_alter_user_scram_credentials),
+    CARELOG_HANDLER(DescribeClientQuotas, handle_describe_client_quotas),
 };
 
 HandlerFn find_handler(int16_t key) {

@@ -15,7 +15,9 @@ import sys
 # Our API names that kmsg spells differently.
 KMSG_NAMES = {"InitProducerId": "InitProducerID", "SaslHandshake": "SASLHandshake",
               "SaslAuthenticate": "SASLAuthenticate",
-              "DescribeAcls": "DescribeACLs", "CreateAcls": "CreateACLs", "DeleteAcls": "DeleteACLs"}
+              "DescribeAcls": "DescribeACLs", "CreateAcls": "CreateACLs", "DeleteAcls": "DeleteACLs",
+              "DescribeUserScramCredentials": "DescribeUserSCRAMCredentials",
+              "AlterUserScramCredentials": "AlterUserSCRAMCredentials"}
 
 PRIM = {"bool", "int8", "int16", "int32", "int64", "uint16", "uint32",
         "float64", "string", "bytes", "records", "uuid"}

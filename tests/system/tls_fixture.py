@@ -242,8 +242,11 @@ def create_scram_user(sb, user=USER, password=PASSWORD):
     ups = [UserScramCredentialUpsertion(user, ScramCredentialInfo(m, 4096), password.encode())
            for m in (ScramMechanism.SCRAM_SHA_512, ScramMechanism.SCRAM_SHA_256)]
     try:
-        for f in admin.alter_user_scram_credentials(ups, request_timeout=30).values():
-            f.result(timeout=30)
+        # One mechanism per request: Kafka answers DUPLICATE_RESOURCE when a
+        # request changes the same user twice.
+        for up in ups:
+            for f in admin.alter_user_scram_credentials([up], request_timeout=30).values():
+                f.result(timeout=30)
     except KafkaException as e:
         if e.args[0].code() != KafkaError._UNSUPPORTED_FEATURE:
             raise

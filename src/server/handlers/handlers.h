@@ -45,6 +45,9 @@ CARELOG_DECLARE_API(CreateAcls)
 CARELOG_DECLARE_API(DeleteAcls)
 CARELOG_DECLARE_API(SaslHandshake)
 CARELOG_DECLARE_API(SaslAuthenticate)
+CARELOG_DECLARE_API(DescribeUserScramCredentials)
+CARELOG_DECLARE_API(AlterUserScramCredentials)
+CARELOG_DECLARE_API(DescribeClientQuotas)
 #undef CARELOG_DECLARE_API
 }  // namespace carelog::protocol
 
@@ -83,6 +86,9 @@ CARELOG_DECLARE_HANDLER(CreateAcls, handle_create_acls)
 CARELOG_DECLARE_HANDLER(DeleteAcls, handle_delete_acls)
 CARELOG_DECLARE_HANDLER(SaslHandshake, handle_sasl_handshake)
 CARELOG_DECLARE_HANDLER(SaslAuthenticate, handle_sasl_authenticate)
+CARELOG_DECLARE_HANDLER(DescribeUserScramCredentials, handle_describe_user_scram_credentials)
+CARELOG_DECLARE_HANDLER(AlterUserScramCredentials, handle_alter_user_scram_credentials)
+CARELOG_DECLARE_HANDLER(DescribeClientQuotas, handle_describe_client_quotas)
 #undef CARELOG_DECLARE_HANDLER
 
 // The API keys and versions this broker serves (ApiVersions, and the v0
