@@ -256,8 +256,7 @@ void fill_topics(const group::FetchResult& r, std::vector<TopicOut>& out) {
 
 namespace {
 
-void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_topics,
-                     group::FetchResult& r) {
+void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_topics, group::FetchResult& r) {
   if (int16_t e = group_auth_error(ctx, security::AclOperation::kDescribe, group_id)) {
     r.error = e;
     r.offsets.clear();
@@ -267,9 +266,8 @@ void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_
   std::map<std::string, bool> allowed;
   auto may_describe = [&](const std::string& topic) {
     auto [it, fresh] = allowed.try_emplace(topic, false);
-    if (fresh)
-      it->second = authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic,
-                             /*audit_denial=*/!all_topics);
+    if (fresh) it->second = authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic,
+                                      /*audit_denial=*/!all_topics);
     return it->second;
   };
   std::vector<group::FetchedOffset> kept;
@@ -350,8 +348,8 @@ asio::awaitable<protocol::ListGroupsResponse> handle_list_groups(RequestContext&
   resp.error_code = 0;
   const bool list_all = authorize_cluster(ctx, security::AclOperation::kDescribe, false);
   for (auto& g : coordinator(ctx)->list_groups(req.states_filter)) {
-    if (!list_all &&
-        !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kGroup, g.group_id, false))
+    if (!list_all && !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kGroup, g.group_id,
+                                false))
       continue;
     auto& out = resp.groups.emplace_back();
     out.group_id = g.group_id;
@@ -380,9 +378,7 @@ asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestCont
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
     auto& out = resp.results.emplace_back();
     out.group_id = req.groups_names[i];
-    out.error_code = denied[i]           ? denied[i]
-                     : k < errors.size() ? errors[k++]
-                                         : code(ErrorCode::kUnknownServerError);
+    out.error_code = denied[i] ? denied[i] : k < errors.size() ? errors[k++] : code(ErrorCode::kUnknownServerError);
     audit_admin(ctx, "DeleteGroups", audit::Action::kDelete, "group", out.group_id, out.error_code);
   }
   co_return resp;

@@ -26,9 +26,8 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
       out.timestamp = -1;
       out.offset = -1;
       out.leader_epoch = -1;
-      auto [log, error] = auth_error
-                              ? ServingLog{nullptr, auth_error}
-                              : serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
+      auto [log, error] = auth_error ? ServingLog{nullptr, auth_error}
+                                     : serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
       out.error_code = error;
       if (!log) continue;
       out.leader_epoch = log->leader_epoch();
