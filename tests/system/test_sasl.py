@@ -33,11 +33,8 @@ def test_scram_sha_512_over_sasl_ssl_python(secure_broker):
     assert f"authenticated SCRAM-SHA-512 as User:{USER}" in sb.log()
 
 
-# kcat links the system librdkafka 2.0.2, whose SCRAM client-final message the
-# SCRAM server (src/security) currently rejects with "nonce mismatch";
-# librdkafka 2.16 (confluent-kafka-python), Java and kafkajs pass. Reported to
-# the owner of src/security; remove the marker once fixed.
-@pytest.mark.xfail(reason="SCRAM nonce handling vs librdkafka 2.0.2 (src/security)", strict=False)
+# kcat links the system librdkafka 2.0.2, whose client-final message repeats
+# the client nonce; the server accepts it as Kafka does (suffix match).
 def test_scram_sha_512_over_sasl_ssl_kcat(secure_broker):
     sb = secure_broker
     topic = create_topic(admin_for(sb.broker), unique("scram-kcat"))

@@ -1,6 +1,8 @@
 """SCRAM users: Kafka's own kafka-configs (AlterUserScramCredentials,
 DescribeUserScramCredentials, DescribeClientQuotas) and `carelog user`
-against carelogd, and the offline `carelog user add --metadata` bootstrap."""
+against carelogd, the offline `carelog user add --metadata` bootstrap, and
+kcat logins over SASL_PLAINTEXT (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) by
+users created those ways."""
 
 import json
 import os
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from brokers import ROOT, CarelogBroker
+from brokers import ROOT, CarelogBroker, free_port
 from kafka_util import unique
 from reference_kafka import java_cmd
 
@@ -122,6 +124,43 @@ def test_offline_users_are_served_by_the_broker(tmp_path):
         b.stop_clean()
     out = carelog("--output", "json", "user", "list", "--metadata", db).stdout
     assert [u["user"] for u in json.loads(out)] == ["admin", "dave"]
+    log = Path(b.log_path).read_text(errors="replace")
+    for secret in ("admin-pw", "carol-pw", "dave-pw"):
+        assert secret not in log
+
+
+def kcat_metadata(bootstrap, mechanism, user, password):
+    cmd = ["kcat", "-b", bootstrap, "-L", "-m", "5",
+           "-X", "security.protocol=SASL_PLAINTEXT", "-X", f"sasl.mechanisms={mechanism}",
+           "-X", f"sasl.username={user}", "-X", f"sasl.password={password}"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+def test_users_log_in_over_sasl_with_kcat(tmp_path):
+    b = CarelogBroker(tmp_path / "sasl")
+    db = f"sqlite://{b.data_dir}/metadata.db"
+    carelog("user", "add", "admin", "--metadata", db, "--password", "admin-pw")
+    carelog("user", "add", "carol", "--metadata", db, "--mechanism", "SCRAM-SHA-256", "--password", "carol-pw")
+    sasl_port = free_port()
+    b.overrides["listeners"] = f"PLAINTEXT://127.0.0.1:{b.port},SASL_PLAINTEXT://127.0.0.1:{sasl_port}"
+    b.start()
+    try:
+        sasl = f"127.0.0.1:{sasl_port}"
+        for mech, user, pw in [("SCRAM-SHA-512", "admin", "admin-pw"), ("PLAIN", "admin", "admin-pw"),
+                               ("SCRAM-SHA-256", "carol", "carol-pw"), ("PLAIN", "carol", "carol-pw")]:
+            ok = kcat_metadata(sasl, mech, user, pw)
+            assert ok.returncode == 0 and "broker" in ok.stdout, f"{mech} {user}: {ok.stdout}\n{ok.stderr}"
+        for mech, user, pw in [("SCRAM-SHA-512", "admin", "wrong"), ("PLAIN", "admin", "wrong"),
+                               ("SCRAM-SHA-512", "nobody", "admin-pw"), ("SCRAM-SHA-512", "carol", "carol-pw")]:
+            bad = kcat_metadata(sasl, mech, user, pw)
+            assert bad.returncode != 0, f"{mech} {user} with a wrong credential logged in:\n{bad.stdout}"
+        # A user added over the protocol (kafka-configs) logs in; once deleted it no longer does.
+        kafka_configs(b, "--entity-name", "dave", "--alter", "--add-config", "SCRAM-SHA-512=[password=dave-pw]")
+        assert kcat_metadata(sasl, "SCRAM-SHA-512", "dave", "dave-pw").returncode == 0
+        carelog("user", "delete", "dave", bootstrap=b.bootstrap)
+        assert kcat_metadata(sasl, "SCRAM-SHA-512", "dave", "dave-pw").returncode != 0
+    finally:
+        b.stop_clean()
     log = Path(b.log_path).read_text(errors="replace")
     for secret in ("admin-pw", "carol-pw", "dave-pw"):
         assert secret not in log
