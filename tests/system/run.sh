@@ -11,7 +11,7 @@ if [[ ! -x "$PY" ]]; then
   exit 1
 fi
 cd "$HERE"
-"$PY" -m pytest -q -rfEs --tb=short "$@"
+"$PY" -m pytest -q -rfEs --tb=short --durations=15 "$@"
 code=$?
 echo "system tests (${CARELOG_TEST_TARGET:-carelog}): pytest exit code $code"
 exit $code
