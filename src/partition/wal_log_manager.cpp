@@ -118,8 +118,9 @@ Status WalLogManager::recover_producers() {
     if (j.headers.ok()) {
       j.partition->recover_uploaded_producers(*j.headers);
     } else {
-      log::warn("partition {}-{}: producer state from {} unavailable: {}", j.partition->topic_id().to_string(),
-                j.partition->partition(), j.range.object->key, j.headers.error().message);
+      log::warn("partition {}-{}: producer state from {} unavailable: {}",
+                j.partition->topic_id().to_string(), j.partition->partition(), j.range.object->key,
+                j.headers.error().message);
     }
   }
   log::info("log manager: producer state of {} partitions from snapshots, {} object ranges replayed",
@@ -245,8 +246,8 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
       }
       auto h = record::parse_header(bytes->span());
       if (!h.ok() || h->base_offset != e.base_offset) {
-        log::error("uploader: {}-{} offset {}: batch does not match its index entry", p->topic_id().to_string(),
-                   p->partition(), e.base_offset);
+        log::error("uploader: {}-{} offset {}: batch does not match its index entry",
+                   p->topic_id().to_string(), p->partition(), e.base_offset);
         break;
       }
       headers[g].push_back(*h);
@@ -298,7 +299,8 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
 }
 
 Status WalLogManager::reclaim_wal() {
-  uint64_t floor = UINT64_MAX;
+  // Horizon first, floor second (see reclaim_horizon()).
+  uint64_t floor = wal_->reclaim_horizon(wal_->space_pressure());
   for (auto& p : snapshot()) floor = std::min(floor, p->wal_floor());
   return wal_->reclaim_before(floor);
 }
@@ -363,18 +365,31 @@ void WalLogManager::upload_loop() {
   using clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(std::max<int64_t>(config_.upload_interval_ms, 1));
   auto next = clock::now() + interval;
+  // After a failed pass, WAL pressure alone does not start another one
+  // before the interval: the store is likely down, and hammering it would
+  // not free space any sooner.
+  auto pressure_after = clock::now();
   for (;;) {
     {
       std::unique_lock lk(bg_mu_);
-      // Poll the byte trigger often; it is a cheap sum.
+      // Poll the triggers often; they are cheap.
       bg_cv_.wait_for(lk, std::min<std::chrono::milliseconds>(interval, std::chrono::milliseconds(20)),
                       [&] { return bg_stop_; });
       if (bg_stop_) return;
     }
-    if (clock::now() < next && pending_bytes() < config_.upload_object_bytes) continue;
-    next = clock::now() + interval;
+    const auto now = clock::now();
+    // A small WAL fills long before upload.object.bytes are pending: upload
+    // what there is as soon as space runs short, or producers would wait
+    // for the interval (one WAL's worth per interval).
+    const bool due = now >= next || pending_bytes() >= config_.upload_object_bytes ||
+                     (now >= pressure_after && wal_->space_pressure());
+    if (!due) continue;
+    next = now + interval;
     auto r = upload_once(false);
-    if (!r.ok()) log::warn("uploader: pass failed: {}", r.error().message);
+    if (!r.ok()) {
+      log::warn("uploader: pass failed: {}", r.error().message);
+      pressure_after = next;
+    }
   }
 }
 

@@ -351,6 +351,11 @@ uint64_t ObjectWal::lowest_incomplete_locked() const {
   return limit;
 }
 
+uint64_t ObjectWal::reclaim_horizon(bool /*seal*/) {
+  std::lock_guard lk(mu_);
+  return lowest_incomplete_locked();
+}
+
 Status ObjectWal::reclaim_before(uint64_t segment) {
   std::vector<uint64_t> victims;
   {

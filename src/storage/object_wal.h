@@ -88,6 +88,10 @@ class ObjectWal final : public WriteAheadLog {
   // Deletes WAL objects with sequence < `segment` (never one still being
   // completed) and every cancelled object whose PUT is not running.
   Status reclaim_before(uint64_t segment) override;
+  // The lowest object not yet completed (`seal` does nothing: the open
+  // object closes within wal.object.batch.ms anyway).
+  uint64_t reclaim_horizon(bool seal) override;
+  bool space_pressure() override { return space_.pressure(); }
   void close() override;
   WalStats stats() override;
   // Sequence of the open object.

@@ -239,15 +239,28 @@ Result<SharedBytes> Wal::read(const WalLocation& loc) {
   return SharedBytes::from_vector(std::move(buf));
 }
 
+// Never a segment with bytes still being written, nor the tail unless it is
+// sealed (appends would otherwise go on into a deleted file).
+uint64_t Wal::reclaim_limit_locked(uint64_t segment) const {
+  uint64_t limit = std::min({segment, need_new_segment_ ? tail_segment_ + 1 : tail_segment_, inflight_min_});
+  for (auto& c : chunks_) limit = std::min(limit, c.segment);
+  return limit;
+}
+
+uint64_t Wal::reclaim_horizon(bool seal) {
+  std::lock_guard lk(mu_);
+  const bool idle = chunks_.empty() && inflight_min_ == UINT64_MAX;
+  if (seal && idle && tail_size_ > 0) need_new_segment_ = true;
+  return reclaim_limit_locked(UINT64_MAX);
+}
+
 Status Wal::reclaim_before(uint64_t segment) {
   std::vector<uint64_t> victims;
   {
     std::lock_guard lk(mu_);
-    // Never the active segment, nor one with bytes still being written.
     // After close() nothing is written any more, so even the last segment
     // may go (shutdown empties the WAL once everything is uploaded).
-    uint64_t limit = stopped_ ? segment : std::min({segment, tail_segment_, inflight_min_});
-    for (auto& c : chunks_) limit = std::min(limit, c.segment);
+    const uint64_t limit = stopped_ ? segment : reclaim_limit_locked(segment);
     for (auto& [id, file] : segments_) {
       if (id < limit) victims.push_back(id);
     }

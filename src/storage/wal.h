@@ -125,6 +125,21 @@ class WriteAheadLog {
   // Frees everything below `segment` (never data still being written).
   virtual Status reclaim_before(uint64_t segment) = 0;
 
+  // Every record in a segment below the returned id has completed (its
+  // callback ran, so the partitions have indexed it) and no later record
+  // can go there. Take it BEFORE asking the partitions for their upload
+  // floor: a record completing in between is then above the horizon
+  // instead of being missed by the floor and deleted unuploaded.
+  // With `seal`, a file WAL whose tail segment has no write in flight
+  // closes it to appends (the next append starts a new segment), so the
+  // tail can be reclaimed too; callers seal when space is short, otherwise
+  // a full WAL could wait forever on the tail it cannot free.
+  virtual uint64_t reclaim_horizon(bool seal) = 0;
+
+  // Space is short: producers wait, or half the capacity is taken. The
+  // uploader then uploads (and reclaims) without waiting for its interval.
+  virtual bool space_pressure() = 0;
+
   // Writes everything pending, completes its callbacks and stops.
   virtual void close() = 0;
 
@@ -148,8 +163,11 @@ class Wal final : public WriteAheadLog {
   Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
                 WalCallback done) override;
   Result<SharedBytes> read(const WalLocation& location) override;
-  // Deletes every segment with id < `segment` (never the active one).
+  // Deletes every segment with id < `segment` (never the active one,
+  // unless it was sealed by reclaim_horizon()).
   Status reclaim_before(uint64_t segment) override;
+  uint64_t reclaim_horizon(bool seal) override;
+  bool space_pressure() override { return space_.pressure(); }
   void close() override;
   WalStats stats() override;
   uint64_t active_segment() override;
@@ -177,6 +195,7 @@ class Wal final : public WriteAheadLog {
   WalSpace space_;  // bytes in segments + enqueued, and reservations
 
   std::mutex mu_;  // guards everything below; never held during I/O
+  uint64_t reclaim_limit_locked(uint64_t segment) const;
   std::condition_variable work_cv_;
   std::vector<Chunk> chunks_;
   std::vector<Pending> pending_;
@@ -184,7 +203,7 @@ class Wal final : public WriteAheadLog {
   std::map<uint64_t, uint64_t> segment_sizes_;  // including enqueued bytes
   uint64_t tail_segment_ = 0;
   uint64_t tail_size_ = 0;
-  bool need_new_segment_ = true;
+  bool need_new_segment_ = true;  // the tail is sealed (or absent): the next append rolls
   uint64_t next_segment_ = 0;
   uint64_t inflight_min_ = UINT64_MAX;  // lowest segment the commit thread is writing
   bool poisoned_ = false;

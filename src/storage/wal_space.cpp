@@ -103,6 +103,11 @@ uint64_t WalSpace::used() const {
   return used_;
 }
 
+bool WalSpace::pressure() const {
+  std::lock_guard lk(mu_);
+  return !waiters_.empty() || used_ + reserved_ >= capacity_ / 2;
+}
+
 void WalSpace::timer_loop() {
   std::unique_lock lk(mu_);
   while (!stop_) {

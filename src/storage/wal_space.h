@@ -56,6 +56,8 @@ class WalSpace {
   void refuse(Error error);
 
   uint64_t used() const;
+  // Producers are waiting, or at least half the capacity is taken.
+  bool pressure() const;
   uint64_t capacity() const { return capacity_; }
 
  private:

@@ -191,8 +191,6 @@ def test_object_wal_outage_fails_retriably_then_nothing_lost(broker_factory, pri
     b.stop_clean()
 
 
-@pytest.mark.skip(reason="open finding: with the file WAL full (1 MiB) during a 10 s outage, 15k messages "
-                         "were still undelivered 90 s after the gateway returned; investigate before enabling")
 def test_file_wal_outage_fills_wal_then_backpressures(broker_factory, private_rgw, report):
     r = private_rgw.rgw
     cap = 1 << 20

@@ -352,6 +352,8 @@ TEST_F(ObjectWalTest, ReclaimDeletesBelowTheFloorAndFreesSpace) {
   auto b = append(*wal, 0, 1);
   ASSERT_TRUE(b->wait());
   ASSERT_EQ(wal_keys().size(), 2u);
+  // The first object completed before the second: it is below the horizon.
+  EXPECT_GT(wal->reclaim_horizon(false), a->location.segment);
   const uint64_t used = wal->stats().used_bytes;
   ASSERT_TRUE(wal->reclaim_before(b->location.segment).ok());
   EXPECT_EQ(wal_keys().size(), 1u);

@@ -386,6 +386,85 @@ TEST(Wal, AsyncReservationsQueueInOrderAndTimeOut) {
   EXPECT_EQ(results[1], (std::pair<int, int32_t>{2, kErrRequestTimedOut}));
 }
 
+// A WAL whose whole content sits in the tail segment used to wait forever:
+// the tail was never reclaimable, and a reservation larger than the free
+// space never fit. Sealing (under space pressure) makes it reclaimable.
+TEST(Wal, SealedTailIsReclaimedAndFreesAWaitingProducer) {
+  MemFileSystem fs;
+  WalConfig cfg = small_config();
+  const uint64_t rec = Wal::record_size(100);
+  cfg.segment_bytes = rec * 4;
+  cfg.capacity_bytes = rec * 4;
+  cfg.max_wait = 5s;
+  auto wal = Wal::open(fs, cfg, [](const WalRecord&) {});
+  ASSERT_TRUE(wal.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(append_sync(**wal, topic(1), 0, i, payload(i)).status.ok());
+  EXPECT_TRUE((*wal)->space_pressure());  // 3/4 used
+  const uint64_t tail = (*wal)->active_segment();
+  // Without sealing, the horizon stops at the tail: nothing can be freed.
+  EXPECT_EQ((*wal)->reclaim_horizon(false), tail);
+  ASSERT_TRUE((*wal)->reclaim_before((*wal)->reclaim_horizon(false)).ok());
+  EXPECT_EQ((*wal)->stats().used_bytes, 3 * rec);
+
+  // Two records' worth waits (only one is free).
+  std::promise<Status> granted;
+  (*wal)->reserve_async(2 * rec, [&](const Status& st) { granted.set_value(st); });
+  auto fut = granted.get_future();
+  EXPECT_EQ(fut.wait_for(20ms), std::future_status::timeout);
+
+  // Sealing includes the tail; reclaiming it grants the waiter.
+  const uint64_t horizon = (*wal)->reclaim_horizon(true);
+  EXPECT_EQ(horizon, tail + 1);
+  ASSERT_TRUE((*wal)->reclaim_before(horizon).ok());
+  ASSERT_EQ(fut.wait_for(1s), std::future_status::ready);
+  EXPECT_TRUE(fut.get().ok());
+  EXPECT_EQ((*wal)->stats().used_bytes, 0u);
+  EXPECT_EQ((*wal)->stats().segments, 0u);
+  (*wal)->release_reservation(2 * rec);
+
+  // The next append starts a new segment, readable and recoverable.
+  auto a = append_sync(**wal, topic(1), 0, 3, payload(3));
+  ASSERT_TRUE(a.status.ok());
+  EXPECT_GT(a.location.segment, tail);
+  EXPECT_TRUE((*wal)->read(a.location).ok());
+  (*wal)->close();
+  Collected got;
+  auto reopened = Wal::open(fs, cfg, got.fn());
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_EQ(got.records.size(), 1u);
+  EXPECT_EQ(got.records[0].base_offset, 3);
+}
+
+// The horizon never passes a record whose callback has not run yet (the
+// partitions cannot have indexed it, so their upload floor misses it).
+TEST(Wal, HorizonStaysBelowRecordsNotYetCompleted) {
+  MemFileSystem fs;
+  WalConfig cfg = small_config();
+  const uint64_t rec = Wal::record_size(100);
+  cfg.segment_bytes = rec;  // one record per segment
+  auto wal = Wal::open(fs, cfg, [](const WalRecord&) {});
+  ASSERT_TRUE(wal.ok());
+  ASSERT_TRUE(append_sync(**wal, topic(1), 0, 0, payload(0)).status.ok());
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<uint64_t> seen;
+  ASSERT_TRUE((*wal)->reserve(rec).ok());
+  ASSERT_TRUE((*wal)
+                  ->append(topic(1), 0, 1, payload(1),
+                           [&](const Status&, const WalLocation& loc) {
+                             seen.set_value(loc.segment);
+                             released.wait();  // the callback is still running
+                           })
+                  .ok());
+  const uint64_t blocked_segment = seen.get_future().get();
+  EXPECT_LE((*wal)->reclaim_horizon(true), blocked_segment);
+  release.set_value();
+  // Once done, the sealed tail is below the horizon.
+  for (int i = 0; i < 100 && (*wal)->reclaim_horizon(true) <= blocked_segment; ++i)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_GT((*wal)->reclaim_horizon(true), blocked_segment);
+}
+
 TEST(WalFormat, SegmentNames) {
   EXPECT_EQ(wal_format::segment_name(42), "00000000000000000042.wal");
   EXPECT_EQ(wal_format::parse_segment_name("00000000000000000042.wal"), 42u);
