@@ -60,7 +60,50 @@ __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint
 bool have_sse42() { return __builtin_cpu_supports("sse4.2"); }
 #endif
 
+// GF(2) polynomial arithmetic modulo the CRC polynomial, in the reflected
+// bit order the CRC uses (bit 31 is x^0). Appending n zero bytes to a
+// message multiplies its (unconditioned) remainder by x^(8n); the pre- and
+// post-inversion of the two checksums cancel out in the XOR below.
+uint32_t multiply_mod_p(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t bit = 1u << 31; bit != 0; bit >>= 1) {
+    if (a & bit) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;  // b *= x
+  }
+  return product;
+}
+
+// kPowers[k] = x^(2^k) mod P.
+struct Powers {
+  uint32_t p[64];
+  constexpr Powers() : p{} {
+    p[0] = 1u << 30;  // x^1
+    for (int k = 1; k < 64; ++k) {
+      uint32_t sq = 0, a = p[k - 1], b = p[k - 1];
+      for (uint32_t bit = 1u << 31; bit != 0; bit >>= 1) {
+        if (a & bit) sq ^= b;
+        b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+      }
+      p[k] = sq;
+    }
+  }
+};
+constexpr Powers kPowers;
+
+// x^(8 * bytes) mod P.
+uint32_t shift_for_bytes(uint64_t bytes) {
+  uint32_t result = 1u << 31;  // x^0
+  for (int k = 3; bytes != 0 && k < 64; ++k, bytes >>= 1) {
+    if (bytes & 1) result = multiply_mod_p(kPowers.p[k], result);
+  }
+  return result;
+}
+
 }  // namespace
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  return multiply_mod_p(shift_for_bytes(len_b), crc_a) ^ crc_b;
+}
 
 uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);

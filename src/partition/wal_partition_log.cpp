@@ -325,7 +325,9 @@ void WalPartitionLog::append_reserved(const std::shared_ptr<PreparedAppend>& wor
     }
     auto self = shared_from_this();
     Status queued = wal_->append(
-        topic_id_, partition_, p.header.base_offset, bytes.span(),
+        // The handler verified each batch's CRC (and set_log_append_time
+        // recomputes it): the WAL may derive its checksum from it.
+        topic_id_, partition_, p.header.base_offset, storage::WalBatch{bytes, true},
         [self, h = p.header, bytes, cb = std::move(cb)](const Status& st, const storage::WalLocation& loc) {
           self->on_durable(st, loc, h, bytes, cb);
         });
@@ -388,6 +390,28 @@ void WalPartitionLog::on_durable(const Status& st, const storage::WalLocation& l
   if (done) done(std::move(result));
 }
 
+namespace {
+
+// How far ahead of a read of uploaded data the partition's next batches are
+// prefetched into the block cache. A partition's data is spread over many
+// stream-set objects (about 1-2 MiB of it per object, among other
+// partitions'), so the block cache's per-object sequential detection rarely
+// sees a run; the partition index knows exactly what comes next.
+constexpr uint64_t kReadaheadBytes = 4ull << 20;
+
+// Never hand out bytes that are not the indexed batch.
+Result<SharedBytes> check_object_batch(const IndexEntry& e, SharedBytes bytes) {
+  auto h = record::parse_header(bytes.span());
+  if (bytes.size() != e.length || !h.ok() || h->base_offset != e.base_offset || h->total_size() != e.length) {
+    return make_error(
+        fmt::format("object {}: batch at {} does not match the index", e.object->key, e.position),
+        objstore::kErrCorrupt);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 Result<SharedBytes> WalPartitionLog::fetch_once(const IndexEntry& e) {
   if (auto hit = cache_->get(uid_, e.base_offset)) return *hit;
   switch (e.kind) {
@@ -397,15 +421,7 @@ Result<SharedBytes> WalPartitionLog::fetch_once(const IndexEntry& e) {
       if (!tier_.blocks) return make_error("no object store configured", storage::kErrKafkaStorageError);
       auto bytes = tier_.blocks->read(e.object->key, e.position, e.length, e.object->size);
       if (!bytes.ok()) return bytes.take_error();
-      // Never hand out bytes that are not the indexed batch.
-      auto h = record::parse_header(bytes->span());
-      if (bytes->size() != e.length || !h.ok() || h->base_offset != e.base_offset ||
-          h->total_size() != e.length) {
-        return make_error(
-            fmt::format("object {}: batch at {} does not match the index", e.object->key, e.position),
-            objstore::kErrCorrupt);
-      }
-      return bytes;
+      return check_object_batch(e, std::move(bytes).value());
     }
     case IndexEntry::Kind::kObjectRange:
       break;
@@ -489,10 +505,41 @@ Status WalPartitionLog::expand(const IndexEntry& range, std::vector<record::Batc
   return Status::OK();
 }
 
+std::optional<SharedBytes> WalPartitionLog::fetch_cached(const IndexEntry& e) {
+  if (auto hit = cache_->get(uid_, e.base_offset)) return *hit;
+  if (e.kind != IndexEntry::Kind::kObject || !tier_.blocks) return std::nullopt;
+  auto bytes = tier_.blocks->try_read(e.object->key, e.position, e.length, e.object->size);
+  if (!bytes) return std::nullopt;
+  auto checked = check_object_batch(e, std::move(*bytes));
+  if (!checked.ok()) return std::nullopt;  // the blocking path reports it
+  return std::move(checked).value();
+}
+
+void WalPartitionLog::collect_readahead_locked(std::vector<IndexEntry>::const_iterator it,
+                                               std::vector<IndexEntry>& out) const {
+  uint64_t bytes = 0;
+  for (; it != index_.end() && bytes < kReadaheadBytes && it->kind != IndexEntry::Kind::kWal; ++it) {
+    const uint64_t len = std::min(it->length, kReadaheadBytes - bytes);
+    // Adjacent batches of one object become one range.
+    if (!out.empty() && out.back().object == it->object &&
+        out.back().position + out.back().length == it->position) {
+      out.back().length += len;
+    } else {
+      IndexEntry r;
+      r.object = it->object;
+      r.position = it->position;
+      r.length = len;
+      out.push_back(std::move(r));
+    }
+    bytes += len;
+  }
+}
+
 std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, bool io) {
   for (int attempt = 0;; ++attempt) {
     ReadResult out;
     std::vector<IndexEntry> picked;
+    std::vector<IndexEntry> ahead;  // object ranges to prefetch
     std::optional<IndexEntry> range;
     {
       std::lock_guard lk(mu_);
@@ -524,7 +571,9 @@ std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, boo
         picked.push_back(*it);
         total += size;
       }
+      if (tier_.blocks && !range) collect_readahead_locked(it, ahead);
     }
+    for (const auto& a : ahead) tier_.blocks->prefetch(a.object->key, a.position, a.length, a.object->size);
     if (range && attempt < 4) {
       if (!io) return std::nullopt;
       Status st = expand(*range);
@@ -540,9 +589,11 @@ std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, boo
       Result<SharedBytes> bytes = make_error("unread");
       if (!io) {
         if (e.kind != IndexEntry::Kind::kWal) {
-          auto hit = cache_->get(uid_, e.base_offset);
+          // Recent-data cache or blocks already loaded: no I/O, so the
+          // caller's thread serves it without a trip through the read pool.
+          auto hit = fetch_cached(e);
           if (!hit) return std::nullopt;
-          bytes = *hit;
+          bytes = std::move(*hit);
         } else {
           bytes = fetch_once(e);
           if (!bytes.ok()) return std::nullopt;  // moved: retry where blocking is fine
@@ -625,7 +676,8 @@ ProducerStateTable WalPartitionLog::uploaded_producers_after(const std::vector<r
   return t;
 }
 
-void WalPartitionLog::set_uploaded_producers(ProducerStateTable state, int64_t now_ms, int64_t expiration_ms) {
+void WalPartitionLog::set_uploaded_producers(ProducerStateTable state, int64_t now_ms,
+                                             int64_t expiration_ms) {
   std::lock_guard lk(mu_);
   uploaded_producers_ = std::move(state);
   producers_.expire(now_ms, expiration_ms);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,23 @@
 
 namespace carelog::storage {
 
+// One piece of a gathered write.
+struct IoSlice {
+  const void* data = nullptr;
+  size_t size = 0;
+};
+
 class File {
  public:
   virtual ~File() = default;
   // Writes all of `size` bytes at the end of the file.
   virtual Status append(const void* data, size_t size) = 0;
+  // Writes the slices, in order, at the end of the file (one gathered write
+  // where the platform has one, so callers need not copy them together).
+  virtual Status append_gathered(std::span<const IoSlice> slices) {
+    for (const IoSlice& s : slices) CARELOG_RETURN_IF_ERROR(append(s.data, s.size));
+    return Status::OK();
+  }
   virtual Status pwrite(const void* data, size_t size, uint64_t offset) = 0;
   // Reads up to `size` bytes; returns the count (short only at end of file).
   virtual Result<size_t> pread(void* data, size_t size, uint64_t offset) = 0;

@@ -166,10 +166,11 @@ void ObjectWal::reserve_async(uint64_t bytes, ReserveCallback done) {
 void ObjectWal::release_reservation(uint64_t bytes) { space_.release_reservation(bytes); }
 
 Status ObjectWal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
-                         std::span<const uint8_t> batch, WalCallback done) {
+                         const WalBatch& wal_batch, WalCallback done) {
+  const std::span<const uint8_t> batch = wal_batch.bytes.span();
   const uint64_t rs = record_size(batch.size());
   uint8_t head[wal_format::kHeaderSize + wal_format::kPrefixSize];
-  wal_format::encode_header(head, topic_id, partition, base_offset, batch);
+  wal_format::encode_header(head, topic_id, partition, base_offset, batch, wal_batch.kafka_crc_verified);
 
   std::unique_lock lk(mu_);
   if (stopped_ || stopping_) return make_error("wal: closed", kErrKafkaStorageError);

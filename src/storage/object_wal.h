@@ -82,7 +82,7 @@ class ObjectWal final : public WriteAheadLog {
 
   void reserve_async(uint64_t bytes, ReserveCallback done) override;
   void release_reservation(uint64_t bytes) override;
-  Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
+  Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, const WalBatch& batch,
                 WalCallback done) override;
   Result<SharedBytes> read(const WalLocation& location) override;
   // Deletes WAL objects with sequence < `segment` (never one still being

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +22,8 @@ Error errno_error(const char* op, const std::string& path) {
 
 class PosixFile final : public File {
  public:
+  static constexpr int kMaxIov = 512;  // well under IOV_MAX (1024 on Linux)
+
   PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   ~PosixFile() override { ::close(fd_); }
 
@@ -28,6 +31,37 @@ class PosixFile final : public File {
     off_t end = ::lseek(fd_, 0, SEEK_END);
     if (end < 0) return errno_error("lseek", path_);
     return pwrite(data, size, static_cast<uint64_t>(end));
+  }
+
+  Status append_gathered(std::span<const IoSlice> slices) override {
+    off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) return errno_error("lseek", path_);
+    iovec iov[kMaxIov];
+    size_t next = 0;  // first slice not yet (fully) written
+    size_t skip = 0;  // bytes of slices[next] already written
+    while (next < slices.size()) {
+      int n = 0;
+      for (size_t i = next; i < slices.size() && n < kMaxIov; ++i, ++n) {
+        const size_t off = i == next ? skip : 0;
+        iov[n].iov_base = const_cast<char*>(static_cast<const char*>(slices[i].data) + off);
+        iov[n].iov_len = slices[i].size - off;
+      }
+      ssize_t w = ::pwritev(fd_, iov, n, end);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("pwritev", path_);
+      }
+      end += w;
+      // Advance past what was written (a short write resumes mid-slice).
+      size_t left = static_cast<size_t>(w);
+      while (next < slices.size() && left >= slices[next].size - skip) {
+        left -= slices[next].size - skip;
+        skip = 0;
+        ++next;
+      }
+      skip += left;
+    }
+    return Status::OK();
   }
 
   Status pwrite(const void* data, size_t size, uint64_t offset) override {

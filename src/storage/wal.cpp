@@ -118,12 +118,13 @@ void Wal::reserve_async(uint64_t bytes, ReserveCallback done) {
 
 void Wal::release_reservation(uint64_t bytes) { space_.release_reservation(bytes); }
 
-Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
-                   std::span<const uint8_t> batch, WalCallback done) {
+Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset, const WalBatch& wal_batch,
+                   WalCallback done) {
+  const std::span<const uint8_t> batch = wal_batch.bytes.span();
   const uint64_t rs = record_size(batch.size());
   // Header and CRC are computed before taking the lock.
   uint8_t head[wal_format::kHeaderSize + wal_format::kPrefixSize];
-  wal_format::encode_header(head, topic_id, partition, base_offset, batch);
+  wal_format::encode_header(head, topic_id, partition, base_offset, batch, wal_batch.kafka_crc_verified);
 
   std::unique_lock lk(mu_);
   if (stopped_) return make_error("wal: closed", kErrKafkaStorageError);
@@ -138,8 +139,12 @@ Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
   }
   Chunk& chunk = chunks_.back();
   WalLocation loc{tail_segment_, tail_size_ + sizeof(head), static_cast<uint32_t>(batch.size())};
-  chunk.data.insert(chunk.data.end(), head, head + sizeof(head));
-  chunk.data.insert(chunk.data.end(), batch.begin(), batch.end());
+  chunk.staged.insert(chunk.staged.end(), head, head + sizeof(head));
+  if (batch.size() < kCopyBelowBytes) {
+    chunk.staged.insert(chunk.staged.end(), batch.begin(), batch.end());
+  } else {
+    chunk.refs.push_back(Chunk::Ref{chunk.staged.size(), wal_batch.bytes});
+  }
   tail_size_ += rs;
   segment_sizes_[tail_segment_] += rs;
   stats_.appends++;
@@ -166,7 +171,19 @@ Status Wal::write_chunk(Chunk& chunk) {
     if (it == segments_.end()) return make_error(fmt::format("wal: segment {} vanished", chunk.segment));
     file = it->second;
   }
-  CARELOG_RETURN_IF_ERROR(file->append(chunk.data.data(), chunk.data.size()));
+  std::vector<IoSlice> slices;
+  slices.reserve(chunk.refs.size() * 2 + 1);
+  size_t staged_at = 0;
+  for (const Chunk::Ref& ref : chunk.refs) {
+    if (ref.staged_end > staged_at)
+      slices.push_back({chunk.staged.data() + staged_at, ref.staged_end - staged_at});
+    slices.push_back({ref.batch.data(), ref.batch.size()});
+    staged_at = ref.staged_end;
+  }
+  if (chunk.staged.size() > staged_at) {
+    slices.push_back({chunk.staged.data() + staged_at, chunk.staged.size() - staged_at});
+  }
+  CARELOG_RETURN_IF_ERROR(file->append_gathered(slices));
   {
     std::lock_guard lk(mu_);
     stats_.syncs++;

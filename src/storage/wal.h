@@ -87,6 +87,16 @@ struct WalStats {
 
 using WalCallback = std::function<void(const Status&, const WalLocation&)>;
 
+// One batch handed to a WAL. The WAL holds a reference to `bytes` until the
+// record is written (the file WAL writes large batches straight from them),
+// so they must not change after append().
+struct WalBatch {
+  SharedBytes bytes;
+  // The bytes are a Kafka v2 batch whose own CRC the caller verified (or
+  // set): the WAL derives its checksum from it instead of reading them.
+  bool kafka_crc_verified = false;
+};
+
 // What the partitions and the log manager use; see the file comment.
 class WriteAheadLog {
  public:
@@ -116,8 +126,8 @@ class WriteAheadLog {
   // called (so callers may hold their own locks while appending): the WAL
   // is closed, or (ObjectWal) failed writes are being reported, with
   // REQUEST_TIMED_OUT.
-  virtual Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
-                        std::span<const uint8_t> batch, WalCallback done) = 0;
+  virtual Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, const WalBatch& batch,
+                        WalCallback done) = 0;
 
   // Reads a batch's bytes back.
   virtual Result<SharedBytes> read(const WalLocation& location) = 0;
@@ -160,7 +170,7 @@ class Wal final : public WriteAheadLog {
 
   void reserve_async(uint64_t bytes, ReserveCallback done) override;
   void release_reservation(uint64_t bytes) override;
-  Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, std::span<const uint8_t> batch,
+  Status append(const Uuid& topic_id, int32_t partition, int64_t base_offset, const WalBatch& batch,
                 WalCallback done) override;
   Result<SharedBytes> read(const WalLocation& location) override;
   // Deletes every segment with id < `segment` (never the active one,
@@ -173,11 +183,24 @@ class Wal final : public WriteAheadLog {
   uint64_t active_segment() override;
 
  private:
+  // The bytes of one commit group bound for one segment. Record headers and
+  // small batches are copied into `staged`; larger batches are written
+  // straight from the producer's buffer (one gathered write): the bytes are
+  // staged[0, refs[0].staged_end), refs[0].batch, staged[.., refs[1].
+  // staged_end), refs[1].batch, ..., then the rest of `staged`.
   struct Chunk {
+    struct Ref {
+      size_t staged_end = 0;
+      SharedBytes batch;
+    };
     uint64_t segment = 0;
     bool new_segment = false;
-    std::vector<uint8_t> data;
+    std::vector<uint8_t> staged;
+    std::vector<Ref> refs;
   };
+  // Batches smaller than this are copied (a gathered write costs per
+  // slice; copying a small batch costs less).
+  static constexpr size_t kCopyBelowBytes = 4096;
   struct Pending {
     WalCallback done;
     WalLocation location;

@@ -46,8 +46,12 @@ std::optional<uint64_t> parse_segment_name(const std::string& name);
 
 // Fills `out` (kHeaderSize + kPrefixSize bytes): header incl. CRC over the
 // prefix and `batch`, then the payload prefix.
+// With `kafka_crc_verified`, `batch` is a Kafka v2 record batch whose own
+// CRC field (crc32c of bytes 21..end) the caller has checked: the record CRC
+// is then derived from it (crc32c_combine) instead of reading the batch
+// again. The bytes written are identical either way.
 void encode_header(uint8_t* out, const Uuid& topic_id, int32_t partition, int64_t base_offset,
-                   std::span<const uint8_t> batch);
+                   std::span<const uint8_t> batch, bool kafka_crc_verified = false);
 
 struct DecodedRecord {
   Uuid topic_id;

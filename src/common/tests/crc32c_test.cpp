@@ -32,5 +32,18 @@ TEST(Crc32c, ExtendEqualsWhole) {
   }
 }
 
+TEST(Crc32c, CombineEqualsWhole) {
+  std::vector<uint8_t> s(70000);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<uint8_t>(i * 131 + (i >> 7));
+  for (size_t size : {0u, 1u, 21u, 100u, 4096u, 70000u}) {
+    const uint32_t whole = crc32c(s.data(), size);
+    for (size_t cut : {size_t{0}, size / 3, size / 2, size}) {
+      const uint32_t a = crc32c(s.data(), cut);
+      const uint32_t b = crc32c(s.data() + cut, size - cut);
+      EXPECT_EQ(crc32c_combine(a, b, size - cut), whole) << size << " cut " << cut;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace carelog

@@ -1,9 +1,11 @@
 #include "storage/file_system.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "storage/mem_file_system.h"
 
@@ -34,6 +36,39 @@ void exercise(FileSystem& fs, const std::string& dir) {
   ASSERT_TRUE(fs.sync_dir(dir).ok());
   ASSERT_TRUE(fs.remove(dir + "/b").ok());
   EXPECT_FALSE(fs.remove(dir + "/b").ok());
+}
+
+// More slices than one gathered system call takes, of varied sizes
+// (including empty ones), land in order.
+void exercise_gathered(FileSystem& fs, const std::string& dir) {
+  ASSERT_TRUE(fs.create_dirs(dir).ok());
+  auto f = fs.open(dir + "/g", true);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->append("<", 1).ok());
+  std::vector<std::string> pieces;
+  for (int i = 0; i < 1500; ++i)
+    pieces.push_back(std::string(static_cast<size_t>(i % 7) * 3, char('a' + i % 26)));
+  std::vector<IoSlice> slices;
+  std::string expected = "<";
+  for (auto& p : pieces) {
+    slices.push_back({p.data(), p.size()});
+    expected += p;
+  }
+  ASSERT_TRUE((*f)->append_gathered(slices).ok());
+  std::string got(expected.size() + 10, '\0');
+  auto n = (*f)->pread(got.data(), got.size(), 0);
+  ASSERT_TRUE(n.ok());
+  got.resize(*n);
+  EXPECT_EQ(got, expected);
+}
+
+TEST(FileSystem, GatheredAppend) {
+  auto dir = std::filesystem::temp_directory_path() / ("carelog_fs_gather_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  exercise_gathered(posix_file_system(), dir.string());
+  std::filesystem::remove_all(dir);
+  MemFileSystem mem;
+  exercise_gathered(mem, "m");
 }
 
 TEST(FileSystem, Posix) {

@@ -82,15 +82,15 @@ class ObjectWalTest : public ::testing::Test {
     auto ack = std::make_shared<Ack>();
     auto batch = payload(i == 0 ? static_cast<int>(offset) : i);
     EXPECT_TRUE(wal.reserve(ObjectWal::record_size(batch.size())).ok());
-    Status st =
-        wal.append(topic(1), partition, offset, batch, [this, ack](const Status& s, const WalLocation& l) {
-          std::lock_guard lk(ack->mu);
-          ack->status = s;
-          ack->location = l;
-          ack->done = true;
-          ack->order = order_++;
-          ack->cv.notify_all();
-        });
+    Status st = wal.append(topic(1), partition, offset, test_util::wal_batch(batch),
+                           [this, ack](const Status& s, const WalLocation& l) {
+                             std::lock_guard lk(ack->mu);
+                             ack->status = s;
+                             ack->location = l;
+                             ack->done = true;
+                             ack->order = order_++;
+                             ack->cv.notify_all();
+                           });
     if (!st.ok()) {
       wal.release_reservation(ObjectWal::record_size(batch.size()));
       std::lock_guard lk(ack->mu);
@@ -391,7 +391,9 @@ TEST_F(ObjectWalTest, CloseWritesWhatIsPending) {
   EXPECT_EQ(wal_keys().size(), 1u);
   EXPECT_FALSE(wal->reserve(10).ok());
   auto batch = payload(1);
-  EXPECT_FALSE(wal->append(topic(1), 0, 1, batch, [](const Status&, const WalLocation&) {}).ok());
+  EXPECT_FALSE(
+      wal->append(topic(1), 0, 1, test_util::wal_batch(batch), [](const Status&, const WalLocation&) {})
+          .ok());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "common/crc32c.h"
 #include "storage/mem_file_system.h"
 #include "storage/tests/wal_test_util.h"
 #include "storage/wal_format.h"
@@ -28,9 +29,10 @@ Appended append_sync(Wal& wal, const Uuid& t, int32_t p, int64_t off, const std:
   Status r = wal.reserve(Wal::record_size(batch.size()));
   if (!r.ok()) return Appended{r, {}};
   std::promise<Appended> done;
-  Status queued = wal.append(t, p, off, batch, [&](const Status& st, const WalLocation& loc) {
-    done.set_value({st, loc});
-  });
+  Status queued =
+      wal.append(t, p, off, test_util::wal_batch(batch), [&](const Status& st, const WalLocation& loc) {
+        done.set_value({st, loc});
+      });
   if (!queued.ok()) return Appended{queued, {}};
   return done.get_future().get();
 }
@@ -126,12 +128,13 @@ TEST(Wal, CallbacksFireInAppendOrder) {
   constexpr int kN = 200;
   ASSERT_TRUE((*wal)->reserve(Wal::record_size(10) * kN).ok());
   for (int i = 0; i < kN; ++i) {
-    (void)(*wal)->append(topic(1), 0, i, payload(i, 10), [&, i](const Status& st, const WalLocation&) {
-      EXPECT_TRUE(st.ok());
-      std::lock_guard lk(mu);
-      order.push_back(i);
-      if (order.size() == kN) all.set_value();
-    });
+    (void)(*wal)->append(topic(1), 0, i, test_util::wal_batch(payload(i, 10)),
+                         [&, i](const Status& st, const WalLocation&) {
+                           EXPECT_TRUE(st.ok());
+                           std::lock_guard lk(mu);
+                           order.push_back(i);
+                           if (order.size() == kN) all.set_value();
+                         });
   }
   all.get_future().wait();
   for (int i = 0; i < kN; ++i) EXPECT_EQ(order[i], i);
@@ -339,8 +342,8 @@ TEST(Wal, AppendAfterCloseFailsWithoutCallback) {
   (*wal)->close();
   EXPECT_EQ((*wal)->reserve(100).error().code, kErrKafkaStorageError);
   bool called = false;
-  Status st =
-      (*wal)->append(topic(1), 0, 1, payload(1), [&](const Status&, const WalLocation&) { called = true; });
+  Status st = (*wal)->append(topic(1), 0, 1, test_util::wal_batch(payload(1)),
+                             [&](const Status&, const WalLocation&) { called = true; });
   EXPECT_FALSE(st.ok());
   EXPECT_FALSE(called);
   Collected c;
@@ -450,7 +453,7 @@ TEST(Wal, HorizonStaysBelowRecordsNotYetCompleted) {
   std::promise<uint64_t> seen;
   ASSERT_TRUE((*wal)->reserve(rec).ok());
   ASSERT_TRUE((*wal)
-                  ->append(topic(1), 0, 1, payload(1),
+                  ->append(topic(1), 0, 1, test_util::wal_batch(payload(1)),
                            [&](const Status&, const WalLocation& loc) {
                              seen.set_value(loc.segment);
                              released.wait();  // the callback is still running
@@ -463,6 +466,89 @@ TEST(Wal, HorizonStaysBelowRecordsNotYetCompleted) {
   for (int i = 0; i < 100 && (*wal)->reclaim_horizon(true) <= blocked_segment; ++i)
     std::this_thread::sleep_for(5ms);
   EXPECT_GT((*wal)->reclaim_horizon(true), blocked_segment);
+}
+
+// A Kafka-shaped batch of `size` bytes whose own CRC field (bytes 17..20,
+// big-endian, over bytes 21..end) is right, or off by one when `bad_crc`.
+std::vector<uint8_t> kafka_like_batch(int i, size_t size, bool bad_crc = false) {
+  std::vector<uint8_t> b = payload(i, size);
+  uint32_t crc = crc32c(b.data() + 21, b.size() - 21) + (bad_crc ? 1 : 0);
+  for (int k = 0; k < 4; ++k) b[17 + k] = static_cast<uint8_t>(crc >> (24 - 8 * k));
+  return b;
+}
+
+// Small batches are copied, large ones written straight from the caller's
+// buffer in one gathered write; record checksums of verified Kafka batches
+// are derived from the batch CRC. Both must read back and recover the same.
+TEST(Wal, MixedSizesWrittenGatheredAndRecovered) {
+  MemFileSystem fs;
+  WalConfig cfg = small_config();
+  cfg.segment_bytes = 1 << 20;
+  const std::vector<size_t> sizes = {100, 5000, 60, 70000, 4096, 4095, 1500};
+  std::vector<std::vector<uint8_t>> batches;
+  for (size_t i = 0; i < sizes.size(); ++i)
+    batches.push_back(kafka_like_batch(static_cast<int>(i), sizes[i]));
+  std::vector<WalLocation> locs(sizes.size());
+  {
+    auto wal = Wal::open(fs, cfg, [](const WalRecord&) {});
+    ASSERT_TRUE(wal.ok());
+    uint64_t total = 0;
+    for (auto& b : batches) total += Wal::record_size(b.size());
+    ASSERT_TRUE((*wal)->reserve(total).ok());
+    std::atomic<int> left{static_cast<int>(sizes.size())};
+    std::promise<void> all;
+    for (size_t i = 0; i < batches.size(); ++i) {
+      WalBatch wb{SharedBytes::copy_of(batches[i].data(), batches[i].size()),
+                  /*kafka_crc_verified=*/i % 2 == 1};
+      ASSERT_TRUE((*wal)
+                      ->append(topic(1), 0, static_cast<int64_t>(i), wb,
+                               [&, i](const Status& st, const WalLocation& loc) {
+                                 EXPECT_TRUE(st.ok());
+                                 locs[i] = loc;
+                                 if (--left == 0) all.set_value();
+                               })
+                      .ok());
+    }
+    all.get_future().wait();
+    for (size_t i = 0; i < batches.size(); ++i) {
+      auto got = (*wal)->read(locs[i]);
+      ASSERT_TRUE(got.ok());
+      EXPECT_EQ(std::vector<uint8_t>(got->data(), got->data() + got->size()), batches[i]) << i;
+    }
+  }
+  Collected rec;
+  auto reopened = Wal::open(fs, cfg, rec.fn());
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_EQ(rec.records.size(), batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const SharedBytes& b = rec.records[i].batch;
+    EXPECT_EQ(std::vector<uint8_t>(b.data(), b.data() + b.size()), batches[i]) << i;
+  }
+}
+
+// The derived checksum is only as good as the batch CRC the caller vouched
+// for: a wrong one makes the record fail its check at recovery (it is not
+// silently accepted).
+TEST(Wal, DerivedChecksumOfAWrongBatchCrcFailsRecovery) {
+  MemFileSystem fs;
+  WalConfig cfg = small_config();
+  cfg.segment_bytes = 1 << 20;
+  {
+    auto wal = Wal::open(fs, cfg, [](const WalRecord&) {});
+    ASSERT_TRUE(wal.ok());
+    auto bad = kafka_like_batch(1, 8000, /*bad_crc=*/true);
+    ASSERT_TRUE((*wal)->reserve(Wal::record_size(bad.size())).ok());
+    std::promise<Status> done;
+    ASSERT_TRUE((*wal)
+                    ->append(topic(1), 0, 0, WalBatch{SharedBytes::copy_of(bad.data(), bad.size()), true},
+                             [&](const Status& st, const WalLocation&) { done.set_value(st); })
+                    .ok());
+    ASSERT_TRUE(done.get_future().get().ok());
+  }
+  Collected rec;
+  auto reopened = Wal::open(fs, cfg, rec.fn());
+  ASSERT_TRUE(reopened.ok());        // the last segment's bad tail is cut off
+  EXPECT_TRUE(rec.records.empty());  // ... never served
 }
 
 TEST(WalFormat, SegmentNames) {
