@@ -35,6 +35,8 @@ pytestmark = pytest.mark.skipif(os.environ.get("CARELOG_TEST_TARGET", "carelog")
                                 reason="the object WAL is Carelog-specific")
 
 PARTITIONS = 3
+# How long the gateway stays down in the outage tests (issue 4: 30 s).
+OUTAGE_S = 30
 UPLOADS = {"upload.interval.ms": "300", "upload.object.bytes": "131072"}
 
 
@@ -171,7 +173,7 @@ def test_object_wal_outage_fails_retriably_then_nothing_lost(broker_factory, pri
         down_at = time.monotonic()
         private_rgw.stop_gateway()
         err, took = probe_produce(b, topic, timeout=20)
-        time.sleep(max(0.0, 15 - (time.monotonic() - down_at)))
+        time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
         up_at = time.monotonic()
         acks_during = sum(1 for a in prod.acked if down_at + 4 < a[3] < up_at)
         private_rgw.start_gateway()
@@ -186,7 +188,7 @@ def test_object_wal_outage_fails_retriably_then_nothing_lost(broker_factory, pri
     assert err is not None and err.code() == KafkaError.REQUEST_TIMED_OUT, err  # retriable by protocol
     check_acked(b, topic, prod.acked)
     lat = prod.latencies
-    report(f"object WAL outage: {len(prod.acked)} acked, 0 during a 15 s RGW outage; probe failed with "
+    report(f"object WAL outage: {len(prod.acked)} acked, 0 during a {OUTAGE_S} s RGW outage; probe failed with "
            f"{err.name()} after {took:.1f}s; latency p50 {percentile(lat, 0.5) * 1000:.0f} ms")
     b.stop_clean()
 
@@ -205,7 +207,7 @@ def test_file_wal_outage_fills_wal_then_backpressures(broker_factory, private_rg
         time.sleep(2)
         down_at = time.monotonic()
         private_rgw.stop_gateway()
-        time.sleep(10)
+        time.sleep(OUTAGE_S)
         up_at = time.monotonic()
         early = sum(1 for a in prod.acked if down_at + 0.5 < a[3] < down_at + 1.5)
         late = sum(1 for a in prod.acked if up_at - 4 < a[3] < up_at)
@@ -220,7 +222,7 @@ def test_file_wal_outage_fills_wal_then_backpressures(broker_factory, private_rg
     assert late == 0, f"{late} acks with the WAL full: expected back-pressure"
     assert wal_bytes <= cap, f"WAL holds {wal_bytes} bytes, capacity {cap}"
     check_acked(b, topic, prod.acked)
-    report(f"file WAL outage: {early} acks in the first second, {late} in the last 4 s of 10 (WAL "
+    report(f"file WAL outage: {early} acks in the first second, {late} in the last 4 s of {OUTAGE_S} (WAL "
            f"{wal_bytes} of {cap} bytes); {len(prod.acked)} acked in total, none lost or duplicated")
     b.stop_clean()
 
