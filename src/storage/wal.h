@@ -9,11 +9,13 @@
 // reclaim_before(); WalLocation::segment is a segment id (Wal) or a WAL
 // object sequence number (ObjectWal), increasing in append order.
 //
-// Wal group commit: append() copies the record into a pending buffer under
-// a short mutex and returns. A dedicated commit thread swaps the buffer out,
-// writes it with one write and one fdatasync per touched segment, then runs
-// the callbacks of that whole group in append order. Many appends from many
-// partitions and connections therefore share one fsync.
+// Wal group commit: append() queues the record under a short mutex and
+// returns: its header (and a batch under 4 KiB) is copied into a pending
+// buffer, a larger batch is kept by reference (WalBatch::bytes). A
+// dedicated commit thread swaps the queue out, writes it with one gathered
+// write and one fdatasync per touched segment, then runs the callbacks of
+// that whole group in append order. Many appends from many partitions and
+// connections therefore share one fsync.
 //
 // Space: capacity_bytes bounds the sum of all segment sizes (WalSpace). A
 // producer first reserves space with reserve_async() (never blocks: when the
