@@ -458,7 +458,7 @@ Result<SharedBytes> WalPartitionLog::fetch(const IndexEntry& e, bool allow_objec
   }
 }
 
-Status WalPartitionLog::expand(const IndexEntry& range, std::vector<record::BatchHeader>* out) {
+Status WalPartitionLog::expand(const IndexEntry& range, std::vector<record::BatchHeader>* out, bool io) {
   if (!tier_.blocks) return make_error("no object store configured", storage::kErrKafkaStorageError);
   const std::string& key = range.object->key;
   std::vector<IndexEntry> parts;
@@ -466,7 +466,12 @@ Status WalPartitionLog::expand(const IndexEntry& range, std::vector<record::Batc
   uint64_t pos = range.position;
   const uint64_t end = range.position + range.length;
   while (pos < end) {
-    auto hb = tier_.blocks->read(key, pos, record::kBatchHeaderSize, range.object->size);
+    Result<SharedBytes> hb = make_error("would block", storage::kErrKafkaStorageError);
+    if (io) {
+      hb = tier_.blocks->read(key, pos, record::kBatchHeaderSize, range.object->size);
+    } else if (auto cached = tier_.blocks->try_read(key, pos, record::kBatchHeaderSize, range.object->size)) {
+      hb = std::move(*cached);
+    }
     if (!hb.ok()) return hb.error();
     auto h = record::parse_header(hb->span());
     if (!h.ok() || h->batch_length <= 0 || h->total_size() > end - pos ||
@@ -575,9 +580,10 @@ std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, boo
     }
     for (const auto& a : ahead) tier_.blocks->prefetch(a.object->key, a.position, a.length, a.object->size);
     if (range && attempt < 4) {
-      if (!io) return std::nullopt;
-      Status st = expand(*range);
+      // Without I/O only when the range's blocks are loaded already.
+      Status st = expand(*range, nullptr, io);
       if (st.ok()) continue;
+      if (!io) return std::nullopt;
       log::error("partition {}-{}: reading object {} failed: {}", topic_id_.to_string(), partition_,
                  range->object->key, st.error().message);
       if (picked.empty()) {

@@ -179,8 +179,16 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   Result<SharedBytes> fetch(const IndexEntry& e, bool allow_object_io = true);
   Result<SharedBytes> fetch_once(const IndexEntry& e);
   // Expands a kObjectRange entry in place (I/O outside mu_); the batches'
-  // headers go to `headers` when given.
-  Status expand(const IndexEntry& range, std::vector<record::BatchHeader>* headers = nullptr);
+  // headers go to `headers` when given. With io false, fails instead of
+  // reading blocks that are not loaded.
+  Status expand(const IndexEntry& range, std::vector<record::BatchHeader>* headers = nullptr, bool io = true);
+  // Bytes of a batch entry from memory only (recent-data cache or loaded
+  // blocks); nullopt when that would need I/O.
+  std::optional<SharedBytes> fetch_cached(const IndexEntry& e);
+  // Appends to `out` the object ranges (object, position, length) of the
+  // uploaded batches from `it` on, up to the readahead window. Caller holds mu_.
+  void collect_readahead_locked(std::vector<IndexEntry>::const_iterator it,
+                                std::vector<IndexEntry>& out) const;
   // One read. With allow_object_io false, returns nullopt instead of
   // doing anything that may block on object storage.
   std::optional<ReadResult> read_impl(const ReadRequest& req, bool allow_object_io);

@@ -383,8 +383,18 @@ void Writer::write_records(const Records& r, bool compact) {
   } else {
     write_int32(static_cast<int32_t>(n));
   }
-  buf_.reserve(buf_.size() + n);
-  for (const auto& c : r.chunks) write_raw(c.data(), c.size());
+  // Geometric growth: reserving exactly per field would reallocate (and
+  // copy everything so far) for every partition of a fetch response.
+  if (splice_min_ == SIZE_MAX && buf_.capacity() < buf_.size() + n)
+    buf_.reserve(std::max(buf_.size() + n, 2 * buf_.capacity()));
+  for (const auto& c : r.chunks) {
+    if (c.size() >= splice_min_) {
+      splices_.push_back(Splice{buf_.size(), c});
+      spliced_bytes_ += c.size();
+    } else {
+      write_raw(c.data(), c.size());
+    }
+  }
 }
 
 void Writer::write_nullable_records(const std::optional<Records>& r, bool compact) {

@@ -118,14 +118,23 @@ class Reader {
   size_t error_offset_ = 0;
 };
 
+// A chunk sent after buffer()[0, pos) instead of being copied into the
+// buffer (scatter-gather output; see Writer::splice_records_from).
+struct Splice {
+  size_t pos = 0;
+  SharedBytes bytes;
+};
+
 class Writer {
  public:
   Writer() = default;
   // Continues appending to an existing buffer.
   explicit Writer(std::vector<uint8_t> initial) : buf_(std::move(initial)) {}
 
-  size_t size() const { return buf_.size(); }
+  // Encoded size, spliced chunks included.
+  size_t size() const { return buf_.size() + spliced_bytes_; }
   const std::vector<uint8_t>& buffer() const { return buf_; }
+  // The buffer only: with splicing on, take_splices() holds the rest.
   std::vector<uint8_t> take() { return std::move(buf_); }
 
   void write_bool(bool v) { write_int8(v ? 1 : 0); }
@@ -163,6 +172,16 @@ class Writer {
     compact ? write_compact_nullable_bytes(b) : write_nullable_bytes(b);
   }
 
+  // Records chunks of at least `min_bytes` are not copied from now on but
+  // recorded as splices: the output is then buffer() interleaved with
+  // take_splices(), and the chunks' owners stay referenced (no copy of
+  // fetched batches into a response buffer). Off by default.
+  void splice_records_from(size_t min_bytes) { splice_min_ = min_bytes; }
+  std::vector<Splice> take_splices() {
+    spliced_bytes_ = 0;
+    return std::move(splices_);
+  }
+
   // Records: the chunks back to back, with a bytes-style length prefix.
   void write_records(const Records& r, bool compact);
   void write_nullable_records(const std::optional<Records>& r, bool compact);
@@ -195,6 +214,9 @@ class Writer {
   }
 
   std::vector<uint8_t> buf_;
+  size_t splice_min_ = SIZE_MAX;
+  size_t spliced_bytes_ = 0;
+  std::vector<Splice> splices_;
 };
 
 // Size in bytes of an unsigned varint encoding of v.

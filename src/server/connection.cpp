@@ -256,6 +256,7 @@ asio::awaitable<void> Connection::serve(std::shared_ptr<Slot> slot, SharedBytes 
   slot->done = true;
   slot->send = out.action == DispatchOutcome::Action::kRespond;
   slot->frame = std::move(out.frame);
+  slot->splices = std::move(out.splices);
   wake_writer();
 }
 
@@ -271,7 +272,15 @@ asio::awaitable<void> Connection::write_loop() {
       auto slot = slots_.front();
       slots_.pop_front();
       if (slot->send && !closed_) {
-        buffers.emplace_back(asio::buffer(slot->frame));
+        // Scatter-gather: the frame's pieces and the spliced batches in
+        // between (kept alive by `batch` until the write completes).
+        size_t from = 0;
+        for (const auto& sp : slot->splices) {
+          if (sp.pos > from) buffers.emplace_back(asio::buffer(slot->frame.data() + from, sp.pos - from));
+          buffers.emplace_back(asio::buffer(sp.bytes.data(), sp.bytes.size()));
+          from = sp.pos;
+        }
+        buffers.emplace_back(asio::buffer(slot->frame.data() + from, slot->frame.size() - from));
         batch.push_back(std::move(slot));
       }
     }

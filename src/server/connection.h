@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "protocol/wire.h"
 #include "server/broker_context.h"
 #include "server/listener.h"
 #include "server/session.h"
@@ -49,7 +50,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Slot {
     bool done = false;
     bool send = false;
-    std::vector<uint8_t> frame;  // complete response frame, size prefix included
+    std::vector<uint8_t> frame;             // complete response frame, size prefix included
+    std::vector<protocol::Splice> splices;  // batches sent in place inside `frame` (DispatchOutcome)
   };
 
   asio::awaitable<void> run();

@@ -76,6 +76,8 @@ HandlerFn find_handler(int16_t key) {
   return nullptr;
 }
 
+constexpr size_t kMinSpliceBytes = 4096;
+
 void begin_frame(protocol::Writer& w, int32_t correlation_id, bool header_v1) {
   w.write_int32(0);  // size, patched in finish_frame
   w.write_int32(correlation_id);
@@ -83,8 +85,8 @@ void begin_frame(protocol::Writer& w, int32_t correlation_id, bool header_v1) {
 }
 
 std::vector<uint8_t> finish_frame(protocol::Writer& w) {
+  uint32_t size = static_cast<uint32_t>(w.size() - 4);  // spliced chunks included
   auto buf = w.take();
-  uint32_t size = static_cast<uint32_t>(buf.size() - 4);
   buf[0] = static_cast<uint8_t>(size >> 24);
   buf[1] = static_cast<uint8_t>(size >> 16);
   buf[2] = static_cast<uint8_t>(size >> 8);
@@ -101,7 +103,7 @@ DispatchOutcome api_versions_fallback(int32_t correlation_id) {
   protocol::Writer w;
   begin_frame(w, correlation_id, false);
   resp.encode(w, 0);
-  return DispatchOutcome{DispatchOutcome::Action::kRespond, finish_frame(w), {}};
+  return DispatchOutcome{DispatchOutcome::Action::kRespond, finish_frame(w), {}, {}};
 }
 
 }  // namespace
@@ -123,13 +125,13 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, Session& sessio
   const int16_t api_key = r.read_int16();
   const int16_t api_version = r.read_int16();
   const int32_t correlation_id = r.read_int32();
-  if (!r.ok()) co_return DispatchOutcome{DispatchOutcome::Action::kClose, {}, "truncated request header"};
+  if (!r.ok()) co_return DispatchOutcome{DispatchOutcome::Action::kClose, {}, "truncated request header", {}};
 
   const protocol::ApiSpec* api = protocol::find_api(api_key);
   HandlerFn fn = api ? find_handler(api_key) : nullptr;
   if (!fn) {
     co_return DispatchOutcome{
-        DispatchOutcome::Action::kClose, {}, "unknown or unsupported API key " + std::to_string(api_key)};
+        DispatchOutcome::Action::kClose, {}, "unknown or unsupported API key " + std::to_string(api_key), {}};
   }
   const bool version_ok = api_version >= api->min_version && api_version <= api->max_version;
   if (!version_ok) {
@@ -139,7 +141,8 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, Session& sessio
     co_return DispatchOutcome{
         DispatchOutcome::Action::kClose,
         {},
-        std::string("unsupported version ") + std::to_string(api_version) + " of " + std::string(api->name)};
+        std::string("unsupported version ") + std::to_string(api_version) + " of " + std::string(api->name),
+        {}};
   }
   const bool flexible = protocol::is_flexible(*api, api_version);
   RequestContext ctx{broker, api_key, api_version, correlation_id, {}, session.peer, session};
@@ -148,9 +151,12 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, Session& sessio
     std::vector<protocol::TaggedField> ignored;
     r.read_unknown_tagged_fields(ignored);
   }
-  if (!r.ok()) co_return DispatchOutcome{DispatchOutcome::Action::kClose, {}, "malformed request header"};
+  if (!r.ok()) co_return DispatchOutcome{DispatchOutcome::Action::kClose, {}, "malformed request header", {}};
 
   protocol::Writer w;
+  // Fetched batches go to the socket from where they are cached (no copy
+  // into the response buffer); tiny ones are cheaper to copy than to splice.
+  w.splice_records_from(kMinSpliceBytes);
   // ApiVersions responses always use header v0 (clients parse them before
   // they know whether the broker supports flexible headers).
   const bool header_v1 = flexible && api_key != protocol::ApiVersionsRequest::kApiKey;
@@ -160,10 +166,12 @@ asio::awaitable<DispatchOutcome> dispatch(BrokerContext& broker, Session& sessio
     co_return DispatchOutcome{DispatchOutcome::Action::kClose,
                               {},
                               std::string("malformed ") + std::string(api->name) + " v" +
-                                  std::to_string(api_version) + " request: " + st.error().message};
+                                  std::to_string(api_version) + " request: " + st.error().message,
+                              {}};
   }
-  if (ctx.no_response) co_return DispatchOutcome{DispatchOutcome::Action::kNoResponse, {}, {}};
-  co_return DispatchOutcome{DispatchOutcome::Action::kRespond, finish_frame(w), {}};
+  if (ctx.no_response) co_return DispatchOutcome{DispatchOutcome::Action::kNoResponse, {}, {}, {}};
+  DispatchOutcome out{DispatchOutcome::Action::kRespond, finish_frame(w), {}, w.take_splices()};
+  co_return out;
 }
 
 }  // namespace carelog::server

@@ -11,6 +11,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "protocol/wire.h"
 #include "server/broker_context.h"
 #include "server/session.h"
 
@@ -21,6 +22,10 @@ struct DispatchOutcome {
   Action action = Action::kClose;
   std::vector<uint8_t> frame;  // response frame including the 4-byte size
   std::string reason;          // why the connection is closed (for logs)
+  // Record batches sent in place (scatter-gather) between parts of `frame`:
+  // the wire bytes are frame[0, s[0].pos) s[0].bytes frame[s[0].pos, s[1].pos)
+  // ... ; the frame's size prefix counts them.
+  std::vector<protocol::Splice> splices;
 };
 
 // `frame` is the request without its size prefix.

@@ -35,16 +35,21 @@ BlockCache::~BlockCache() {
   for (auto& t : threads_) t.join();
 }
 
-Result<SharedBytes> BlockCache::read(const std::string& key, uint64_t offset, uint64_t length,
-                                     uint64_t object_size) {
-  const uint64_t bs = opts_.block_size;
+bool BlockCache::clamp(uint64_t object_size, uint64_t offset, uint64_t& length) const {
   if (object_size > 0) {
-    if (offset > object_size)
-      return Error{objstore::kErrInvalidArgument,
-                   fmt::format("object '{}': read offset {} is past its end ({})", key, offset, object_size)};
+    if (offset > object_size) return false;
     length = std::min(length, object_size - offset);
   }
   length = std::min(length, UINT64_MAX - offset);
+  return true;
+}
+
+Result<SharedBytes> BlockCache::read(const std::string& key, uint64_t offset, uint64_t length,
+                                     uint64_t object_size) {
+  const uint64_t bs = opts_.block_size;
+  if (!clamp(object_size, offset, length))
+    return Error{objstore::kErrInvalidArgument,
+                 fmt::format("object '{}': read offset {} is past its end ({})", key, offset, object_size)};
   if (length == 0) return SharedBytes();
   const uint64_t first = offset / bs;
   const uint64_t last = (offset + length - 1) / bs;
@@ -52,28 +57,86 @@ Result<SharedBytes> BlockCache::read(const std::string& key, uint64_t offset, ui
     std::lock_guard lock(mu_);
     note_read_locked(key, first, last, object_size);
   }
-  if (first == last) {
-    auto block = get_block(key, first, false);
-    if (!block.ok()) return block.take_error();
-    uint64_t within = offset - first * bs;
-    if (within > block->size())
-      return Error{objstore::kErrInvalidArgument,
-                   fmt::format("object '{}': read offset {} is past its end", key, offset)};
-    return block->slice(within, std::min(length, block->size() - within));
-  }
-  std::vector<uint8_t> out;
-  out.reserve(std::min<uint64_t>(length, 64ull << 20));
+  std::vector<SharedBytes> blocks;
   for (uint64_t i = first; i <= last; ++i) {
     auto block = get_block(key, i, false);
     if (!block.ok()) return block.take_error();
-    uint64_t block_start = i * bs;
+    blocks.push_back(std::move(block).value());
+    if (blocks.back().size() < bs) break;  // end of object
+  }
+  return gather(key, offset, length, blocks);
+}
+
+std::optional<SharedBytes> BlockCache::try_read(const std::string& key, uint64_t offset, uint64_t length,
+                                                uint64_t object_size) {
+  const uint64_t bs = opts_.block_size;
+  if (!clamp(object_size, offset, length)) return std::nullopt;  // read() reports the error
+  if (length == 0) return SharedBytes();
+  const uint64_t first = offset / bs;
+  const uint64_t last = (offset + length - 1) / bs;
+  std::vector<SharedBytes> blocks;
+  {
+    std::lock_guard lock(mu_);
+    for (uint64_t i = first; i <= last; ++i) {
+      auto it = blocks_.find(BlockKey{key, i});
+      if (it == blocks_.end() || !it->second->done) return std::nullopt;
+      blocks.push_back(it->second->data);
+      if (blocks.back().size() < bs) break;  // end of object
+    }
+    // Counted like read() only once the range is known to be served here.
+    for (uint64_t i = first; i < first + blocks.size(); ++i) {
+      const auto& b = blocks_.find(BlockKey{key, i})->second;
+      ++stats_.hits;
+      if (b->in_lru) lru_.splice(lru_.begin(), lru_, b->lru);
+    }
+    note_read_locked(key, first, last, object_size);
+  }
+  auto out = gather(key, offset, length, blocks);
+  if (!out.ok()) return std::nullopt;
+  return std::move(out).value();
+}
+
+void BlockCache::prefetch(const std::string& key, uint64_t offset, uint64_t length, uint64_t object_size) {
+  const uint64_t bs = opts_.block_size;
+  if (threads_.empty() || !clamp(object_size, offset, length) || length == 0) return;
+  const uint64_t first = offset / bs;
+  const uint64_t last = (offset + length - 1) / bs;
+  bool queued = false;
+  {
+    std::lock_guard lock(mu_);
+    for (uint64_t i = first; i <= last && queue_.size() < kMaxQueuedBlocks; ++i) {
+      BlockKey bk{key, i};
+      if (blocks_.count(bk)) continue;  // cached or loading
+      // Queued twice is harmless: the worker skips blocks present by then.
+      queue_.push_back(std::move(bk));
+      queued = true;
+    }
+  }
+  if (queued) work_cv_.notify_all();
+}
+
+Result<SharedBytes> BlockCache::gather(const std::string& key, uint64_t offset, uint64_t length,
+                                       const std::vector<SharedBytes>& blocks) const {
+  const uint64_t bs = opts_.block_size;
+  const uint64_t first = offset / bs;
+  auto past_end = [&] {
+    return Error{objstore::kErrInvalidArgument,
+                 fmt::format("object '{}': read offset {} is past its end", key, offset)};
+  };
+  if (blocks.size() == 1) {
+    uint64_t within = offset - first * bs;
+    if (within > blocks[0].size()) return past_end();
+    return blocks[0].slice(within, std::min(length, blocks[0].size() - within));
+  }
+  std::vector<uint8_t> out;
+  out.reserve(std::min<uint64_t>(length, 64ull << 20));
+  for (size_t j = 0; j < blocks.size(); ++j) {
+    const SharedBytes& block = blocks[j];
+    uint64_t block_start = (first + j) * bs;
     uint64_t from = std::max(offset, block_start) - block_start;
-    uint64_t to = std::min(offset + length - block_start, block->size());
-    if (from > block->size())
-      return Error{objstore::kErrInvalidArgument,
-                   fmt::format("object '{}': read offset {} is past its end", key, offset)};
-    if (to > from) out.insert(out.end(), block->data() + from, block->data() + to);
-    if (block->size() < bs) break;  // end of object
+    uint64_t to = std::min(offset + length - block_start, block.size());
+    if (from > block.size()) return past_end();
+    if (to > from) out.insert(out.end(), block.data() + from, block.data() + to);
   }
   return SharedBytes::from_vector(std::move(out));
 }

@@ -82,6 +82,17 @@ class BlockCache {
   Result<SharedBytes> read(const std::string& key, uint64_t offset, uint64_t length,
                            uint64_t object_size = 0);
 
+  // Like read(), but never blocks and never issues a GET: nullopt unless
+  // every block of the range is cached and loaded. For network threads.
+  std::optional<SharedBytes> try_read(const std::string& key, uint64_t offset, uint64_t length,
+                                      uint64_t object_size = 0);
+
+  // Queues the blocks covering [offset, offset+length) that are neither
+  // cached nor loading for the readahead threads; never blocks. Readers use
+  // it for what they will read next (e.g. a partition's next batches, which
+  // sit in another object or among other partitions' data).
+  void prefetch(const std::string& key, uint64_t offset, uint64_t length, uint64_t object_size = 0);
+
   // Drops cached blocks and readahead state of `key`.
   void invalidate(const std::string& key);
 
@@ -115,6 +126,12 @@ class BlockCache {
   // readahead. Caller holds mu_.
   void note_read_locked(const std::string& key, uint64_t first, uint64_t last, uint64_t object_size);
   void evict_locked();
+  // Joins [offset, offset+length) from `blocks` (first..last, in order):
+  // a slice when one block holds it, else a copy.
+  Result<SharedBytes> gather(const std::string& key, uint64_t offset, uint64_t length,
+                             const std::vector<SharedBytes>& blocks) const;
+  // Clamps a read to the object's end; false when offset is past it.
+  bool clamp(uint64_t object_size, uint64_t offset, uint64_t& length) const;
   void worker();
 
   objstore::ObjectStore& store_;

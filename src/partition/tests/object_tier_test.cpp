@@ -1,5 +1,7 @@
 // The object tier of the storage engine: upload, reads from objects,
 // recovery without the WAL, failures, retention and compaction.
+#include <thread>
+
 #include "partition/tests/object_tier_fixture.h"
 
 namespace carelog::partition {
@@ -185,6 +187,54 @@ TEST_F(ObjectTierTest, CompactionKeepsEveryOffsetReadable) {
   auto cold1 = read_all(1);
   ASSERT_EQ(cold1.batches.size(), before1.batches.size());
   for (size_t i = 0; i < cold1.batches.size(); ++i) EXPECT_EQ(cold1.batches[i], before1.batches[i]);
+}
+
+// read_async's result and whether it completed on the calling thread.
+std::pair<ReadResult, bool> read_async_where(PartitionLog& log, const ReadRequest& r) {
+  std::promise<std::pair<ReadResult, bool>> p;
+  const auto caller = std::this_thread::get_id();
+  log.read_async(r, [&](ReadResult res) {
+    p.set_value({std::move(res), std::this_thread::get_id() == caller});
+  });
+  return p.get_future().get();
+}
+
+TEST_F(ObjectTierTest, LoadedBlocksServeReadsInlineAndReadsPrefetchWhatFollows) {
+  fill(0, 20, "a");  // offsets 0..39: the first object
+  ASSERT_TRUE(mgr_->upload_once(true).ok());
+  fill(0, 20, "b");  // offsets 40..79: the second object
+  ASSERT_TRUE(mgr_->upload_once(true).ok());
+  restart_without_wal();  // cold block cache
+  storage::BlockCache& blocks = *mgr_->block_cache();
+  const uint64_t gets0 = blocks.stats().gets;
+
+  ReadRequest r;
+  r.offset = 0;
+  r.max_bytes = 1;  // one batch
+  auto [cold, cold_inline] = read_async_where(*part(0), r);
+  ASSERT_EQ(cold.error, LogError::kNone);
+  ASSERT_EQ(records_of(cold).size(), 2u);
+  EXPECT_FALSE(cold_inline);  // needed a GET: read on the pool
+  // The partition's next batches, in the second object too, are prefetched.
+  bool prefetched = false;
+  for (int i = 0; i < 400 && !prefetched; ++i) {
+    auto s = blocks.stats();
+    prefetched = s.readahead_gets >= 1 && s.gets >= gets0 + 2 && s.cached_blocks >= 2;
+    if (!prefetched) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(prefetched);
+  const uint64_t gets1 = blocks.stats().gets;
+  r.offset = 41;
+  r.max_bytes = 64 << 20;
+  auto [hot, hot_inline] = read_async_where(*part(0), r);
+  ASSERT_EQ(hot.error, LogError::kNone);
+  EXPECT_TRUE(hot_inline);  // blocks loaded: no trip through the pool
+  auto recs = records_of(hot);
+  ASSERT_EQ(recs.size(), 40u);
+  EXPECT_EQ(recs.front().first, 40);
+  EXPECT_EQ(recs.front().second, "b0-0");
+  EXPECT_EQ(recs.back().first, 79);
+  EXPECT_EQ(blocks.stats().gets, gets1);
 }
 
 TEST_F(ObjectTierTest, ReadsDoNotDisturbUploads) {

@@ -287,5 +287,32 @@ TEST(Wire, ReserveAndPatchLength) {
   EXPECT_EQ(w.buffer(), (std::vector<uint8_t>{0, 0, 0, 5, 0, 3, 'a', 'b', 'c'}));
 }
 
+TEST(Wire, RecordsChunksAreSplicedNotCopiedWhenEnabled) {
+  SharedBytes big = SharedBytes::copy_of("0123456789");
+  Records r{{SharedBytes::copy_of("ab"), big, SharedBytes::copy_of("c")}};
+  Writer w;
+  w.splice_records_from(5);
+  w.write_int8(7);
+  w.write_records(r, false);
+  w.write_int8(9);
+  EXPECT_EQ(w.size(), 1u + 4 + 13 + 1);  // spliced bytes count in the size
+  std::vector<Splice> splices = w.take_splices();
+  std::vector<uint8_t> buf = w.take();
+  ASSERT_EQ(splices.size(), 1u);
+  EXPECT_EQ(splices[0].pos, 1u + 4 + 2);
+  EXPECT_EQ(splices[0].bytes.data(), big.data());  // the same bytes, not a copy
+  // Buffer pieces with the splice in between give the plain encoding.
+  std::vector<uint8_t> joined(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(splices[0].pos));
+  joined.insert(joined.end(), big.data(), big.data() + big.size());
+  joined.insert(joined.end(), buf.begin() + static_cast<ptrdiff_t>(splices[0].pos), buf.end());
+  Writer plain;
+  plain.write_int8(7);
+  plain.write_records(r, false);
+  plain.write_int8(9);
+  EXPECT_EQ(joined, plain.buffer());
+  EXPECT_TRUE(plain.take_splices().empty());
+  EXPECT_EQ(w.size(), 0u);
+}
+
 }  // namespace
 }  // namespace carelog::protocol

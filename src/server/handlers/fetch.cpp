@@ -17,6 +17,9 @@
 #include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
 
 #include "server/async.h"
 #include "server/audit_events.h"
@@ -35,6 +38,50 @@ struct Target {
   const protocol::FetchRequest::FetchPartition* request;
   PartitionData* out;
 };
+
+// Completion state of one partition read. read_async completes inline for
+// data in memory (recent-data cache, loaded blocks): the result is then
+// taken without suspending, so a wide fetch of hot data costs no executor
+// round trip per partition. Otherwise the coroutine suspends and the read
+// pool's callback resumes it through `resume`.
+struct PendingRead {
+  std::mutex mu;
+  std::optional<partition::ReadResult> result;
+  std::function<void(partition::ReadResult)> resume;  // set once suspended
+};
+
+asio::awaitable<partition::ReadResult> read_partition(partition::PartitionLog& log,
+                                                      const partition::ReadRequest& rr) {
+  auto state = std::make_shared<PendingRead>();
+  log.read_async(rr, [state](partition::ReadResult r) {
+    std::unique_lock lk(state->mu);
+    if (!state->resume) {
+      state->result = std::move(r);
+      return;
+    }
+    auto resume = std::move(state->resume);
+    lk.unlock();
+    resume(std::move(r));
+  });
+  {
+    std::lock_guard lk(state->mu);
+    if (state->result) co_return std::move(*state->result);
+  }
+  // Only trivially destructible captures inside the co_await (g++ 12 may
+  // destroy them twice); `state` keeps the shared state alive meanwhile.
+  PendingRead* pending = state.get();
+  auto start = [pending](auto done) {
+    std::unique_lock lk(pending->mu);
+    if (pending->result) {  // completed between the check above and now
+      partition::ReadResult r = std::move(*pending->result);
+      lk.unlock();
+      done(std::move(r));
+      return;
+    }
+    pending->resume = std::move(done);
+  };
+  co_return co_await await_callback<partition::ReadResult>(start);
+}
 
 // One fetch pass over every target; returns the bytes gathered.
 asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes) {
@@ -56,12 +103,8 @@ asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes
     rr.max_bytes =
         static_cast<int32_t>(std::min<int64_t>(pr.partition_max_bytes, std::max<int64_t>(remaining, 0)));
     rr.min_one_message = total == 0;  // KIP-74: only until something is in the response
-    // Only trivially destructible captures: g++ 12 may destroy temporaries
-    // of a co_await expression twice (a captured shared_ptr would then be
-    // released twice). t.log keeps the partition alive meanwhile.
-    partition::PartitionLog* log = t.log.get();
-    auto start = [log, rr](auto done) { log->read_async(rr, std::move(done)); };
-    auto result = co_await await_callback<partition::ReadResult>(start);
+    // t.log keeps the partition alive meanwhile.
+    auto result = co_await read_partition(*t.log, rr);
     out.high_watermark = result.high_watermark;
     out.log_start_offset = result.log_start_offset;
     out.last_stable_offset = result.last_stable_offset;

@@ -224,6 +224,56 @@ TEST_F(BlockCacheTest, ReadaheadStopsAtTheObjectEnd) {
   EXPECT_EQ(store_->gets(), 4u);
 }
 
+TEST_F(BlockCacheTest, TryReadServesOnlyLoadedBlocksWithoutIo) {
+  BlockCache& c = make(100);
+  EXPECT_FALSE(c.try_read("obj", 10, 20).has_value());
+  EXPECT_EQ(c.stats().gets, 0u);  // a miss issues nothing
+  expect_read(c, 0, 500);
+  auto hit = c.try_read("obj", 10, 20);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(*hit, data_.slice(10, 20));
+  EXPECT_FALSE(c.try_read("obj", 900, 300).has_value());  // block 1 not loaded
+  expect_read(c, 1000, 10);
+  auto spanning = c.try_read("obj", 900, 300);
+  ASSERT_TRUE(spanning.has_value());
+  EXPECT_EQ(*spanning, data_.slice(900, 300));
+  expect_read(c, 10 * kBlock, 10);
+  auto tail = c.try_read("obj", 10 * kBlock + 400, 1000, data_.size());  // clamped at the end
+  ASSERT_TRUE(tail.has_value());
+  EXPECT_EQ(*tail, data_.slice(10 * kBlock + 400, 100));
+  EXPECT_FALSE(c.try_read("obj", data_.size() + 1, 10, data_.size()).has_value());
+  auto s = c.stats();
+  EXPECT_EQ(s.gets, 3u);
+  EXPECT_EQ(s.hits, 4u);  // 1 + 2 (spanning) + 1
+  EXPECT_EQ(store_->gets(), 3u);
+}
+
+TEST_F(BlockCacheTest, PrefetchLoadsARangeInTheBackground) {
+  BlockCache& c = make(100, /*readahead=*/1, /*trigger=*/100);
+  c.prefetch("obj", 2500, 3000, data_.size());  // blocks 2..5
+  ASSERT_TRUE(wait_for_gets(c, 4));
+  auto r = c.try_read("obj", 2500, 3000);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, data_.slice(2500, 3000));
+  c.prefetch("obj", 2000, 4000, data_.size());               // all present: nothing queued
+  c.prefetch("obj", 9 * kBlock, 10 * kBlock, data_.size());  // clamped: blocks 9 and 10
+  ASSERT_TRUE(wait_for_gets(c, 6));
+  std::this_thread::sleep_for(milliseconds(50));
+  auto s = c.stats();
+  EXPECT_EQ(s.readahead_gets, 6u);
+  EXPECT_EQ(s.get_failures, 0u);
+  EXPECT_EQ(s.misses, 0u);
+  EXPECT_EQ(store_->gets(), 6u);
+}
+
+TEST_F(BlockCacheTest, PrefetchWithoutReadaheadThreadsDoesNothing) {
+  BlockCache& c = make(100);
+  c.prefetch("obj", 0, 5000, data_.size());
+  std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_EQ(c.stats().gets, 0u);
+  EXPECT_FALSE(c.try_read("obj", 0, 10).has_value());
+}
+
 TEST_F(BlockCacheTest, InvalidateDropsBlocks) {
   BlockCache& c = make(100);
   expect_read(c, 0, 2500);
