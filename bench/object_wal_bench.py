@@ -206,7 +206,7 @@ def s3_counts(rgw, bucket):
 
 
 def run(tmp, wal_type, rep, store, rgw, args):
-    over = {"wal.type": wal_type, "compaction.interval.ms": "0"}
+    over = {"wal.type": wal_type, "compaction.interval.ms": "0", **dict(kv.split("=", 1) for kv in args.set)}
     bucket = f"owb-{wal_type}-{rep}"
     if store == "s3":
         rgw.new_bucket(bucket)
@@ -288,6 +288,8 @@ def main():
     ap.add_argument("--mib", type=int, default=256, help="saturated phase size")
     ap.add_argument("--seconds", type=float, default=5.0, help="each paced phase")
     ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra broker setting, e.g. wal.object.batch.ms=50 (repeatable)")
     ap.add_argument("--json", help="append each run's figures to this file (JSON lines)")
     ap.add_argument("--logs", help="copy each broker log into this directory")
     ap.add_argument("--wal", choices=["file", "object", "both"], default="both")
