@@ -201,10 +201,12 @@ Result<SharedBytes> FileObjectStore::get(const std::string& key, std::optional<B
       length = std::min(range->length, size - offset);
     }
   }
-  std::vector<uint8_t> buf(length);
+  // Uninitialized: pread fills every byte (zeroing first cost as much as
+  // the read itself on the fetch path).
+  std::shared_ptr<uint8_t[]> buf(new uint8_t[length]);
   uint64_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(f.fd, buf.data() + done, length - done, static_cast<off_t>(offset + done));
+    ssize_t n = ::pread(f.fd, buf.get() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("read", path, errno);
@@ -214,7 +216,8 @@ Result<SharedBytes> FileObjectStore::get(const std::string& key, std::optional<B
     if (n == 0) return Error{kErrTransient, fmt::format("object '{}': unexpected end of file", key)};
     done += static_cast<uint64_t>(n);
   }
-  return SharedBytes::from_vector(std::move(buf));
+  const uint8_t* data = buf.get();
+  return SharedBytes(std::shared_ptr<const uint8_t[]>(std::move(buf)), data, length);
 }
 
 Result<ObjectInfo> FileObjectStore::head(const std::string& key) {
