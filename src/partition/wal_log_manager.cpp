@@ -387,7 +387,17 @@ void WalLogManager::upload_loop() {
     next = now + interval;
     auto r = upload_once(false);
     if (!r.ok()) {
-      log::warn("uploader: pass failed: {}", r.error().message);
+      bool stopping;
+      {
+        std::lock_guard lk(bg_mu_);
+        stopping = bg_stop_;
+      }
+      // A pass cut short by shutdown is not a failure (close() drains).
+      if (stopping) {
+        log::debug("uploader: pass stopped by shutdown: {}", r.error().message);
+      } else {
+        log::warn("uploader: pass failed: {}", r.error().message);
+      }
       pressure_after = next;
     }
   }

@@ -38,9 +38,17 @@ struct ServerOptions {
   int32_t node_id = 1;
   int io_threads = 2;
   int32_t socket_request_max_bytes = 100 * 1024 * 1024;
-  // Responses queued per connection before the server stops reading more
-  // requests from it (back-pressure on pipelining clients).
-  int max_inflight_per_connection = 32;
+  // Requests in progress per connection before the server stops reading
+  // more from it (back-pressure on pipelining clients): at most this many,
+  // and no new one once their request bytes reach the byte bound (one
+  // request is always admitted, whatever its size). The count is high
+  // because a produce request may wait a whole WAL-object window
+  // (wal.type=object): librdkafka pipelines up to a million requests per
+  // connection, one per small batch, and a low count would cap a
+  // connection at count/window requests per second. The byte bound keeps
+  // memory in check instead.
+  int max_inflight_per_connection = 1024;
+  int64_t max_inflight_bytes_per_connection = 64ll << 20;
   // Topic creation defaults (num.partitions, default.replication.factor,
   // auto.create.topics.enable, delete.topic.enable).
   int32_t num_partitions = 1;

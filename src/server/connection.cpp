@@ -144,12 +144,18 @@ Connection::Gate Connection::gate(int16_t api_key, std::string& why) const {
   return sasl_api ? Gate::kSerial : Gate::kPipeline;
 }
 
+bool Connection::may_read_more() const {
+  if (slots_.empty()) return true;
+  return static_cast<int>(slots_.size()) < broker_.options.max_inflight_per_connection &&
+         inflight_bytes_ < broker_.options.max_inflight_bytes_per_connection;
+}
+
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   const int32_t max_size = broker_.options.socket_request_max_bytes;
   while (!closed_) {
     // Back-pressure: stop reading while too many requests are in flight.
-    while (!closed_ && static_cast<int>(slots_.size()) >= broker_.options.max_inflight_per_connection) {
+    while (!closed_ && !may_read_more()) {
       asio::error_code ec;
       co_await reader_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       reader_signal_.expires_at(asio::steady_timer::time_point::max());
@@ -187,6 +193,8 @@ asio::awaitable<void> Connection::read_loop() {
       break;
     }
     auto slot = std::make_shared<Slot>();
+    slot->request_bytes = static_cast<size_t>(size);
+    inflight_bytes_ += size;
     slots_.push_back(slot);
     if (g == Gate::kSerial) {
       // SASL requests run alone: the next frame's meaning (request or raw
@@ -271,6 +279,7 @@ asio::awaitable<void> Connection::write_loop() {
     while (!slots_.empty() && slots_.front()->done) {
       auto slot = slots_.front();
       slots_.pop_front();
+      inflight_bytes_ -= static_cast<int64_t>(slot->request_bytes);
       if (slot->send && !closed_) {
         // Scatter-gather: the frame's pieces and the spliced batches in
         // between (kept alive by `batch` until the write completes).
@@ -284,9 +293,7 @@ asio::awaitable<void> Connection::write_loop() {
         batch.push_back(std::move(slot));
       }
     }
-    if (!batch.empty() || slots_.size() < static_cast<size_t>(broker_.options.max_inflight_per_connection)) {
-      wake_reader();
-    }
+    if (!batch.empty() || may_read_more()) wake_reader();
     if (!buffers.empty()) {
       asio::error_code ec = co_await stream_->write(buffers);
       if (ec) close("write failed");

@@ -5,7 +5,8 @@
 // away (so produce requests pipelined by a client reach the WAL together and
 // share one fsync); its writer coroutine sends responses strictly in request
 // order, as Kafka requires. At most `max_inflight_per_connection` requests
-// are in progress; beyond that the reader stops reading (TCP back-pressure).
+// (and `max_inflight_bytes_per_connection` of them) are in progress; beyond
+// that the reader stops reading (TCP back-pressure).
 //
 // Security: a TLS listener completes the handshake (bounded by a timeout)
 // before anything is read and takes the principal from the client
@@ -50,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Slot {
     bool done = false;
     bool send = false;
+    size_t request_bytes = 0;               // counted in inflight_bytes_ until the slot leaves slots_
     std::vector<uint8_t> frame;             // complete response frame, size prefix included
     std::vector<protocol::Splice> splices;  // batches sent in place inside `frame` (DispatchOutcome)
   };
@@ -75,6 +77,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<SaslSession> sasl_;
   const std::string& peer_ = session_.peer;
   std::deque<std::shared_ptr<Slot>> slots_;  // in request order
+  int64_t inflight_bytes_ = 0;               // request bytes of slots_
+  bool may_read_more() const;
   asio::steady_timer writer_signal_;
   asio::steady_timer reader_signal_;
   bool closed_ = false;

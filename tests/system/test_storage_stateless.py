@@ -127,7 +127,10 @@ def test_retention_bytes_advances_log_start_and_deletes_objects(broker_factory):
     assert count_objects() <= 12
     _, high, recs = read_partition(b, topic, 0)
     assert high == 3000
-    assert recs[0][0] <= start and [o for o, _ in recs] == list(range(recs[0][0], 3000))
+    # Retention may have moved the log start on since `start` was read
+    # (uploads still finishing); it never moves back, and what is left is
+    # contiguous up to the end.
+    assert recs[0][0] >= start and [o for o, _ in recs] == list(range(recs[0][0], 3000))
     assert recs[-1][1].startswith("m2999-")
 
 
