@@ -149,6 +149,7 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
   if (config.object_store) {
     storage::BlockCacheOptions bo;
     bo.capacity_bytes = config.block_cache_bytes;
+    bo.block_size = storage::block_size_for(bo.capacity_bytes);
     m->blocks_ = std::make_unique<storage::BlockCache>(*config.object_store, bo);
     m->pool_ = std::make_unique<ReadPool>(config.read_threads);
     m->uploader_ =

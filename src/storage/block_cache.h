@@ -28,6 +28,7 @@
 // so call it from storage/fetch worker threads, not network I/O threads.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -49,11 +50,21 @@ namespace carelog::storage {
 
 struct BlockCacheOptions {
   uint64_t capacity_bytes = 256ull << 20;  // cache.block.bytes
-  uint64_t block_size = 1ull << 20;
+  uint64_t block_size = 1ull << 20;  // see block_size_for()
   uint32_t readahead_blocks = 4;   // 0 disables readahead
   uint32_t readahead_trigger = 2;  // sequential reads before prefetching starts
   uint32_t readahead_threads = 2;
 };
+
+// Block size for a cache of `capacity` bytes: 4 MiB blocks at the default
+// 256 MiB, smaller (down to 1 MiB) for small caches so they still hold 64
+// blocks. Large blocks matter because producers' batches are large (up to
+// librdkafka's 1 MB batch.size): a batch that straddles two blocks is
+// copied into one buffer, which with 1 MiB blocks happened to about half of
+// the bytes of a replay.
+inline uint64_t block_size_for(uint64_t capacity) {
+  return std::clamp<uint64_t>(capacity / 64, 1ull << 20, 4ull << 20) & ~((1ull << 20) - 1);
+}
 
 struct BlockCacheStats {
   uint64_t hits = 0;            // block found ready

@@ -39,82 +39,148 @@ struct Target {
   PartitionData* out;
 };
 
-// Completion state of one partition read. read_async completes inline for
-// data in memory (recent-data cache, loaded blocks): the result is then
-// taken without suspending, so a wide fetch of hot data costs no executor
-// round trip per partition. Otherwise the coroutine suspends and the read
-// pool's callback resumes it through `resume`.
-struct PendingRead {
+using PartitionRead = std::pair<partition::PartitionLog*, partition::ReadRequest>;
+
+// Completion state of reads in flight together. read_async completes inline
+// for data in memory (recent-data cache, loaded blocks): then no executor
+// round trip is needed at all. Reads handed to the read pool complete on its
+// threads; the last one resumes the coroutine through `resume`.
+struct ReadGroup {
   std::mutex mu;
-  std::optional<partition::ReadResult> result;
-  std::function<void(partition::ReadResult)> resume;  // set once suspended
+  size_t pending = 0;
+  std::vector<std::optional<partition::ReadResult>> results;
+  std::function<void(int)> resume;  // set once the coroutine suspended
 };
 
-asio::awaitable<partition::ReadResult> read_partition(partition::PartitionLog& log,
-                                                      const partition::ReadRequest& rr) {
-  auto state = std::make_shared<PendingRead>();
-  log.read_async(rr, [state](partition::ReadResult r) {
-    std::unique_lock lk(state->mu);
-    if (!state->resume) {
-      state->result = std::move(r);
-      return;
-    }
-    auto resume = std::move(state->resume);
-    lk.unlock();
-    resume(std::move(r));
-  });
-  {
-    std::lock_guard lk(state->mu);
-    if (state->result) co_return std::move(*state->result);
-  }
-  // Only trivially destructible captures inside the co_await (g++ 12 may
-  // destroy them twice); `state` keeps the shared state alive meanwhile.
-  PendingRead* pending = state.get();
-  auto start = [pending](auto done) {
-    std::unique_lock lk(pending->mu);
-    if (pending->result) {  // completed between the check above and now
-      partition::ReadResult r = std::move(*pending->result);
+// Runs `reads` concurrently; results in the same order. The logs must stay
+// alive until it returns (the targets hold them).
+asio::awaitable<std::vector<partition::ReadResult>> read_many(const std::vector<PartitionRead>& reads) {
+  auto group = std::make_shared<ReadGroup>();
+  group->pending = reads.size();
+  group->results.resize(reads.size());
+  for (size_t i = 0; i < reads.size(); ++i) {
+    reads[i].first->read_async(reads[i].second, [group, i](partition::ReadResult r) {
+      std::unique_lock lk(group->mu);
+      group->results[i] = std::move(r);
+      if (--group->pending > 0 || !group->resume) return;
+      auto resume = std::move(group->resume);
       lk.unlock();
-      done(std::move(r));
-      return;
+      resume(0);
+    });
+  }
+  bool done;
+  {
+    std::lock_guard lk(group->mu);
+    done = group->pending == 0;
+  }
+  if (!done) {
+    // Only trivially destructible captures inside the co_await (g++ 12 may
+    // destroy them twice); `group` keeps the state alive meanwhile.
+    ReadGroup* g = group.get();
+    auto start = [g](auto resume) {
+      std::unique_lock lk(g->mu);
+      if (g->pending == 0) {  // the last read finished after the check above
+        lk.unlock();
+        resume(0);
+        return;
+      }
+      g->resume = std::move(resume);
+    };
+    co_await await_callback<int>(start);
+  }
+  std::vector<partition::ReadResult> out;
+  out.reserve(reads.size());
+  std::lock_guard lk(group->mu);
+  for (auto& r : group->results) out.push_back(std::move(*r));
+  co_return out;
+}
+
+// Resets a target's output for a new pass; false when it is not to be read.
+bool prepare(Target& t) {
+  PartitionData& out = *t.out;
+  if (!t.log) return false;  // error already set
+  out.records = protocol::Records{};
+  out.high_watermark = t.log->high_watermark();
+  out.log_start_offset = t.log->log_start_offset();
+  out.last_stable_offset = t.log->last_stable_offset();
+  out.error_code = leader_epoch_error(t.request->current_leader_epoch, t.log->leader_epoch());
+  return out.error_code == 0;
+}
+
+// Puts a read's result into the target's output; returns the bytes added.
+size_t apply(Target& t, partition::ReadResult& result) {
+  PartitionData& out = *t.out;
+  out.high_watermark = result.high_watermark;
+  out.log_start_offset = result.log_start_offset;
+  out.last_stable_offset = result.last_stable_offset;
+  if (result.error != partition::LogError::kNone) {
+    out.error_code = static_cast<int16_t>(result.error);
+    return 0;
+  }
+  out.error_code = 0;
+  out.records->chunks = std::move(result.batches);
+  return result.total_bytes;
+}
+
+// When every partition's limit fits in max_bytes the partitions' reads are
+// independent: they run concurrently, so cold partitions wait for their
+// object reads together instead of one after another. KIP-74 as Kafka
+// applies it in partition order: the first partition that has data gets
+// at least one batch even when it exceeds the partition's limit. Reads run
+// without that allowance; a partition ahead of the first one that returned
+// data, which returned nothing although it has data (its next batch is
+// larger than its limit), is that partition and is read again with it.
+asio::awaitable<size_t> read_concurrently(std::vector<Target*>& active) {
+  std::vector<PartitionRead> reads;
+  reads.reserve(active.size());
+  for (Target* t : active) {
+    partition::ReadRequest rr;
+    rr.offset = t->request->fetch_offset;
+    rr.max_bytes = std::max(t->request->partition_max_bytes, 0);
+    rr.min_one_message = false;
+    reads.emplace_back(t->log.get(), rr);
+  }
+  std::vector<partition::ReadResult> results = co_await read_many(reads);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (r.error != partition::LogError::kNone) continue;
+    if (!r.batches.empty()) break;
+    if (reads[i].second.offset < r.high_watermark) {
+      std::vector<PartitionRead> again{reads[i]};
+      again[0].second.min_one_message = true;
+      std::vector<partition::ReadResult> one = co_await read_many(again);
+      results[i] = std::move(one[0]);
+      break;
     }
-    pending->resume = std::move(done);
-  };
-  co_return co_await await_callback<partition::ReadResult>(start);
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < active.size(); ++i) total += apply(*active[i], results[i]);
+  co_return total;
 }
 
 // One fetch pass over every target; returns the bytes gathered.
 asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes) {
-  size_t total = 0;
+  std::vector<Target*> active;
+  int64_t limits = 0;
   for (auto& t : targets) {
-    PartitionData& out = *t.out;
-    if (!t.log) continue;  // error already set
-    out.records = protocol::Records{};
-    out.high_watermark = t.log->high_watermark();
-    out.log_start_offset = t.log->log_start_offset();
-    out.last_stable_offset = t.log->last_stable_offset();
-    const auto& pr = *t.request;
-    out.error_code = leader_epoch_error(pr.current_leader_epoch, t.log->leader_epoch());
-    if (out.error_code != 0) continue;
+    if (!prepare(t)) continue;
+    active.push_back(&t);
+    limits += std::max(t.request->partition_max_bytes, 0);
+  }
+  if (active.size() > 1 && limits <= max_bytes) co_return co_await read_concurrently(active);
+  size_t total = 0;
+  std::vector<PartitionRead> one(1);
+  for (Target* t : active) {
     int64_t remaining = static_cast<int64_t>(max_bytes) - static_cast<int64_t>(total);
     if (remaining <= 0 && total > 0) continue;
     partition::ReadRequest rr;
-    rr.offset = pr.fetch_offset;
-    rr.max_bytes =
-        static_cast<int32_t>(std::min<int64_t>(pr.partition_max_bytes, std::max<int64_t>(remaining, 0)));
+    rr.offset = t->request->fetch_offset;
+    rr.max_bytes = static_cast<int32_t>(
+        std::min<int64_t>(t->request->partition_max_bytes, std::max<int64_t>(remaining, 0)));
     rr.min_one_message = total == 0;  // KIP-74: only until something is in the response
-    // t.log keeps the partition alive meanwhile.
-    auto result = co_await read_partition(*t.log, rr);
-    out.high_watermark = result.high_watermark;
-    out.log_start_offset = result.log_start_offset;
-    out.last_stable_offset = result.last_stable_offset;
-    if (result.error != partition::LogError::kNone) {
-      out.error_code = static_cast<int16_t>(result.error);
-      continue;
-    }
-    out.error_code = 0;
-    out.records->chunks = std::move(result.batches);
-    total += result.total_bytes;
+    one[0] = PartitionRead{t->log.get(), rr};
+    std::vector<partition::ReadResult> result = co_await read_many(one);
+    total += apply(*t, result[0]);
   }
   co_return total;
 }

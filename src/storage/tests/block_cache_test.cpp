@@ -274,6 +274,15 @@ TEST_F(BlockCacheTest, PrefetchWithoutReadaheadThreadsDoesNothing) {
   EXPECT_FALSE(c.try_read("obj", 0, 10).has_value());
 }
 
+TEST(BlockCacheSizing, BlocksGrowWithTheCacheUpTo4MiB) {
+  EXPECT_EQ(block_size_for(256ull << 20), 4ull << 20);
+  EXPECT_EQ(block_size_for(8ull << 30), 4ull << 20);
+  EXPECT_EQ(block_size_for(128ull << 20), 2ull << 20);
+  EXPECT_EQ(block_size_for(200ull << 20), 3ull << 20);  // whole MiBs
+  EXPECT_EQ(block_size_for(1ull << 20), 1ull << 20);
+  EXPECT_EQ(block_size_for(0), 1ull << 20);
+}
+
 TEST_F(BlockCacheTest, InvalidateDropsBlocks) {
   BlockCache& c = make(100);
   expect_read(c, 0, 2500);
