@@ -1,9 +1,13 @@
 #include "broker/broker.h"
 
+#include <fmt/core.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
 #include "audit/audit_config.h"
+#include "broker/admin_endpoints.h"
 #include "common/log.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
@@ -13,6 +17,7 @@
 #include "objstore/s3_options.h"
 #include "partition/wal_log_manager.h"
 #include "security/authorizer.h"
+#include "server/admin_http.h"
 #include "server/audit_events.h"
 #include "server/broker_context.h"
 #include "server/dispatch.h"
@@ -33,9 +38,10 @@ struct Broker::Parts {
   group::SteadyClock group_clock;
   std::unique_ptr<group::GroupCoordinator> groups;
   std::unique_ptr<security::Authorizer> authorizer;  // null: no authorization
-  std::unique_ptr<audit::AuditLog> audit;  // null when audit.enable=false
+  std::unique_ptr<audit::AuditLog> audit;            // null when audit.enable=false
   server::BrokerContext context;
   std::unique_ptr<server::Server> server;
+  std::unique_ptr<server::AdminHttpServer> admin_http;  // null unless admin.http.listener is set
   bool stopped = false;
 };
 
@@ -122,7 +128,8 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.compaction_interval_ms = p.config.compaction_interval_ms;
   log_options.compaction_small_object_bytes = static_cast<uint64_t>(p.config.compaction_small_object_bytes);
   log_options.compaction_target_object_bytes = static_cast<uint64_t>(p.config.compaction_target_object_bytes);
-  log_options.compaction_partition_split_bytes = static_cast<uint64_t>(p.config.compaction_partition_split_bytes);
+  log_options.compaction_partition_split_bytes =
+      static_cast<uint64_t>(p.config.compaction_partition_split_bytes);
   log_options.producer_id_expiration_ms = p.config.producer_id_expiration_ms;
   log_options.object_delete_delay_ms = p.config.object_delete_delay_ms;
   log_options.orphan_min_age_ms = p.config.object_orphan_min_age_ms;
@@ -190,9 +197,9 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.topics = p.topics.get();
   p.context.producer_ids = p.producer_ids.get();
   p.context.groups = p.groups.get();
-  auto authorizer = security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
-                                              p.config.raw["allow.everyone.if.no.acl.found"] == "true",
-                                              *p.metadata);
+  auto authorizer =
+      security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
+                                p.config.raw["allow.everyone.if.no.acl.found"] == "true", *p.metadata);
   if (!authorizer.ok()) return authorizer.take_error();
   p.authorizer = std::move(*authorizer);
   p.context.authorizer = p.authorizer.get();
@@ -200,6 +207,21 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   if (!audit_log.ok()) return audit_log.take_error();
   p.audit = std::move(*audit_log);
   p.context.audit = p.audit.get();
+
+  if (const std::string& admin = p.config.raw["admin.http.listener"]; !admin.empty()) {
+    const size_t colon = admin.rfind(':');
+    const std::string host = colon == std::string::npos ? "" : admin.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : admin.substr(colon + 1);
+    char* end = nullptr;
+    const long port_number = std::strtol(port.c_str(), &end, 10);
+    if (host.empty() || port.empty() || *end != '\0' || port_number < 0 || port_number > 65535)
+      return make_error(fmt::format("admin.http.listener '{}': expected host:port", admin));
+    auto http = server::AdminHttpServer::start(host, static_cast<uint16_t>(port_number),
+                                               admin_routes(*p.logs, *p.objects));
+    if (!http.ok()) return http.take_error();
+    p.admin_http = std::move(*http);
+    log::info("admin HTTP endpoint (/health, /metrics) on {}:{}", host, p.admin_http->port());
+  }
 
   p.server = std::make_unique<server::Server>(p.context);
   CARELOG_RETURN_IF_ERROR(p.server->start());
@@ -216,6 +238,7 @@ void Broker::shutdown() {
   // closes connections; pending offset commits are flushed.
   if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
+  parts_->admin_http.reset();
   // Audit records still queued are appended before the WAL is emptied.
   if (parts_->audit) parts_->audit->shutdown();
   // Uploads everything still in the WAL, then empties it.

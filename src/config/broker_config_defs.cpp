@@ -150,6 +150,9 @@ std::vector<ConfigDef> make_defs() {
        "wal.type=object: write the WAL object early once this many bytes wait."},
       {"wal.object.put.timeout.ms", T::kLong, "10000", range(100),
        "wal.type=object: fail produce requests (retriably) if their WAL object PUT takes longer."},
+      {"admin.http.listener", T::kString, "", none,
+       "host:port of the operator HTTP endpoint (GET /health, GET /metrics; port 0 picks one). No "
+       "authentication: bind to loopback or a management network. Empty: off."},
       {"cache.log.bytes", T::kLong, "268435456", range(0),
        "Memory for recently appended batches (tail reads)."},
       {"cache.block.bytes", T::kLong, "268435456", range(0), "Memory for blocks read from object storage."},
@@ -210,13 +213,15 @@ std::vector<ConfigDef> make_defs() {
        "Broker log level: debug, info, warn, error.", true},
       // --- audit stream (docs/audit.md); file-only: none is dynamic ---
       {"audit.enable", T::kBoolean, "true", none,
-       "Append authentication, authorization-denial, admin and marked data-access events to the audit topic."},
+       "Append authentication, authorization-denial, admin and marked data-access events to the audit "
+       "topic."},
       {"audit.topic.name", T::kString, "__carelog_audit", custom(check_audit_topic_name),
        "Internal topic holding the hash-chained audit stream (must start with __)."},
       {"audit.topic.partitions", T::kInt, "1", range(1, 1024),
        "Partitions of the audit topic when it is created (one hash chain per partition)."},
       {"audit.retention.min.ms", T::kLong, "604800000", range(0),
-       "Floor for the audit topic's retention.ms; its retention cannot be set lower (or to any retention.bytes)."},
+       "Floor for the audit topic's retention.ms; its retention cannot be set lower (or to any "
+       "retention.bytes)."},
       {"audit.queue.events", T::kInt, "65536", range(1),
        "Audit events buffered for the writer; beyond that events are dropped, counted and reported."},
       // --- TLS (SSL and SASL_SSL listeners; docs/security.md) ---
@@ -244,7 +249,8 @@ std::vector<ConfigDef> make_defs() {
       {"ssl.cipher.suites", T::kList, "", none,
        "Allowed cipher suites (OpenSSL or IANA TLS_* names); empty = OpenSSL defaults."},
       {"ssl.principal.mapping.rules", T::kString, "DEFAULT", none,
-       "Rules mapping a client certificate's subject DN to a principal name (RULE:pattern/replacement/[LU])."},
+       "Rules mapping a client certificate's subject DN to a principal name "
+       "(RULE:pattern/replacement/[LU])."},
       {"ssl.endpoint.identification.algorithm", T::kString, "https", none,
        "Client-side setting; accepted and unused by the broker."},
       {"ssl.reload.check.interval.ms", T::kLong, "5000", range(0),

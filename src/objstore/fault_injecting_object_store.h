@@ -43,6 +43,7 @@ class FaultInjectingObjectStore final : public ObjectStore {
   using Duration = std::chrono::milliseconds;
 
   explicit FaultInjectingObjectStore(std::unique_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  StoreHealth health() const override { return inner_->health(); }
 
   Status put(const std::string& key, const SharedBytes& bytes) override;
   Result<SharedBytes> get(const std::string& key, std::optional<ByteRange> range = std::nullopt) override;

@@ -141,6 +141,19 @@ Status FileObjectStore::make_parent_dirs(const std::string& key) {
 }
 
 Status FileObjectStore::put(const std::string& key, const SharedBytes& bytes) {
+  Status st = write_object(key, bytes);
+  std::lock_guard lk(health_mu_);
+  put_failure_ = st.ok() ? std::string() : st.error().message;
+  return st;
+}
+
+StoreHealth FileObjectStore::health() const {
+  std::lock_guard lk(health_mu_);
+  return StoreHealth{put_failure_.empty(), "file://" + root_,
+                     put_failure_.empty() ? "" : "PUT: " + put_failure_};
+}
+
+Status FileObjectStore::write_object(const std::string& key, const SharedBytes& bytes) {
   CARELOG_RETURN_IF_ERROR(validate_key(key));
   CARELOG_RETURN_IF_ERROR(make_parent_dirs(key));
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "objstore/object_store.h"
@@ -30,6 +31,8 @@ class FileObjectStore final : public ObjectStore {
   Result<ListPage> list(const std::string& prefix, const std::string& continuation = {},
                         int max_keys = 1000) override;
   Status remove(const std::string& key) override;
+  // Failing while the last PUT failed (disk full, permissions, ...).
+  StoreHealth health() const override;
 
   const std::string& root() const { return root_; }
 
@@ -39,7 +42,11 @@ class FileObjectStore final : public ObjectStore {
   // mkdir -p for the directories of `key`, fsyncing each new entry's parent.
   Status make_parent_dirs(const std::string& key);
 
+  Status write_object(const std::string& key, const SharedBytes& bytes);
+
   std::string root_;
+  mutable std::mutex health_mu_;
+  std::string put_failure_;  // last PUT's error; empty after a success
   std::atomic<uint64_t> tmp_seq_{0};
 };
 

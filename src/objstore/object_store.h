@@ -77,9 +77,20 @@ struct ListPage {
   std::optional<std::string> next_continuation;
 };
 
+// What an operator's health check reports about a store.
+struct StoreHealth {
+  bool ok = true;
+  std::string target;  // where the store is, e.g. "s3://bucket/prefix at https://host"
+  std::string reason;  // why it is failing (empty when ok)
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
+
+  // Whether the last operations worked (see each backend). The default has
+  // nothing to report.
+  virtual StoreHealth health() const { return {}; }
 
   virtual Status put(const std::string& key, const SharedBytes& bytes) = 0;
   // Whole object when `range` is empty.

@@ -209,8 +209,10 @@ Result<S3ObjectStore::Reply> S3ObjectStore::execute(const Call& call) {
         message = *bad;
       }
     }
-    if (outcome == Outcome::kOk || outcome == Outcome::kNotFound || outcome == Outcome::kInvalidRange)
+    if (outcome == Outcome::kOk || outcome == Outcome::kNotFound || outcome == Outcome::kInvalidRange) {
+      note_outcome(call.op, nullptr);
       return Reply{outcome, std::move(resp)};
+    }
 
     if (resp.status == 0) {
       last_problem = fmt::format("transport error: {}", resp.transport_error);
@@ -233,10 +235,35 @@ Result<S3ObjectStore::Reply> S3ObjectStore::execute(const Call& call) {
       hint = fmt::format(" (bucket '{}' does not exist at {})", where_.bucket, opts_.endpoint);
     else if (code == "RequestTimeTooSkewed")
       hint = " (the broker's clock is off)";
-    if (outcome == Outcome::kRetry)
-      return Error{kErrTransient, fmt::format("{}: {} after {} attempts", what, last_problem, attempt)};
-    return Error{kErrPermanent, fmt::format("{}: {}{}", what, last_problem, hint)};
+    Error error =
+        outcome == Outcome::kRetry
+            ? Error{kErrTransient, fmt::format("{}: {} after {} attempts", what, last_problem, attempt)}
+            : Error{kErrPermanent, fmt::format("{}: {}{}", what, last_problem, hint)};
+    note_outcome(call.op, &error.message);
+    return error;
   }
+}
+
+void S3ObjectStore::note_outcome(S3Stats::Op op, const std::string* failure) {
+  std::lock_guard lk(health_mu_);
+  if (failure) {
+    failing_[op] = *failure;
+  } else if (!failing_[op].empty()) {
+    failing_[op].clear();
+  }
+}
+
+StoreHealth S3ObjectStore::health() const {
+  StoreHealth h;
+  h.target = fmt::format("s3://{}/{} at {}", where_.bucket, where_.prefix, opts_.endpoint);
+  std::lock_guard lk(health_mu_);
+  for (int op = 0; op < S3Stats::kOpCount; ++op) {
+    if (failing_[op].empty()) continue;
+    h.ok = false;
+    if (!h.reason.empty()) h.reason += "; ";
+    h.reason += failing_[op];
+  }
+  return h;
 }
 
 Status S3ObjectStore::check_bucket() {

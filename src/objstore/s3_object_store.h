@@ -20,6 +20,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -70,6 +71,12 @@ class S3ObjectStore : public ObjectStore {
 
   S3Stats stats() const;
   const S3Location& location() const { return where_; }
+  // Failing while the last attempt of any kind of operation (GET, PUT,
+  // LIST, ...) failed after its retries (outage) or with an error that is
+  // not retried (wrong credentials, access denied, missing bucket); a later
+  // success of that kind clears it. The reason names the bucket and the
+  // server's answer.
+  StoreHealth health() const override;
 
  private:
   S3ObjectStore(S3Location where, S3Options opts);
@@ -99,6 +106,7 @@ class S3ObjectStore : public ObjectStore {
   Status delete_chunk(const std::vector<std::string>& full_keys, std::vector<Status>* out,
                       const std::vector<size_t>& index);
   void record(S3Stats::Op op, const s3::HttpResponse& resp, int64_t micros, size_t bytes_out);
+  void note_outcome(S3Stats::Op op, const std::string* failure);
 
   const S3Location where_;
   const S3Options opts_;
@@ -109,6 +117,8 @@ class S3ObjectStore : public ObjectStore {
   std::atomic<uint64_t> requests_[S3Stats::kOpCount][S3Stats::kClassCount] = {};
   std::atomic<uint64_t> retries_{0}, failures_{0}, bytes_out_{0}, bytes_in_{0};
   std::atomic<uint64_t> latency_[S3Stats::kLatencyBuckets] = {};
+  mutable std::mutex health_mu_;
+  std::string failing_[S3Stats::kOpCount];  // last failure per operation kind; empty = fine
 };
 
 }  // namespace carelog::objstore

@@ -1,0 +1,86 @@
+#include "broker/admin_endpoints.h"
+
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "objstore/s3_object_store.h"
+#include "partition/wal_log_manager.h"
+
+namespace carelog::broker {
+namespace {
+
+const char* kStatusClass[objstore::S3Stats::kClassCount] = {"2xx", "3xx", "4xx", "5xx", "transport"};
+
+server::HttpResponse health(const objstore::ObjectStore& store) {
+  const objstore::StoreHealth h = store.health();
+  nlohmann::json checks;
+  checks["object_store"] = {{"ok", h.ok}, {"target", h.target}};
+  if (!h.ok) checks["object_store"]["reason"] = h.reason;
+  nlohmann::json body = {{"status", h.ok ? "ok" : "failing"}, {"checks", checks}};
+  return server::HttpResponse{h.ok ? 200 : 503, "application/json", body.dump() + "\n"};
+}
+
+void counter(std::string& out, const char* name, const char* help, uint64_t value) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, value);
+}
+
+void gauge(std::string& out, const char* name, const char* help, uint64_t value) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, value);
+}
+
+void s3_metrics(std::string& out, const objstore::S3Stats& s) {
+  out +=
+      "# HELP carelog_s3_requests_total S3 requests sent, by operation and HTTP status class.\n"
+      "# TYPE carelog_s3_requests_total counter\n";
+  for (int op = 0; op < objstore::S3Stats::kOpCount; ++op) {
+    for (int c = 0; c < objstore::S3Stats::kClassCount; ++c) {
+      out += fmt::format("carelog_s3_requests_total{{op=\"{}\",status=\"{}\"}} {}\n",
+                         objstore::S3Stats::op_name(op), kStatusClass[c], s.requests[op][c]);
+    }
+  }
+  counter(out, "carelog_s3_retries_total", "S3 requests re-sent after a transient failure.", s.retries);
+  counter(out, "carelog_s3_failures_total", "S3 operations that failed after their retries.", s.failures);
+  counter(out, "carelog_s3_sent_bytes_total", "Request body bytes sent to S3.", s.bytes_out);
+  counter(out, "carelog_s3_received_bytes_total", "Response body bytes received from S3.", s.bytes_in);
+  out +=
+      "# HELP carelog_s3_request_duration_seconds S3 request latency (each attempt).\n"
+      "# TYPE carelog_s3_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (int b = 0; b < objstore::S3Stats::kLatencyBuckets; ++b) {
+    cumulative += s.latency[b];
+    const std::string le = b < static_cast<int>(objstore::S3Stats::kLatencyBoundsMs.size())
+                               ? fmt::format("{}", objstore::S3Stats::kLatencyBoundsMs[b] / 1000.0)
+                               : "+Inf";
+    out += fmt::format("carelog_s3_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", le, cumulative);
+  }
+  out += fmt::format("carelog_s3_request_duration_seconds_count {}\n", cumulative);
+}
+
+server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::ObjectStore& store) {
+  std::string out;
+  const storage::WalStats w = logs.wal().stats();
+  counter(out, "carelog_wal_appends_total", "Record batches appended to the write-ahead log.", w.appends);
+  counter(out, "carelog_wal_commits_total", "WAL group commits (or WAL objects written).", w.commits);
+  counter(out, "carelog_wal_syncs_total", "WAL fdatasync calls.", w.syncs);
+  gauge(out, "carelog_wal_used_bytes", "WAL bytes not yet reclaimed after upload.", w.used_bytes);
+  gauge(out, "carelog_wal_segments", "WAL segment files (or WAL objects) held.", w.segments);
+  const partition::UploadStats u = logs.upload_stats();
+  counter(out, "carelog_upload_objects_total", "Stream-set objects uploaded.", u.objects);
+  counter(out, "carelog_upload_bytes_total", "Bytes of stream-set objects uploaded.", u.bytes);
+  counter(out, "carelog_upload_failures_total", "Failed object uploads.", u.failures);
+  gauge(out, "carelog_object_store_healthy",
+        "1 while the object store answers, 0 while it fails (see /health).", store.health().ok ? 1 : 0);
+  if (const auto* s3 = dynamic_cast<const objstore::S3ObjectStore*>(&store)) s3_metrics(out, s3->stats());
+  return server::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
+}
+
+}  // namespace
+
+std::map<std::string, server::AdminHttpServer::Handler> admin_routes(partition::WalLogManager& logs,
+                                                                     const objstore::ObjectStore& store) {
+  return {{"/health", [&store] { return health(store); }},
+          {"/metrics", [&logs, &store] { return metrics(logs, store); }}};
+}
+
+}  // namespace carelog::broker
