@@ -133,9 +133,9 @@ Status Wal::append(const Uuid& topic_id, int32_t partition, int64_t base_offset,
     tail_segment_ = next_segment_++;
     need_new_segment_ = false;
     tail_size_ = 0;
-    chunks_.push_back(Chunk{tail_segment_, true, {}});
+    chunks_.push_back(Chunk{tail_segment_, true, {}, {}});
   } else if (chunks_.empty() || chunks_.back().segment != tail_segment_) {
-    chunks_.push_back(Chunk{tail_segment_, false, {}});
+    chunks_.push_back(Chunk{tail_segment_, false, {}, {}});
   }
   Chunk& chunk = chunks_.back();
   WalLocation loc{tail_segment_, tail_size_ + sizeof(head), static_cast<uint32_t>(batch.size())};
