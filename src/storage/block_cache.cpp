@@ -30,6 +30,11 @@ BlockCache::~BlockCache() {
     std::lock_guard lock(mu_);
     stopping_ = true;
     queue_.clear();
+    // One line per broker run: how well the cache and readahead did.
+    if (stats_.gets > 0)
+      log::info("block cache: {} hits, {} misses, {} GETs ({} readahead, {} failed), {} evictions",
+                stats_.hits, stats_.misses, stats_.gets, stats_.readahead_gets, stats_.get_failures,
+                stats_.evictions);
   }
   work_cv_.notify_all();
   for (auto& t : threads_) t.join();
