@@ -109,9 +109,36 @@ Status ObjectBuilder::append(const Uuid& topic_id, int32_t partition, int64_t ba
 
 uint64_t ObjectBuilder::size_bytes() const { return data_bytes_ + ranges_.size() * kEntrySize + kFooterSize; }
 
+namespace {
+
+// crc32c of `bytes`, derived from the CRCs of the Kafka v2 batches they
+// hold (bytes 17..20 cover 21..end of each batch) when `derive`, else (or
+// when they do not frame as v2 batches) computed over every byte.
+uint32_t batches_crc(std::span<const uint8_t> bytes, bool derive) {
+  constexpr size_t kMinBatch = 61, kCrcAt = 17, kCoveredFrom = 21, kMinDerive = 1024;
+  if (!derive || bytes.size() < kMinDerive) return crc32c(bytes.data(), bytes.size());
+  uint32_t crc = 0;
+  for (size_t pos = 0; pos < bytes.size();) {
+    const uint8_t* b = bytes.data() + pos;
+    const size_t left = bytes.size() - pos;
+    if (left < kMinBatch || b[16] != 2) return crc32c(bytes.data(), bytes.size());
+    const uint64_t len = 12 + uint64_t{load32(b + 8)};
+    if (len < kMinBatch || len > left) return crc32c(bytes.data(), bytes.size());
+    const uint32_t own = crc32c_combine(crc32c(b, kCoveredFrom), load32(b + kCrcAt), len - kCoveredFrom);
+    crc = crc32c_combine(crc, own, len);
+    pos += len;
+  }
+  return crc;
+}
+
+}  // namespace
+
 Result<BuiltObject> ObjectBuilder::finish() {
   if (ranges_.empty()) return Error{objstore::kErrInvalidArgument, "object builder: no batches to write"};
-  std::vector<uint8_t> out(size_bytes());
+  // Every byte is written below: no zero-fill first.
+  const size_t total = size_bytes();
+  std::shared_ptr<uint8_t[]> buffer(new uint8_t[std::max<size_t>(total, 1)]);
+  std::span<uint8_t> out(buffer.get(), total);
   BuiltObject built;
   built.entries.reserve(ranges_.size());
   uint64_t pos = 0;
@@ -121,7 +148,7 @@ Result<BuiltObject> ObjectBuilder::finish() {
     uint32_t crc = 0;
     for (const auto& b : range.batches) {
       std::memcpy(out.data() + pos, b.data(), b.size());
-      crc = crc32c_extend(crc, b.data(), b.size());
+      crc = crc32c_combine(crc, batches_crc(b.span(), derive_batch_crcs_), b.size());
       pos += b.size();
     }
     e.crc = crc;
@@ -138,7 +165,8 @@ Result<BuiltObject> ObjectBuilder::finish() {
   }
   f.index_crc = crc32c(out.data() + f.index_position, f.index_length);
   encode_footer(out.data() + pos, f);
-  built.bytes = SharedBytes::from_vector(std::move(out));
+  const uint8_t* data = buffer.get();
+  built.bytes = SharedBytes(std::shared_ptr<const uint8_t[]>(std::move(buffer)), data, total);
   ranges_.clear();
   data_bytes_ = 0;
   return built;

@@ -74,6 +74,13 @@ struct BuiltObject {
 // builder per upload.
 class ObjectBuilder {
  public:
+  // With `derive_batch_crcs`, every appended batch is a Kafka v2 batch whose
+  // own CRC was verified on the produce path (the uploader's case): each
+  // range checksum is then derived from those CRCs (crc32c_combine) instead
+  // of reading every byte again. Anything that does not frame as v2
+  // batches is checksummed byte by byte, so the result is the same.
+  explicit ObjectBuilder(bool derive_batch_crcs = false) : derive_batch_crcs_(derive_batch_crcs) {}
+
   // `batch` is one or more complete Kafka record batches covering offsets
   // [base_offset, last_offset]. Within a partition, base_offset must exceed
   // the previous append's last_offset (gaps are allowed).
@@ -98,6 +105,7 @@ class ObjectBuilder {
   };
   std::map<Key, Range> ranges_;
   uint64_t data_bytes_ = 0;
+  bool derive_batch_crcs_ = false;
 };
 
 // Decodes and validates a footer from the last kFooterSize bytes of `tail`.

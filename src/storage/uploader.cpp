@@ -87,7 +87,8 @@ Status ObjectUploader::commit(const metadata::ObjectRecord& record,
 Result<UploadedObject> ObjectUploader::upload(const std::vector<UploadBatch>& batches,
                                               const std::vector<metadata::ProducerSnapshot>& snapshots) {
   if (batches.empty()) return make_error("uploader: nothing to upload");
-  object_format::ObjectBuilder builder;
+  // Batches come from the produce path, which verified their CRCs.
+  object_format::ObjectBuilder builder(/*derive_batch_crcs=*/true);
   for (const auto& b : batches) {
     CARELOG_RETURN_IF_ERROR(
         builder.append(b.topic_id, b.partition, b.base_offset, b.last_offset, b.max_timestamp, b.bytes));

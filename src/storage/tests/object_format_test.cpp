@@ -85,6 +85,53 @@ TEST(ObjectFormat, RoundTripInterleavedAppends) {
   EXPECT_EQ(r->find(topic(3), 0), nullptr);
 }
 
+// `n` Kafka-v2-shaped batches of `size` bytes each, back to back, each with
+// a right batchLength, magic 2 and CRC field (or a wrong CRC when `bad`).
+SharedBytes kafka_batches(int n, size_t size, uint8_t seed, bool bad = false) {
+  std::vector<uint8_t> out;
+  for (int i = 0; i < n; ++i) {
+    std::vector<uint8_t> b(size);
+    for (size_t k = 0; k < size; ++k) b[k] = static_cast<uint8_t>(seed + i * 7 + k * 13);
+    const uint32_t len = static_cast<uint32_t>(size - 12);
+    for (int k = 0; k < 4; ++k) b[8 + k] = static_cast<uint8_t>(len >> (24 - 8 * k));
+    b[16] = 2;
+    const uint32_t crc = crc32c(b.data() + 21, size - 21) + (bad ? 1 : 0);
+    for (int k = 0; k < 4; ++k) b[17 + k] = static_cast<uint8_t>(crc >> (24 - 8 * k));
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return SharedBytes::from_vector(std::move(out));
+}
+
+// Deriving range checksums from the batches' own CRCs gives exactly the
+// checksums (and bytes) computed byte by byte, for single and multi-batch
+// appends, small and large, and for bytes that are not v2 batches.
+TEST(ObjectFormat, DerivedRangeChecksumsEqualComputedOnes) {
+  auto build = [](bool derive) {
+    ObjectBuilder b(derive);
+    EXPECT_TRUE(b.append(topic(1), 0, 0, 2, 10, kafka_batches(3, 5000, 1), 3).ok());
+    EXPECT_TRUE(b.append(topic(1), 0, 3, 3, 11, kafka_batches(1, 200, 2)).ok());
+    EXPECT_TRUE(b.append(topic(1), 1, 0, 0, 12, kafka_batches(1, 70000, 3)).ok());
+    EXPECT_TRUE(
+        b.append(topic(2), 0, 0, 0, 13, SharedBytes::from_vector(std::vector<uint8_t>(3000, 0xAB))).ok());
+    return b.finish();
+  };
+  auto plain = build(false);
+  auto derived = build(true);
+  ASSERT_TRUE(plain.ok() && derived.ok());
+  EXPECT_EQ(plain->bytes.span().size(), derived->bytes.span().size());
+  EXPECT_TRUE(
+      std::equal(plain->bytes.span().begin(), plain->bytes.span().end(), derived->bytes.span().begin()));
+  ASSERT_EQ(plain->entries.size(), derived->entries.size());
+  for (size_t i = 0; i < plain->entries.size(); ++i)
+    EXPECT_EQ(plain->entries[i].crc, derived->entries[i].crc) << i;
+  // A batch whose own CRC is wrong yields a range checksum that reads fail.
+  ObjectBuilder b(true);
+  ASSERT_TRUE(b.append(topic(1), 0, 0, 0, 1, kafka_batches(1, 5000, 4, /*bad=*/true)).ok());
+  auto bad = b.finish();
+  ASSERT_TRUE(bad.ok());
+  EXPECT_NE(bad->entries[0].crc, crc32c(bad->bytes.data(), 5000));
+}
+
 TEST(ObjectFormat, BuilderRejectsBadAppends) {
   ObjectBuilder b;
   EXPECT_FALSE(b.finish().ok());
