@@ -18,5 +18,7 @@ inline uint32_t crc32c(const void* data, size_t size) { return crc32c_extend(0, 
 // e.g. deriving a checksum over a header plus a Kafka batch from the batch's
 // own, already verified CRC.
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+// Below this many bytes of B, reading B costs no more than combining.
+inline constexpr size_t kCrc32cCombineMinBytes = 1024;
 
 }  // namespace carelog

@@ -44,6 +44,11 @@ uint32_t compute_crc(const uint8_t* batch, size_t size) {
   return crc32c(batch + kAttributesOffset, size - kAttributesOffset);
 }
 
+uint32_t whole_crc_from_batch_crc(const uint8_t* batch, size_t size) {
+  return crc32c_combine(crc32c(batch, kAttributesOffset), load_be32(batch + kCrcOffset),
+                        size - kAttributesOffset);
+}
+
 void update_crc(uint8_t* batch, size_t size) { store_be32(batch + kCrcOffset, compute_crc(batch, size)); }
 
 void set_base_offset(uint8_t* batch, int64_t base_offset) {

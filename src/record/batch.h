@@ -89,5 +89,10 @@ void set_log_append_time(uint8_t* batch, size_t size, int64_t timestamp);
 // Recomputes and stores the CRC over [attributes, end).
 void update_crc(uint8_t* batch, size_t size);
 uint32_t compute_crc(const uint8_t* batch, size_t size);
+// crc32c of all `size` bytes of a batch whose CRC field is right (checked by
+// validate_batches, or set by update_crc), derived from that field: reads
+// only the bytes before the CRC's coverage. For checksums over whole
+// batches (WAL records, object ranges) without a second pass.
+uint32_t whole_crc_from_batch_crc(const uint8_t* batch, size_t size);
 
 }  // namespace carelog::record

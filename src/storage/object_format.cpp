@@ -6,6 +6,7 @@
 
 #include "common/crc32c.h"
 #include "fmt/core.h"
+#include "record/batch.h"
 
 namespace carelog::storage::object_format {
 namespace {
@@ -115,17 +116,16 @@ namespace {
 // hold (bytes 17..20 cover 21..end of each batch) when `derive`, else (or
 // when they do not frame as v2 batches) computed over every byte.
 uint32_t batches_crc(std::span<const uint8_t> bytes, bool derive) {
-  constexpr size_t kMinBatch = 61, kCrcAt = 17, kCoveredFrom = 21, kMinDerive = 1024;
-  if (!derive || bytes.size() < kMinDerive) return crc32c(bytes.data(), bytes.size());
+  if (!derive || bytes.size() < kCrc32cCombineMinBytes) return crc32c(bytes.data(), bytes.size());
   uint32_t crc = 0;
   for (size_t pos = 0; pos < bytes.size();) {
     const uint8_t* b = bytes.data() + pos;
     const size_t left = bytes.size() - pos;
-    if (left < kMinBatch || b[16] != 2) return crc32c(bytes.data(), bytes.size());
-    const uint64_t len = 12 + uint64_t{load32(b + 8)};
-    if (len < kMinBatch || len > left) return crc32c(bytes.data(), bytes.size());
-    const uint32_t own = crc32c_combine(crc32c(b, kCoveredFrom), load32(b + kCrcAt), len - kCoveredFrom);
-    crc = crc32c_combine(crc, own, len);
+    if (left < record::kBatchHeaderSize || b[record::kMagicOffset] != 2)
+      return crc32c(bytes.data(), bytes.size());
+    const uint64_t len = record::kLogOverhead + uint64_t{load32(b + 8)};
+    if (len < record::kBatchHeaderSize || len > left) return crc32c(bytes.data(), bytes.size());
+    crc = crc32c_combine(crc, record::whole_crc_from_batch_crc(b, len), len);
     pos += len;
   }
   return crc;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/crc32c.h"
+#include "record/batch.h"
 
 namespace carelog::storage::wal_format {
 
@@ -23,14 +24,6 @@ std::optional<uint64_t> parse_segment_name(const std::string& name) {
   return id;
 }
 
-namespace {
-// Kafka v2 batch layout: the CRC field and the first byte it covers.
-constexpr size_t kKafkaCrcOffset = 17;
-constexpr size_t kKafkaCrcStart = 21;
-// Below this the plain checksum is as cheap as combining.
-constexpr size_t kCombineMinBytes = 1024;
-}  // namespace
-
 void encode_header(uint8_t* out, const Uuid& topic_id, int32_t partition, int64_t base_offset,
                    std::span<const uint8_t> batch, bool kafka_crc_verified) {
   store32(out, kMagic);
@@ -45,10 +38,8 @@ void encode_header(uint8_t* out, const Uuid& topic_id, int32_t partition, int64_
   store64(prefix + 20, static_cast<uint64_t>(base_offset));
   uint32_t crc = crc32c(out, 12);
   crc = crc32c_extend(crc, prefix, kPrefixSize);
-  if (kafka_crc_verified && batch.size() >= kCombineMinBytes) {
-    crc = crc32c_extend(crc, batch.data(), kKafkaCrcStart);
-    const uint32_t kafka_crc = load32(batch.data() + kKafkaCrcOffset);  // big-endian, like ours
-    crc = crc32c_combine(crc, kafka_crc, batch.size() - kKafkaCrcStart);
+  if (kafka_crc_verified && batch.size() >= kCrc32cCombineMinBytes) {
+    crc = crc32c_combine(crc, record::whole_crc_from_batch_crc(batch.data(), batch.size()), batch.size());
   } else {
     crc = crc32c_extend(crc, batch.data(), batch.size());
   }

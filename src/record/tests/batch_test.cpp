@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crc32c.h"
 #include "record/tests/batch_builder.h"
 
 namespace carelog::record {
@@ -36,6 +37,14 @@ TEST(Batch, ParsesBuiltHeader) {
   EXPECT_EQ(h->max_timestamp, 1002);
   EXPECT_EQ(h->total_size(), bytes.size());
   EXPECT_EQ(h->compression(), Compression::kNone);
+}
+
+TEST(Batch, WholeCrcDerivesFromTheBatchCrc) {
+  auto bytes = build_batch(simple_spec(40, std::string(300, 'x')));
+  ASSERT_GT(bytes.size(), 1024u);
+  EXPECT_EQ(whole_crc_from_batch_crc(bytes.data(), bytes.size()), crc32c(bytes.data(), bytes.size()));
+  bytes[bytes.size() - 1] ^= 1;  // the CRC field no longer matches: neither does the derived checksum
+  EXPECT_NE(whole_crc_from_batch_crc(bytes.data(), bytes.size()), crc32c(bytes.data(), bytes.size()));
 }
 
 TEST(Batch, SequenceWrapsAtInt32Max) {
