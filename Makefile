@@ -27,14 +27,16 @@ build-deps:
 test-deps: build-deps
 	@scripts/install-test-deps.sh
 
-$(BUILD_DIR)/build.ninja:
+# Configure only after the install scripts ran (order-only: they are phony).
+$(BUILD_DIR)/build.ninja: | build-deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null \
 	  || { echo "make: cmake configure failed" >&2; exit 1; }
 
 build: build-deps $(BUILD_DIR)/build.ninja
 	@ninja -C $(BUILD_DIR) -j$(JOBS) \
-	  && echo "make build: OK ($(BUILD_DIR)/bin)" \
+	  && echo "make build: OK ($(BUILD_DIR)/bin: $$(cat $(BUILD_DIR)/carelog-build-summary.txt))" \
 	  || { echo "make build: FAILED" >&2; exit 1; }
+	@scripts/check-deps.sh $(BUILD_DIR)
 
 run: build
 	exec $(BUILD_DIR)/bin/carelogd
@@ -46,11 +48,14 @@ unit-test: build
 SYSTEST = CARELOG_REQUIRE_S3=1 CARELOGD=$(CURDIR)/$(BUILD_DIR)/bin/carelogd CARELOG_CLI=$(CURDIR)/$(BUILD_DIR)/bin/carelog \
   tests/system/run.sh
 
-system-test: build test-deps
+# Every install runs before CMake configures: test-deps first, then the build.
+system-test: test-deps
+	@$(MAKE) --no-print-directory build
 	@$(SYSTEST)
 
 # Runs both suites even if the first fails, then reports both.
-test: build test-deps
+test: test-deps
+	@$(MAKE) --no-print-directory build
 	@unit=PASS; oracle=PASS; fuzz=PASS; sys=PASS; \
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) || unit=FAIL; \
 	tests/oracle/run.sh $(BUILD_DIR) 1 20 || oracle=FAIL; \
