@@ -10,6 +10,7 @@
 #include "broker/admin_endpoints.h"
 #include "common/log.h"
 #include "config/broker_config.h"
+#include "config/object_store_options.h"
 #include "config/topic_config.h"
 #include "group/coordinator.h"
 #include "metadata/metadata_store.h"
@@ -105,18 +106,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.object_wal.capacity_bytes = log_options.wal.capacity_bytes;
   log_options.object_wal.max_wait = log_options.wal.max_wait;
   log_options.cache_bytes = static_cast<uint64_t>(p.config.cache_log_bytes);
-  objstore::S3Options s3;  // used only for object.store=s3://...; never logged
-  s3.endpoint = p.config.s3_endpoint;
-  s3.region = p.config.s3_region;
-  s3.path_style = p.config.s3_path_style;
-  s3.credentials = {p.config.s3_access_key_id, p.config.s3_secret_access_key, ""};
-  s3.ca_file = p.config.s3_ca_file;
-  s3.max_connections = p.config.s3_max_connections;
-  s3.multipart_threshold_bytes = p.config.s3_multipart_threshold_bytes;
-  s3.multipart_part_bytes = p.config.s3_multipart_part_bytes;
-  s3.max_attempts = p.config.s3_max_attempts;
-  s3.retry_base_ms = p.config.s3_retry_backoff_ms;
-  s3.retry_max_ms = p.config.s3_retry_backoff_max_ms;
+  objstore::S3Options s3 = config::s3_options(p.config);  // used only for s3://...; never logged
   auto objects = objstore::open_object_store(p.config.object_store, s3);
   if (!objects.ok()) return make_error("object.store: " + objects.error().message);
   p.objects = std::move(*objects);

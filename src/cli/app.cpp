@@ -59,6 +59,11 @@ Result<KafkaClient*> CommandContext::client_for(const std::string& host_port) {
   return others_.back().second.get();
 }
 
+Result<KafkaClient*> CommandContext::client_for(const BrokerView& b) {
+  return client_for(b.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", b.host, b.port)
+                                                          : fmt::format("{}:{}", b.host, b.port));
+}
+
 int CommandContext::fail(const Error& e) {
   err << format_error(e) << "\n";
   return kExitError;
@@ -94,6 +99,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_user_commands(app, ctx, &action);
   add_audit_commands(app, ctx, &action);
   add_acl_commands(app, ctx, &action);
+  add_cost_model_command(app, ctx, &action);
+  add_boundary_command(app, ctx, &action);
+  add_replay_check_command(app, ctx, &action);
 
   // CLI11 parses argv-style vectors in reverse order.
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -39,6 +39,8 @@ class CommandContext {
   Result<KafkaClient*> client();
   // A connection to another broker (e.g. a partition leader), cached by address.
   Result<KafkaClient*> client_for(const std::string& host_port);
+  // The same for a broker as Metadata/DescribeCluster advertise it (IPv6 hosts bracketed).
+  Result<KafkaClient*> client_for(const BrokerView& broker);
   ClientOptions client_options() const;
 
   // Prints "Error: NAME: message" and returns kExitError.

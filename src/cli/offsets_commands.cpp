@@ -14,11 +14,7 @@ namespace {
 int run_offsets(CommandContext& ctx, const std::string& topic) {
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
-  auto connect = [&ctx](const BrokerView& b) {
-    std::string addr = b.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", b.host, b.port)
-                                                             : fmt::format("{}:{}", b.host, b.port);
-    return ctx.client_for(addr);
-  };
+  auto connect = [&ctx](const BrokerView& b) { return ctx.client_for(b); };
   auto parts = list_offsets(**client, topic, connect);
   if (!parts.ok()) return ctx.fail(parts.error());
   ctx.out << render_offsets(topic, *parts, ctx.options.output);

@@ -1,6 +1,7 @@
 #include "cli/tcp_socket.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -182,6 +183,26 @@ Status TcpSocket::read_exact(uint8_t* out, size_t n, Clock::time_point deadline)
     return net_error("recv", errno);
   }
   return Status::OK();
+}
+
+Result<std::string> TcpSocket::read_to_end(Clock::time_point deadline, size_t max_bytes) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
+    if (r > 0) {
+      out.append(buf, static_cast<size_t>(r));
+      if (out.size() > max_bytes) return make_error(fmt::format("reply larger than {} bytes", max_bytes));
+      continue;
+    }
+    if (r == 0) return out;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      CARELOG_RETURN_IF_ERROR(wait(POLLIN, deadline, "waiting for reply"));
+      continue;
+    }
+    return net_error("recv", errno);
+  }
 }
 
 }  // namespace carelog::cli

@@ -42,6 +42,9 @@ class TcpSocket {
   bool is_open() const { return fd_ >= 0; }
   Status write_all(std::span<const uint8_t> data, Clock::time_point deadline);
   Status read_exact(uint8_t* out, size_t n, Clock::time_point deadline);
+  // Reads until the peer closes the connection (HTTP with Connection: close);
+  // an error past `max_bytes` or the deadline.
+  Result<std::string> read_to_end(Clock::time_point deadline, size_t max_bytes);
   void close();
 
  private:
