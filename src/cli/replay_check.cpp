@@ -17,59 +17,69 @@
 #include "storage/wal_format.h"
 
 namespace carelog::cli::replay {
+
+RecordDigest::RecordDigest() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+RecordDigest::~RecordDigest() { EVP_MD_CTX_free(ctx_); }
+
+void RecordDigest::add(
+    int64_t offset, int64_t timestamp, std::optional<std::string_view> key,
+    std::optional<std::string_view> value,
+    const std::vector<std::pair<std::string_view, std::optional<std::string_view>>>& headers) {
+  u64(static_cast<uint64_t>(offset));
+  u64(static_cast<uint64_t>(timestamp));
+  bytes(key);
+  bytes(value);
+  u32(static_cast<uint32_t>(headers.size()));
+  for (const auto& [k, v] : headers) {
+    bytes(k);
+    bytes(v);
+  }
+}
+
+std::string RecordDigest::hex() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx_, out, &n);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < n; ++i) {
+    s += kHex[out[i] >> 4];
+    s += kHex[out[i] & 0xf];
+  }
+  return s;
+}
+
+void RecordDigest::u64(uint64_t v) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  EVP_DigestUpdate(ctx_, b, 8);
+}
+
+void RecordDigest::u32(uint32_t v) {
+  uint8_t b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  EVP_DigestUpdate(ctx_, b, 4);
+}
+
+void RecordDigest::bytes(std::optional<std::string_view> s) {
+  if (!s) {
+    u32(0xffffffffu);  // null, distinct from empty
+    return;
+  }
+  u32(static_cast<uint32_t>(s->size()));
+  EVP_DigestUpdate(ctx_, s->data(), s->size());
+}
+
 namespace {
 
+void add_record(RecordDigest& d, int64_t offset, int64_t ts, const record::RecordView& r) {
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> headers;
+  headers.reserve(r.headers.size());
+  for (const auto& h : r.headers) headers.emplace_back(h.key, h.value);
+  d.add(offset, ts, r.key, r.value, headers);
+}
+
 using storage::object_format::ObjectReader;
-
-// Incremental SHA-256 over the fields of each record (docs/replay-check.md).
-class Digest {
- public:
-  Digest() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
-  void add(int64_t offset, int64_t timestamp, const record::RecordView& r) {
-    u64(static_cast<uint64_t>(offset));
-    u64(static_cast<uint64_t>(timestamp));
-    bytes(r.key);
-    bytes(r.value);
-    u32(static_cast<uint32_t>(r.headers.size()));
-    for (const auto& h : r.headers) {
-      bytes(std::optional<std::string_view>(h.key));
-      bytes(h.value);
-    }
-  }
-  std::string hex() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), out, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    for (unsigned i = 0; i < n; ++i) {
-      s += kHex[out[i] >> 4];
-      s += kHex[out[i] & 0xf];
-    }
-    return s;
-  }
-
- private:
-  void u64(uint64_t v) {
-    uint8_t b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
-    EVP_DigestUpdate(ctx_.get(), b, 8);
-  }
-  void u32(uint32_t v) {
-    uint8_t b[4];
-    for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-    EVP_DigestUpdate(ctx_.get(), b, 4);
-  }
-  void bytes(const std::optional<std::string_view>& s) {
-    if (!s) {
-      u32(0xffffffffu);  // null, distinct from empty
-      return;
-    }
-    u32(static_cast<uint32_t>(s->size()));
-    EVP_DigestUpdate(ctx_.get(), s->data(), s->size());
-  }
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
-};
 
 struct ProducerSeq {
   int16_t epoch = -1;
@@ -154,10 +164,10 @@ class PartitionScan {
     out_.last = offset;
     prev_offset_ = offset;
     ++out_.records;
-    digest_.add(offset, ts, r);
+    add_record(digest_, offset, ts, r);
     if (compare_ && offset >= compare_->first && offset <= compare_->second) {
       if (offset == compare_->first) compare_started_ = !gap_;
-      compare_digest_.add(offset, ts, r);
+      add_record(compare_digest_, offset, ts, r);
       if (offset == compare_->second && compare_started_ && !gap_)
         out_.compare_digest = compare_digest_.hex();
     }
@@ -206,7 +216,7 @@ class PartitionScan {
   PartitionResult& out_;
   const Options& opt_;
   std::optional<std::pair<int64_t, int64_t>> compare_;
-  Digest digest_, compare_digest_;
+  RecordDigest digest_, compare_digest_;
   bool compare_started_ = false;
   bool gap_ = false;
   int64_t prev_offset_ = -1;

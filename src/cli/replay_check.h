@@ -27,13 +27,38 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
 #include "metadata/metadata_store.h"
 #include "objstore/object_store.h"
 
+struct evp_md_ctx_st;
+
 namespace carelog::cli::replay {
+
+// SHA-256 over records' offsets, timestamps, keys, values and headers, in
+// the byte layout docs/replay-check.md specifies, so digests computed from
+// storage and from what a consumer received are comparable.
+class RecordDigest {
+ public:
+  RecordDigest();
+  ~RecordDigest();
+  RecordDigest(const RecordDigest&) = delete;
+  RecordDigest& operator=(const RecordDigest&) = delete;
+  void add(int64_t offset, int64_t timestamp, std::optional<std::string_view> key,
+           std::optional<std::string_view> value,
+           const std::vector<std::pair<std::string_view, std::optional<std::string_view>>>& headers);
+  std::string hex();  // once, at the end
+
+ private:
+  void u64(uint64_t v);
+  void u32(uint32_t v);
+  void bytes(std::optional<std::string_view> s);
+  ::evp_md_ctx_st* ctx_;  // OpenSSL EVP_MD_CTX, owned
+};
 
 struct Options {
   std::string topic;
