@@ -378,7 +378,13 @@ Result<Report> check_topic(metadata::MetadataStore& md, objstore::ObjectStore& s
     }
     // 3. The end: the high watermark when the broker told us.
     if (out.high_watermark) {
-      if (scan.next_<*out.high_watermark&& * out.high_watermark> out.start) {
+      const int64_t hw = *out.high_watermark;
+      if (opt.object_wal && scan.next_ == out.uploaded_offset + 1 && scan.next_ < hw) {
+        out.explained.push_back(
+            fmt::format("offsets {}..{} are above the uploaded offset, in the object WAL "
+                        "(wal.type=object; not read by replay-check)",
+                        scan.next_, hw - 1));
+      } else if (scan.next_ < hw && hw > out.start) {
         scan.problem(
             "lost-acknowledged",
             fmt::format("offsets {}..{} are below the high watermark {} but in neither object storage nor "

@@ -66,6 +66,9 @@ struct Options {
   std::optional<int64_t> from_timestamp_ms;
   std::string wal_dir;  // file WAL to read the tail above the uploaded offset from ("" = skip)
   bool audit_topic = false;
+  // wal.type=object: the tail above the uploaded offset lives in WAL objects,
+  // which are not read; a gap there up to the high watermark is explained.
+  bool object_wal = false;
   // Per partition, from the broker when online.
   std::map<int32_t, int64_t> high_watermarks;
   std::map<int32_t, int64_t> log_start_offsets;

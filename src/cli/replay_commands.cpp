@@ -21,6 +21,7 @@
 #include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/replay_check.h"
+#include "cli/replay_group.h"
 #include "config/broker_config.h"
 #include "config/object_store_options.h"
 
@@ -42,7 +43,52 @@ struct ReplayOptions {
   std::string compare;
   std::string report;
   std::string format;
+  std::string group;
+  bool commit = false;
+  int group_timeout_ms = 60000;
 };
+
+// --group: what group G received against what storage holds, per partition.
+void judge_group(replay::Report& report, const replay::GroupRun& run, const std::string& group) {
+  for (auto& p : report.partitions) {
+    auto add = [&](std::string kind, std::string message) {
+      p.problems.push_back({std::move(kind), std::move(message)});
+    };
+    auto it = run.partitions.find(p.partition);
+    bool reached =
+        std::find(run.not_reached.begin(), run.not_reached.end(), p.partition) == run.not_reached.end();
+    int64_t hw = p.high_watermark.value_or(0);
+    if (it == run.partitions.end()) {
+      if (!reached)
+        add("group-short",
+            fmt::format("group {} received nothing of partition {} (high watermark {}) in time: is "
+                        "another member of the group holding it?",
+                        group, p.partition, hw));
+      else if (hw > 0)
+        p.explained.push_back(fmt::format("group {} was already at the high watermark {}", group, hw));
+      continue;
+    }
+    const replay::GroupPartition& g = it->second;
+    for (const auto& x : g.problems) add("group-gap", fmt::format("group {}: {}", group, x));
+    if (!reached)
+      add("group-short",
+          fmt::format("group {} received offsets {}..{} but not up to the high watermark {} in time", group,
+                      g.first, g.last, hw));
+    if (!p.compare_digest) {
+      add("group-mismatch",
+          fmt::format("offsets {}..{} that group {} received could not be read whole from storage", g.first,
+                      g.last, group));
+    } else if (*p.compare_digest != g.digest) {
+      add("group-mismatch",
+          fmt::format("group {} received offsets {}..{} but not as stored (digest {} vs {})", group, g.first,
+                      g.last, g.digest.substr(0, 16), p.compare_digest->substr(0, 16)));
+    } else if (g.problems.empty() && reached) {
+      p.explained.push_back(fmt::format(
+          "group {} received offsets {}..{} ({} records) exactly as stored, from {}", group, g.first, g.last,
+          g.records, g.first > p.start ? "its committed offset" : "the log start"));
+    }
+  }
+}
 
 Result<std::string> slurp(const std::string& path) {
   std::ifstream in(path);
@@ -54,15 +100,22 @@ Result<std::string> slurp(const std::string& path) {
 
 int run_replay(CommandContext& ctx, const ReplayOptions& o) {
   if (o.from_offset && o.from_timestamp) return ctx.usage("give --from-offset or --from-timestamp, not both");
+  if (!o.group.empty() && !o.compare.empty()) return ctx.usage("give --group or --compare, not both");
+  if (!o.group.empty() && (o.from_offset || o.from_timestamp))
+    return ctx.usage(
+        "--group starts at the group's committed offsets; --from-offset/--from-timestamp do not apply");
+  const bool online = o.online || !o.group.empty();
   std::string md_uri, obj_uri, wal_dir = o.wal_dir;
   objstore::S3Options s3;
+  bool object_wal = false;
   if (!o.config_file.empty()) {
     auto cfg = config::load_broker_config(o.config_file, o.overrides);
     if (!cfg.ok()) return ctx.usage(cfg.error().message);
     md_uri = cfg->metadata_store;
     obj_uri = cfg->object_store;
     s3 = config::s3_options(*cfg);
-    if (wal_dir.empty()) wal_dir = cfg->raw["wal.type"] == "object" ? "none" : cfg->wal_dir;
+    object_wal = cfg->raw["wal.type"] == "object";
+    if (wal_dir.empty()) wal_dir = object_wal ? "none" : cfg->wal_dir;
   } else {
     md_uri = o.metadata_store.empty() ? "sqlite://" + o.data_dir + "/metadata.db" : o.metadata_store;
     obj_uri = o.object_store.empty() ? "file://" + o.data_dir + "/objects" : o.object_store;
@@ -91,7 +144,8 @@ int run_replay(CommandContext& ctx, const ReplayOptions& o) {
     opt.from_timestamp_ms = o.from_timestamp;
     opt.wal_dir = wal_dir;
     opt.audit_topic = topic == o.audit_topic;
-    if (o.online) {
+    opt.object_wal = object_wal;
+    if (online) {
       auto client = ctx.client();
       if (!client.ok()) return ctx.fail(client.error());
       auto connect = [&ctx](const BrokerView& b) { return ctx.client_for(b); };
@@ -110,8 +164,17 @@ int run_replay(CommandContext& ctx, const ReplayOptions& o) {
       if (!ranges.ok()) return ctx.usage(o.compare + ": " + ranges.error().message);
       opt.compare_ranges = std::move(*ranges);
     }
+    std::optional<replay::GroupRun> run;
+    if (!o.group.empty()) {
+      auto r = replay::consume_as_group(ctx.options.bootstrap, o.group, topic, opt.high_watermarks, o.commit,
+                                        o.group_timeout_ms);
+      if (!r.ok()) return ctx.fail(r.error());
+      for (const auto& [p, g] : r->partitions) opt.compare_ranges[p] = {g.first, g.last};
+      run = std::move(*r);
+    }
     auto report = replay::check_topic(**md, **store, opt);
     if (!report.ok()) return ctx.fail(report.error());
+    if (run) judge_group(*report, *run, o.group);
     if (previous) {
       Status st = replay::compare(*report, *previous);
       if (!st.ok()) return ctx.usage(o.compare + ": " + st.error().message);
@@ -157,6 +220,15 @@ void add_replay_check_command(CLI::App& parent, CommandContext& ctx, Action* act
                 "Ask the broker at --bootstrap-server for log start and high watermark (ListOffsets)");
   cmd->add_option("--compare", o->compare, "An earlier --report: flag offsets gone or changed since");
   cmd->add_option("--report", o->report, "Write the JSON report here (for a later --compare)");
+  cmd->add_option(
+      "--group", o->group,
+      "Also consume as consumer group G (librdkafka, from its committed offsets) and check it received "
+      "exactly the stored log up to the high watermarks");
+  cmd->add_flag("--commit", o->commit,
+                "With --group: commit the group's offsets at the end (default: leave them)");
+  cmd->add_option("--group-timeout-ms", o->group_timeout_ms,
+                  "With --group: how long to consume (default 60000)")
+      ->check(CLI::Range(1000, 3600 * 1000));
   cmd->add_option("--format", o->format, "text or json (default: the global --output)")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&ctx, action, o] { *action = [&ctx, o] { return run_replay(ctx, *o); }; });

@@ -161,3 +161,30 @@ def test_truncated_wal_is_found_by_high_watermark_and_by_earlier_report(broker_f
     found = problems(r)
     assert any(k == "missing-since-report" and f"..{n - 1} were in the earlier report" in m for k, m in found), found
     b.kill()
+
+
+def test_group_mode_receives_exactly_the_log(broker_factory):
+    from confluent_kafka import Consumer, TopicPartition
+    b = broker_factory({"upload.interval.ms": "300"})
+    topic = unique("replay-group")
+    carelog("-b", b.bootstrap, "topic", "create", topic, "-p", "2")
+    n = produce_rounds(b, topic, 2, 200, partitions=2, pause=0.2)
+    group = unique("g")
+    # The group has committed offset 50 on partition 0 and nothing on partition 1.
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group})
+    c.commit(offsets=[TopicPartition(topic, 0, 50)], asynchronous=False)
+    c.close()
+    r = carelog_json("-b", b.bootstrap, "replay-check", topic, "--data-dir", b.data_dir, "--group", group,
+                     "--commit", "--group-timeout-ms", "30000")
+    assert r["verdict"] == "OK", r
+    p0, p1 = r["reports"][0]["partitions"]
+    assert any(f"group {group} received offsets 50..{n // 2 - 1} ({n // 2 - 50} records) exactly as stored, "
+               "from its committed offset" in e for e in p0["explained"]), p0
+    assert any(f"received offsets 0..{n // 2 - 1}" in e and "from the log start" in e for e in p1["explained"]), p1
+    # --commit moved the group to the high watermarks: a second run has nothing left to receive.
+    r = carelog_json("-b", b.bootstrap, "replay-check", topic, "--data-dir", b.data_dir, "--group", group,
+                     "--group-timeout-ms", "20000")
+    assert r["verdict"] == "OK"
+    assert all(any("already at the high watermark" in e for e in p["explained"]) for p in r["reports"][0]["partitions"])
+    assert "give --group or --compare" in carelog("replay-check", topic, "--group", group, "--compare", "x",
+                                                   expect=2).stderr
