@@ -7,3 +7,5 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib/apt.sh
 source "$HERE/lib/apt.sh"
 apt_install_missing "$HERE/deps-build.txt"
+# FHIR/HL7 definitions the validators' tables are generated from (npm).
+"$HERE/fetch-standards.sh"

@@ -13,6 +13,31 @@ std::optional<std::string> reject_compact(std::string_view v) {
   return std::nullopt;
 }
 
+// Empty (the default "<topic>.dlq") or a legal topic name.
+std::optional<std::string> check_dlq_topic_name(std::string_view v) {
+  if (v.empty()) return std::nullopt;
+  if (v.size() > 249 || v == "." || v == "..") return "not a valid topic name";
+  for (char c : v) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-';
+    if (!ok) return "not a valid topic name";
+  }
+  return std::nullopt;
+}
+
+// Resource type names look like FHIR type names; whether each is an R4
+// resource is checked where the tables live (the topic then refuses produce
+// naming it, see docs/validation.md).
+std::optional<std::string> check_resource_type_names(std::string_view v) {
+  for (const auto& name : split_list(v)) {
+    bool ok = !name.empty() && name[0] >= 'A' && name[0] <= 'Z';
+    for (char c : name)
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    if (!ok) return "'" + name + "' is not a FHIR resource type name";
+  }
+  return std::nullopt;
+}
+
 std::vector<TopicConfigDef> make_defs() {
   using T = ConfigType;
   auto range = [](std::optional<int64_t> lo, std::optional<int64_t> hi = std::nullopt) {
@@ -27,6 +52,14 @@ std::vector<TopicConfigDef> make_defs() {
   cleanup.custom = reject_compact;
   Validator ts_type;
   ts_type.choices = {"CreateTime", "LogAppendTime"};
+  Validator validation_mode;
+  validation_mode.choices = {"none", "schema-id", "schema", "fhir-r4", "hl7v2"};
+  Validator validation_action;
+  validation_action.choices = {"reject", "dlq"};
+  Validator dlq_topic;
+  dlq_topic.custom = check_dlq_topic_name;
+  Validator resource_types;
+  resource_types.custom = check_resource_type_names;
   Validator compression;
   compression.choices = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
 
@@ -64,7 +97,27 @@ std::vector<TopicConfigDef> make_defs() {
         "Kafka's unclean leader election switch; no effect in Carelog.", true},
        {{"unclean.leader.election.enable"}}},
       {{"carelog.audit.access", T::kBoolean, "false", none,
-        "Record every Produce and Fetch of this topic in the audit stream (who, partition, offsets, bytes).", true},
+        "Record every Produce and Fetch of this topic in the audit stream (who, partition, offsets, bytes).",
+        true},
+       {}},
+      {{"carelog.value.validation", T::kString, "none", validation_mode,
+        "Validate record values at produce: none, schema-id, schema, fhir-r4 or hl7v2 (docs/validation.md).",
+        true},
+       {}},
+      {{"carelog.key.validation", T::kString, "none", validation_mode,
+        "Validate record keys at produce: none, schema-id, schema, fhir-r4 or hl7v2.", true},
+       {}},
+      {{"carelog.validation.action", T::kString, "reject", validation_action,
+        "What happens to invalid records: reject (INVALID_RECORD) or dlq (moved to the dead-letter topic).",
+        true},
+       {}},
+      {{"carelog.validation.dlq.topic", T::kString, "", dlq_topic,
+        "Dead-letter topic for carelog.validation.action=dlq; empty means <topic>.dlq.", true},
+       {}},
+      {{"carelog.fhir.resource.types", T::kList, "", resource_types,
+        "resourceTypes fhir-r4 validation accepts at the top level, e.g. Observation,Patient; empty accepts "
+        "all.",
+        true},
        {}},
   };
 }

@@ -68,7 +68,8 @@ void set_log_append_time(uint8_t* batch, size_t size, int64_t timestamp) {
 
 namespace {
 
-Status validate_one(const BatchHeader& h, std::span<const uint8_t> bytes) {
+Status validate_one(const BatchHeader& h, const SharedBytes& batch, BatchInfo* info) {
+  std::span<const uint8_t> bytes = batch.span();
   if (h.magic != 2) {
     return make_error(fmt::format("record batch magic {} not supported (only v2)", h.magic),
                       kErrInvalidRecord);
@@ -90,7 +91,8 @@ Status validate_one(const BatchHeader& h, std::span<const uint8_t> bytes) {
   std::vector<RecordView> records;
   SharedBytes inflated;
   if (h.compression() == Compression::kNone) {
-    auto r = parse_records(bytes.subspan(kBatchHeaderSize), h.records_count);
+    inflated = batch.slice(kBatchHeaderSize, bytes.size() - kBatchHeaderSize);
+    auto r = parse_records(inflated.span(), h.records_count);
     if (!r.ok()) return r.take_error();
     records = std::move(r).value();
   } else {
@@ -106,6 +108,8 @@ Status validate_one(const BatchHeader& h, std::span<const uint8_t> bytes) {
       return make_error("record offset deltas are not consecutive", kErrInvalidRecord);
     }
   }
+  info->records_data = std::move(inflated);
+  info->records = std::move(records);
   return Status::OK();
 }
 
@@ -139,8 +143,9 @@ Result<std::vector<BatchInfo>> validate_batches(SharedBytes data, int32_t max_me
           kErrMessageTooLarge);
     }
     SharedBytes slice = data.slice(pos, total);
-    CARELOG_RETURN_IF_ERROR(validate_one(*h, slice.span()));
-    out.push_back(BatchInfo{*h, slice});
+    BatchInfo info{*h, slice, {}, {}};
+    CARELOG_RETURN_IF_ERROR(validate_one(*h, slice, &info));
+    out.push_back(std::move(info));
     pos += total;
   }
   return out;

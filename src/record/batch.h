@@ -17,6 +17,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "record/record_view.h"
 
 namespace carelog::record {
 
@@ -69,6 +70,11 @@ Result<BatchHeader> parse_header(std::span<const uint8_t> data);
 struct BatchInfo {
   BatchHeader header;
   SharedBytes bytes;  // the whole batch, a slice of the input
+  // The records validation decoded (decompressed once), kept so produce-path
+  // record validation reads them without inflating the batch again. Views
+  // into `records_data` (a slice of `bytes` when uncompressed).
+  SharedBytes records_data;
+  std::vector<RecordView> records;
 };
 
 // Splits a Produce `records` blob into v2 batches and validates each:

@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "record/batch.h"
+#include "record/record_view.h"
 
 namespace carelog::record {
 
@@ -20,21 +21,6 @@ bool read_varint(std::span<const uint8_t> data, size_t* pos, int32_t* out);
 bool read_varlong(std::span<const uint8_t> data, size_t* pos, int64_t* out);
 void write_varint(std::vector<uint8_t>* out, int32_t v);
 void write_varlong(std::vector<uint8_t>* out, int64_t v);
-
-struct RecordHeader {
-  std::string_view key;
-  std::optional<std::string_view> value;  // nullopt = null
-};
-
-// Views point into the buffer that was parsed; valid while it lives.
-struct RecordView {
-  int8_t attributes = 0;
-  int64_t timestamp_delta = 0;
-  int32_t offset_delta = 0;
-  std::optional<std::string_view> key;    // nullopt = null key
-  std::optional<std::string_view> value;  // nullopt = null value (tombstone)
-  std::vector<RecordHeader> headers;
-};
 
 // Parses exactly `count` records filling `data` completely; any overrun,
 // negative length or leftover byte is INVALID_RECORD (87).

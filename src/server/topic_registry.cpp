@@ -63,6 +63,7 @@ std::shared_ptr<const TopicInfo> TopicRegistry::make_info(const metadata::TopicR
     info->timestamp_type = it->second == "LogAppendTime" ? partition::TimestampType::kLogAppendTime
                                                          : partition::TimestampType::kCreateTime;
   }
+  info->validation = schema::make_topic_validation(*validators_, rec.name, rec.configs);
   return info;
 }
 

@@ -23,6 +23,7 @@
 #include "metadata/metadata_store.h"
 #include "partition/log_manager.h"
 #include "partition/partition_log.h"
+#include "schema/validator.h"
 
 namespace carelog::server {
 
@@ -36,6 +37,8 @@ struct TopicInfo {
   int32_t max_message_bytes = 1048588;
   partition::TimestampType timestamp_type = partition::TimestampType::kCreateTime;
   bool is_internal = false;
+  // Produce-path validation (carelog.*.validation); null when off.
+  std::shared_ptr<const schema::TopicValidation> validation;
 };
 
 struct BrokerDefaults {
@@ -69,6 +72,12 @@ class TopicRegistry {
 
   const BrokerDefaults& defaults() const { return defaults_; }
 
+  // Replaces the factory that builds topics' validators (the schema
+  // registry installs one serving schema-id/schema). Call before load().
+  void set_validator_factory(std::shared_ptr<const schema::ValidatorFactory> factory) {
+    validators_ = std::move(factory);
+  }
+
  private:
   std::shared_ptr<const TopicInfo> make_info(const metadata::TopicRecord& rec) const;
   void put(std::shared_ptr<const TopicInfo> info);
@@ -76,6 +85,8 @@ class TopicRegistry {
   metadata::MetadataStore& store_;
   partition::LogManager& logs_;
   BrokerDefaults defaults_;
+  std::shared_ptr<const schema::ValidatorFactory> validators_ =
+      std::make_shared<schema::BuiltinValidatorFactory>();
   mutable std::shared_mutex mu_;
   std::mutex admin_mu_;  // serializes admin changes (check-then-write)
   std::unordered_map<std::string, std::shared_ptr<const TopicInfo>> by_name_;

@@ -7,7 +7,10 @@
 // (idempotent producers rely on that) and share WAL group commits.
 #include "protocol/messages/produce.h"
 
+#include <fmt/core.h>
+
 #include <atomic>
+#include <deque>
 
 #include "common/log.h"
 #include "record/batch.h"
@@ -16,6 +19,7 @@
 #include "server/authorize.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
+#include "server/handlers/produce_validation.h"
 
 namespace carelog::server {
 namespace {
@@ -43,6 +47,15 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
   protocol::ProduceResponse resp;
   const bool acks_valid = req.acks == 0 || req.acks == 1 || req.acks == -1;
   std::vector<Pending> pending;
+  // Dead-letter appends (docs/validation.md): their responses live here and
+  // are folded into the partition's once everything completed.
+  struct DeadLetter {
+    PartitionResponse* source;
+    std::shared_ptr<const TopicInfo> topic;
+    ValidationOutcome outcome;
+  };
+  std::deque<DeadLetter> dead_letters;
+  std::deque<PartitionResponse> dlq_responses;
 
   resp.responses.reserve(req.topic_data.size());
   for (auto& topic_data : req.topic_data) {
@@ -99,6 +112,24 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
                    "transactional and control batches are not supported yet");
         continue;
       }
+      if (topic->validation) {
+        auto v = validate_produce_batch(ctx, *topic, pd.index, batches->front());
+        if (v.error) {
+          fill_error(out, v.error, std::move(v.message));
+          for (auto& e : v.record_errors) {
+            auto& re = out.record_errors.emplace_back();
+            re.batch_index = e.index;
+            re.batch_index_error_message = std::move(e.message);
+          }
+          continue;
+        }
+        if (v.replacement) data = std::move(*v.replacement);
+        if (v.dlq_log) {
+          auto& dl = dead_letters.emplace_back(DeadLetter{&out, topic, std::move(v)});
+          pending.push_back(Pending{&dlq_responses.emplace_back(), dl.outcome.dlq_log,
+                                    partition::AppendRequest{dl.outcome.dlq_batch, topic->timestamp_type}});
+        }
+      }
       pending.push_back(
           Pending{&out, std::move(log), partition::AppendRequest{std::move(data), topic->timestamp_type}});
     }
@@ -132,6 +163,14 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
       });
     }
   });
+  for (size_t i = 0; i < dead_letters.size(); ++i) {
+    DeadLetter& dl = dead_letters[i];
+    const PartitionResponse& dlq = dlq_responses[i];
+    audit_dead_letter(ctx, *dl.topic, dl.source->index, dl.outcome, dlq.error_code, dlq.base_offset);
+    if (dlq.error_code != 0 && dl.source->error_code == 0)
+      fill_error(*dl.source, dlq.error_code,
+                 fmt::format("dead-letter append to {} failed", dl.outcome.dlq_topic));
+  }
   audit_produce(ctx, req, resp);
   co_return resp;
 }
