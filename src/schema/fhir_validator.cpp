@@ -141,7 +141,7 @@ class Parser {
       }
       out += '.';
       out.append(s.name);
-      if (s.index >= 0) fmt::format_to(std::back_inserter(out), "[{}]", s.index);
+      if (s.index >= 0) out += fmt::format("[{}]", s.index);
     }
     if (out.empty()) out = "(root)";
     return out;

@@ -172,8 +172,8 @@ struct Loc {
   uint32_t subcomponent = 0;  // 0 = the whole component
   std::string str() const {
     std::string out = fmt::format("{}-{}", segment, field);
-    if (component) fmt::format_to(std::back_inserter(out), ".{}", component);
-    if (subcomponent) fmt::format_to(std::back_inserter(out), ".{}", subcomponent);
+    if (component) out += fmt::format(".{}", component);
+    if (subcomponent) out += fmt::format(".{}", subcomponent);
     return out;
   }
 };
