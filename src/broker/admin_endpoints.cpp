@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "governance/governance.h"
 #include "objstore/s3_object_store.h"
 #include "partition/wal_log_manager.h"
 
@@ -12,11 +13,20 @@ namespace {
 
 const char* kStatusClass[objstore::S3Stats::kClassCount] = {"2xx", "3xx", "4xx", "5xx", "transport"};
 
-server::HttpResponse health(const objstore::ObjectStore& store) {
+server::HttpResponse health(const objstore::ObjectStore& store, const governance::Governance* gov) {
   const objstore::StoreHealth h = store.health();
   nlohmann::json checks;
   checks["object_store"] = {{"ok", h.ok}, {"target", h.target}};
   if (!h.ok) checks["object_store"]["reason"] = h.reason;
+  if (gov) {
+    const governance::GovernanceStatus s = gov->status();
+    checks["governance"] = {{"ok", s.last_reload_ok},
+                            {"mode", governance::to_string(s.mode)},
+                            {"policy", s.source},
+                            {"version", s.version}};
+    if (!s.last_reload_ok)
+      checks["governance"]["reason"] = "policy reload rejected, previous policy kept: " + s.last_error;
+  }
   nlohmann::json body = {{"status", h.ok ? "ok" : "failing"}, {"checks", checks}};
   return server::HttpResponse{h.ok ? 200 : 503, "application/json", body.dump() + "\n"};
 }
@@ -57,8 +67,24 @@ void s3_metrics(std::string& out, const objstore::S3Stats& s) {
   out += fmt::format("carelog_s3_request_duration_seconds_count {}\n", cumulative);
 }
 
-server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::ObjectStore& store) {
+void governance_metrics(std::string& out, const governance::Governance& gov) {
+  const governance::GovernanceStatus s = gov.status();
+  counter(out, "carelog_governance_refused_total", "Requests or changes refused by the governance policy.",
+          s.refused);
+  counter(out, "carelog_governance_warned_total", "Violations allowed with a warning (governance.mode=warn).",
+          s.warned);
+  counter(out, "carelog_governance_policy_reloads_total", "Successful reloads of governance.policy.file.",
+          s.reloads);
+  counter(out, "carelog_governance_policy_reload_failures_total",
+          "Rejected reloads of governance.policy.file (the previous policy stays).", s.reload_failures);
+  gauge(out, "carelog_governance_policy_valid",
+        "1 when the last policy file read was valid, 0 when rejected.", s.last_reload_ok ? 1 : 0);
+}
+
+server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::ObjectStore& store,
+                             const governance::Governance* gov) {
   std::string out;
+  if (gov) governance_metrics(out, *gov);
   const storage::WalStats w = logs.wal().stats();
   counter(out, "carelog_wal_appends_total", "Record batches appended to the write-ahead log.", w.appends);
   counter(out, "carelog_wal_commits_total", "WAL group commits (or WAL objects written).", w.commits);
@@ -77,10 +103,11 @@ server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::Obj
 
 }  // namespace
 
-std::map<std::string, server::AdminHttpServer::Handler> admin_routes(partition::WalLogManager& logs,
-                                                                     const objstore::ObjectStore& store) {
-  return {{"/health", [&store] { return health(store); }},
-          {"/metrics", [&logs, &store] { return metrics(logs, store); }}};
+std::map<std::string, server::AdminHttpServer::Handler> admin_routes(
+    partition::WalLogManager& logs, const objstore::ObjectStore& store,
+    const governance::Governance* governance) {
+  return {{"/health", [&store, governance] { return health(store, governance); }},
+          {"/metrics", [&logs, &store, governance] { return metrics(logs, store, governance); }}};
 }
 
 }  // namespace carelog::broker

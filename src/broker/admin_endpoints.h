@@ -24,10 +24,17 @@ class ObjectStore;
 namespace carelog::partition {
 class WalLogManager;
 }
+namespace carelog::governance {
+class Governance;
+}
 
 namespace carelog::broker {
 
-std::map<std::string, server::AdminHttpServer::Handler> admin_routes(partition::WalLogManager& logs,
-                                                                     const objstore::ObjectStore& store);
+// `governance` (may be null) adds the policy in force and its last reload
+// to /health (reported, never failing the check: the broker keeps serving
+// with the previous policy) and decision counters to /metrics.
+std::map<std::string, server::AdminHttpServer::Handler> admin_routes(
+    partition::WalLogManager& logs, const objstore::ObjectStore& store,
+    const governance::Governance* governance);
 
 }  // namespace carelog::broker

@@ -12,6 +12,7 @@
 #include "config/broker_config.h"
 #include "config/object_store_options.h"
 #include "config/topic_config.h"
+#include "governance/governance.h"
 #include "group/coordinator.h"
 #include "metadata/metadata_store.h"
 #include "objstore/object_store.h"
@@ -40,6 +41,7 @@ struct Broker::Parts {
   std::unique_ptr<group::GroupCoordinator> groups;
   std::unique_ptr<security::Authorizer> authorizer;  // null: no authorization
   std::unique_ptr<audit::AuditLog> audit;            // null when audit.enable=false
+  std::unique_ptr<governance::Governance> governance;
   server::BrokerContext context;
   std::unique_ptr<server::Server> server;
   std::unique_ptr<server::AdminHttpServer> admin_http;  // null unless admin.http.listener is set
@@ -197,6 +199,18 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   if (!audit_log.ok()) return audit_log.take_error();
   p.audit = std::move(*audit_log);
   p.context.audit = p.audit.get();
+  governance::GovernanceOptions governance_options;
+  governance_options.mode =
+      governance::parse_mode(p.config.raw["governance.mode"]).value_or(governance::Mode::kEnforce);
+  governance_options.policy_file = p.config.raw["governance.policy.file"];
+  governance_options.check_interval_ms =
+      config::parse_number(p.config.raw["governance.policy.check.interval.ms"]);
+  auto governance = governance::Governance::open(governance_options);
+  if (!governance.ok()) return governance.take_error();
+  p.governance = std::move(*governance);
+  p.context.governance = p.governance.get();
+  log::info("governance: mode={}, policy {} (version {})", governance::to_string(governance_options.mode),
+            p.governance->status().source, p.governance->status().version);
 
   if (const std::string& admin = p.config.raw["admin.http.listener"]; !admin.empty()) {
     const size_t colon = admin.rfind(':');
@@ -207,7 +221,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
     if (host.empty() || port.empty() || *end != '\0' || port_number < 0 || port_number > 65535)
       return make_error(fmt::format("admin.http.listener '{}': expected host:port", admin));
     auto http = server::AdminHttpServer::start(host, static_cast<uint16_t>(port_number),
-                                               admin_routes(*p.logs, *p.objects));
+                                               admin_routes(*p.logs, *p.objects, p.governance.get()));
     if (!http.ok()) return http.take_error();
     p.admin_http = std::move(*http);
     log::info("admin HTTP endpoint (/health, /metrics) on {}:{}", host, p.admin_http->port());

@@ -99,6 +99,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_user_commands(app, ctx, &action);
   add_audit_commands(app, ctx, &action);
   add_acl_commands(app, ctx, &action);
+  add_catalog_commands(app, ctx, &action);
+  add_policy_commands(app, ctx, &action);
   add_cost_model_command(app, ctx, &action);
   add_boundary_command(app, ctx, &action);
   add_replay_check_command(app, ctx, &action);

@@ -27,6 +27,8 @@ void add_debug_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_user_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_audit_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_acl_commands(CLI::App& parent, CommandContext& ctx, Action* action);
+void add_catalog_commands(CLI::App& parent, CommandContext& ctx, Action* action);
+void add_policy_commands(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_cost_model_command(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_boundary_command(CLI::App& parent, CommandContext& ctx, Action* action);
 void add_replay_check_command(CLI::App& parent, CommandContext& ctx, Action* action);

@@ -12,6 +12,7 @@
 
 #include "cli/admin.h"
 #include "cli/commands.h"
+#include "cli/group_offsets.h"
 #include "protocol/error_codes.h"
 #include "protocol/messages/delete_groups.h"
 #include "protocol/messages/describe_groups.h"
@@ -21,13 +22,11 @@
 #include "protocol/messages/offset_fetch.h"
 
 namespace carelog::cli {
-namespace {
 
 using namespace carelog::protocol;
-using json = nlohmann::json;
 
 // The group's coordinator connection (FindCoordinator, key type 0).
-Result<KafkaClient*> coordinator(CommandContext& ctx, const std::string& group) {
+Result<KafkaClient*> group_coordinator(CommandContext& ctx, const std::string& group) {
   auto client = ctx.client();
   if (!client.ok()) return client.take_error();
   FindCoordinatorRequest req;
@@ -52,6 +51,40 @@ Result<KafkaClient*> coordinator(CommandContext& ctx, const std::string& group) 
   if (addr == ctx.options.bootstrap) return *client;
   return ctx.client_for(addr);
 }
+
+// Committed offsets of `group`; all of them when `topics` is empty.
+Result<std::vector<CommittedView>> fetch_committed(KafkaClient& c, const std::string& group) {
+  auto v = c.version_for(OffsetFetchRequest::kApiKey);
+  if (!v.ok()) return v.take_error();
+  OffsetFetchRequest req;
+  std::vector<CommittedView> out;
+  if (*v >= 8) {
+    auto& g = req.groups.emplace_back();
+    g.group_id = group;
+    auto resp = c.send<OffsetFetchResponse>(req, *v);
+    if (!resp.ok()) return resp.take_error();
+    for (const auto& rg : resp->groups) {
+      if (rg.error_code != 0) return make_error(fmt::format("group '{}'", group), rg.error_code);
+      for (const auto& t : rg.topics)
+        for (const auto& p : t.partitions)
+          out.push_back({t.name, p.partition_index, p.committed_offset, p.error_code});
+    }
+  } else {
+    req.group_id = group;
+    req.topics.reset();  // null: every committed offset (v2+)
+    auto resp = c.send<OffsetFetchResponse>(req, *v);
+    if (!resp.ok()) return resp.take_error();
+    if (resp->error_code != 0) return make_error(fmt::format("group '{}'", group), resp->error_code);
+    for (const auto& t : resp->topics)
+      for (const auto& p : t.partitions)
+        out.push_back({t.name, p.partition_index, p.committed_offset, p.error_code});
+  }
+  return out;
+}
+
+namespace {
+
+using json = nlohmann::json;
 
 // Consumer-protocol assignment: int16 version, [topic, [partition]], user data.
 std::map<std::string, std::vector<int32_t>> parse_assignment(const SharedBytes& b) {
@@ -88,43 +121,6 @@ std::map<std::string, std::vector<int32_t>> parse_assignment(const SharedBytes& 
   return out;
 }
 
-struct CommittedView {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = -1;
-  int16_t error_code = 0;
-};
-
-// Committed offsets of `group`; all of them when `topics` is empty.
-Result<std::vector<CommittedView>> fetch_committed(KafkaClient& c, const std::string& group) {
-  auto v = c.version_for(OffsetFetchRequest::kApiKey);
-  if (!v.ok()) return v.take_error();
-  OffsetFetchRequest req;
-  std::vector<CommittedView> out;
-  if (*v >= 8) {
-    auto& g = req.groups.emplace_back();
-    g.group_id = group;
-    auto resp = c.send<OffsetFetchResponse>(req, *v);
-    if (!resp.ok()) return resp.take_error();
-    for (const auto& rg : resp->groups) {
-      if (rg.error_code != 0) return make_error(fmt::format("group '{}'", group), rg.error_code);
-      for (const auto& t : rg.topics)
-        for (const auto& p : t.partitions)
-          out.push_back({t.name, p.partition_index, p.committed_offset, p.error_code});
-    }
-  } else {
-    req.group_id = group;
-    req.topics.reset();  // null: every committed offset (v2+)
-    auto resp = c.send<OffsetFetchResponse>(req, *v);
-    if (!resp.ok()) return resp.take_error();
-    if (resp->error_code != 0) return make_error(fmt::format("group '{}'", group), resp->error_code);
-    for (const auto& t : resp->topics)
-      for (const auto& p : t.partitions)
-        out.push_back({t.name, p.partition_index, p.committed_offset, p.error_code});
-  }
-  return out;
-}
-
 int run_list(CommandContext& ctx) {
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
@@ -155,7 +151,7 @@ int run_list(CommandContext& ctx) {
 }
 
 int run_describe(CommandContext& ctx, const std::string& group) {
-  auto c = coordinator(ctx, group);
+  auto c = group_coordinator(ctx, group);
   if (!c.ok()) return ctx.fail(c.error());
   DescribeGroupsRequest dreq;
   dreq.groups = {group};
@@ -249,7 +245,7 @@ struct ResetSpec {
 int run_reset(CommandContext& ctx, const ResetSpec& spec) {
   const int modes = int(spec.to_earliest) + int(spec.to_latest) + int(spec.to_offset.has_value());
   if (modes != 1) return ctx.usage("give exactly one of --to-earliest, --to-latest, --to-offset");
-  auto c = coordinator(ctx, spec.group);
+  auto c = group_coordinator(ctx, spec.group);
   if (!c.ok()) return ctx.fail(c.error());
   auto connect = [&ctx](const BrokerView& b) { return ctx.client_for(fmt::format("{}:{}", b.host, b.port)); };
   auto offs = list_offsets(**c, spec.topic, connect);

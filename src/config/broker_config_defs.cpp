@@ -224,6 +224,16 @@ std::vector<ConfigDef> make_defs() {
        "retention.bytes)."},
       {"audit.queue.events", T::kInt, "65536", range(1),
        "Audit events buffered for the writer; beyond that events are dropped, counted and reported."},
+      // --- governance (topic catalog and policy; docs/governance.md) ---
+      {"governance.mode", T::kString, "enforce", choices({"off", "warn", "enforce"}),
+       "off: no governance checks; warn: violations are logged and audited but allowed; enforce: they are "
+       "refused."},
+      {"governance.policy.file", T::kString, "", none,
+       "JSON policy (classifications, retention classes, namespaces, rules); empty: the built-in policy "
+       "(default classifications, ePHI rules). Re-read when it changes; an invalid file keeps the old "
+       "policy."},
+      {"governance.policy.check.interval.ms", T::kLong, "5000", range(0),
+       "How often governance.policy.file is checked for changes (0 = never)."},
       // --- TLS (SSL and SASL_SSL listeners; docs/security.md) ---
       {"ssl.keystore.type", T::kString, "PEM", choices({"PEM", "PKCS12"}),
        "Format of ssl.keystore.location: PEM (certificate chain + private key) or PKCS12."},

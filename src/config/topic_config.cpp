@@ -143,7 +143,11 @@ std::string convert(const std::string& value, int64_t multiplier) {
 }  // namespace
 
 const std::vector<TopicConfigDef>& topic_config_defs() {
-  static const std::vector<TopicConfigDef> defs = make_defs();
+  static const std::vector<TopicConfigDef> defs = [] {
+    std::vector<TopicConfigDef> d = make_defs();
+    for (auto& c : catalog_topic_config_defs()) d.push_back(std::move(c));
+    return d;
+  }();
   return defs;
 }
 

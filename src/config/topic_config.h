@@ -35,6 +35,8 @@ struct TopicConfigDef {
 };
 
 const std::vector<TopicConfigDef>& topic_config_defs();
+// The carelog.* catalog keys (catalog_configs.cpp), part of topic_config_defs().
+std::vector<TopicConfigDef> catalog_topic_config_defs();
 const TopicConfigDef* find_topic_config_def(std::string_view name);
 
 // Code 40 (INVALID_CONFIG) for an unknown key or an invalid value; the

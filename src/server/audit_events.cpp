@@ -8,15 +8,17 @@
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/produce.h"
 #include "record/batch.h"
+#include "server/governance_hooks.h"
 
 namespace carelog::server {
 namespace {
 
 using protocol::ErrorCode;
 
-bool access_audited(const TopicInfo& topic) {
+bool access_audited(const BrokerContext& broker, const TopicInfo& topic) {
   auto it = topic.overrides.find("carelog.audit.access");
-  return it != topic.overrides.end() && it->second == "true";
+  return (it != topic.overrides.end() && it->second == "true") ||
+         governance_forces_access_audit(broker, topic);
 }
 
 Error refuse(ErrorCode code, std::string message) {
@@ -106,7 +108,7 @@ void audit_produce(RequestContext& ctx, const protocol::ProduceRequest& req,
   for (size_t t = 0; t < req.topic_data.size() && t < resp.responses.size(); ++t) {
     const auto& in = req.topic_data[t];
     auto topic = ctx.broker.topics->find(in.name);
-    if (!topic || !access_audited(*topic)) continue;
+    if (!topic || !access_audited(ctx.broker, *topic)) continue;
     const auto& outs = resp.responses[t].partition_responses;
     for (size_t p = 0; p < in.partition_data.size() && p < outs.size(); ++p) {
       const auto& pd = in.partition_data[p];
@@ -128,7 +130,7 @@ void audit_fetch(RequestContext& ctx, const protocol::FetchResponse& resp) {
   if (!ctx.broker.audit) return;
   for (const auto& t : resp.responses) {
     auto topic = t.topic.empty() ? ctx.broker.topics->find(t.topic_id) : ctx.broker.topics->find(t.topic);
-    if (!topic || !access_audited(*topic) || is_audit_topic(ctx, topic->name)) continue;
+    if (!topic || !access_audited(ctx.broker, *topic) || is_audit_topic(ctx, topic->name)) continue;
     for (const auto& p : t.partitions) {
       int64_t bytes = p.records ? static_cast<int64_t>(p.records->size()) : 0;
       if (p.error_code == 0 && bytes == 0) continue;  // nothing was disclosed

@@ -27,6 +27,9 @@ class AuditSink;
 namespace carelog::security {
 class Authorizer;
 }
+namespace carelog::governance {
+class Governance;
+}
 
 namespace carelog::server {
 
@@ -76,6 +79,9 @@ struct BrokerContext {
   // ACL checks (server/authorize.h); null when authorizer.class.name is
   // empty, and then every request is allowed.
   security::Authorizer* authorizer = nullptr;
+  // Topic catalog and policy checks (server/governance_hooks.h); null when
+  // none is configured (unit tests), which behaves like governance.mode=off.
+  governance::Governance* governance = nullptr;
 };
 
 }  // namespace carelog::server

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "common/log.h"
+#include "governance/governance.h"
 #include "security/login_limiter.h"
 #include "security/ssl_principal_mapper.h"
 #include "server/connection.h"
@@ -35,6 +36,7 @@ struct Server::Impl {
   std::unique_ptr<security::SslPrincipalMapper> principal_mapper;
   security::LoginLimiter limiter;  // failed SASL logins, shared by all SASL listeners
   std::unique_ptr<asio::steady_timer> reload_timer;
+  std::unique_ptr<asio::steady_timer> policy_timer;  // governance.policy.file checks
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::condition_variable cv;
@@ -84,6 +86,19 @@ asio::awaitable<void> reload_loop(asio::steady_timer& timer, std::vector<TlsCont
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     for (TlsContextProvider* p : providers) p->check_reload();
+  }
+}
+
+// The governance policy file is checked the way TLS files are: its stamp
+// (mtime, size) on a timer, a reload only when it changed.
+asio::awaitable<void> policy_reload_loop(asio::steady_timer& timer, governance::Governance* g,
+                                         std::chrono::milliseconds interval) {
+  while (true) {
+    timer.expires_after(interval);
+    asio::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    g->check_reload();
   }
 }
 
@@ -184,6 +199,15 @@ Status Server::start() {
                    asio::detached);
   }
 
+  if (governance::Governance* g = broker_.governance;
+      g && !g->options().policy_file.empty() && g->options().check_interval_ms > 0) {
+    impl_->policy_timer = std::make_unique<asio::steady_timer>(*impl_->contexts[0]);
+    asio::co_spawn(*impl_->contexts[0],
+                   policy_reload_loop(*impl_->policy_timer, g,
+                                      std::chrono::milliseconds(g->options().check_interval_ms)),
+                   asio::detached);
+  }
+
   for (int i = 0; i < n; ++i) {
     impl_->threads.emplace_back([ctx = impl_->contexts[i].get()]() { ctx->run(); });
   }
@@ -213,6 +237,7 @@ void Server::stop() {
       asio::error_code ec;
       for (auto& a : impl->acceptors) a->close(ec);
       if (impl->reload_timer) impl->reload_timer->cancel();
+      if (impl->policy_timer) impl->policy_timer->cancel();
     });
   }
   for (auto& ctx : impl_->contexts) ctx->stop();

@@ -64,6 +64,7 @@ std::shared_ptr<const TopicInfo> TopicRegistry::make_info(const metadata::TopicR
                                                          : partition::TimestampType::kCreateTime;
   }
   info->validation = schema::make_topic_validation(*validators_, rec.name, rec.configs);
+  info->catalog = governance::make_catalog(rec.configs);
   return info;
 }
 

@@ -20,6 +20,7 @@
 
 #include "common/result.h"
 #include "common/uuid.h"
+#include "governance/catalog.h"
 #include "metadata/metadata_store.h"
 #include "partition/log_manager.h"
 #include "partition/partition_log.h"
@@ -39,6 +40,9 @@ struct TopicInfo {
   bool is_internal = false;
   // Produce-path validation (carelog.*.validation); null when off.
   std::shared_ptr<const schema::TopicValidation> validation;
+  // The carelog.* catalog keys the governance checks read, parsed once;
+  // null for topics without any (docs/governance.md).
+  std::shared_ptr<const governance::TopicCatalog> catalog;
 };
 
 struct BrokerDefaults {

@@ -10,6 +10,7 @@
 #include "protocol/messages/describe_acls.h"
 #include "security/authorizer.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -131,7 +132,19 @@ asio::awaitable<protocol::CreateAclsResponse> handle_create_acls(RequestContext&
                                   static_cast<AclOperation>(c.operation),
                                   static_cast<PermissionType>(c.permission_type)});
   }
-  std::vector<Status> results = ctx.broker.authorizer->create_acls(bindings);
+  // Bindings the governance policy refuses are not created; the others are.
+  std::vector<Status> results(bindings.size());
+  std::vector<AclBinding> permitted;
+  std::vector<size_t> slots;
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    results[i] = governance_check_acl(ctx, bindings[i]);
+    if (results[i].ok()) {
+      permitted.push_back(bindings[i]);
+      slots.push_back(i);
+    }
+  }
+  std::vector<Status> created = ctx.broker.authorizer->create_acls(permitted);
+  for (size_t j = 0; j < created.size() && j < slots.size(); ++j) results[slots[j]] = created[j];
   for (size_t i = 0; i < results.size(); ++i) {
     auto& r = resp.results.emplace_back();
     if (results[i].ok()) {

@@ -9,6 +9,7 @@
 #include "protocol/messages/incremental_alter_configs.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/config_support.h"
 #include "server/handlers/handlers.h"
@@ -55,6 +56,7 @@ Status apply_topic_configs(RequestContext& ctx, const std::string& topic_name,
   auto normalized = config::normalize_topic_configs(configs);
   if (!normalized.ok()) return normalized.take_error();
   CARELOG_RETURN_IF_ERROR(check_audit_topic_configs(ctx, topic_name, *normalized));
+  CARELOG_RETURN_IF_ERROR(governance_check_topic(ctx, topic_name, *normalized, &topic->overrides));
   return ctx.broker.topics->set_configs(topic->id, *normalized, validate_only);
 }
 

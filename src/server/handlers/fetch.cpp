@@ -24,6 +24,7 @@
 #include "server/async.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -206,9 +207,13 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
       topic = ctx.broker.topics->find(ft.topic);
     }
     topic_out.partitions.reserve(ft.partitions.size());
-    const int16_t auth_error = by_id && !topic ? 0
-                                               : topic_auth_error(ctx, security::AclOperation::kRead,
-                                                                  by_id ? topic->name : ft.topic);
+    int16_t auth_error = by_id && !topic ? 0
+                                         : topic_auth_error(ctx, security::AclOperation::kRead,
+                                                            by_id ? topic->name : ft.topic);
+    // Fetch responses carry no error message: the policy's reason goes to
+    // the audit stream and the broker log.
+    if (!auth_error && topic)
+      auth_error = governance_access_error(ctx, *topic, governance::Operation::kFetch, nullptr);
     for (const auto& fp : ft.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = fp.partition;

@@ -23,6 +23,7 @@
 #include "server/async.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 
@@ -76,7 +77,9 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
 
 asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& ctx,
                                                                protocol::JoinGroupRequest& req) {
-  if (int16_t e = group_auth_error(ctx, security::AclOperation::kRead, req.group_id)) {
+  int16_t join_error = group_auth_error(ctx, security::AclOperation::kRead, req.group_id);
+  if (!join_error) join_error = governance_join_error(ctx, req);
+  if (int16_t e = join_error) {
     protocol::JoinGroupResponse denied;
     denied.error_code = e;
     denied.generation_id = -1;
@@ -149,6 +152,7 @@ asio::awaitable<protocol::HeartbeatResponse> handle_heartbeat(RequestContext& ct
   if (resp.error_code != 0) co_return resp;
   resp.error_code = coordinator(ctx)->heartbeat(
       group::HeartbeatRequest{req.group_id, req.generation_id, req.member_id, req.group_instance_id});
+  if (resp.error_code == 0) governance_heartbeat(ctx, req.group_id);
   co_return resp;
 }
 
@@ -166,6 +170,7 @@ asio::awaitable<protocol::LeaveGroupResponse> handle_leave_group(RequestContext&
     for (auto& m : req.members) members.push_back(group::LeavingMember{m.member_id, m.group_instance_id});
   }
   auto r = coordinator(ctx)->leave_group(req.group_id, members);
+  governance_leave(ctx, req.group_id);
   protocol::LeaveGroupResponse resp;
   resp.error_code = r.error;
   if (ctx.api_version < 3) {
@@ -256,7 +261,8 @@ void fill_topics(const group::FetchResult& r, std::vector<TopicOut>& out) {
 
 namespace {
 
-void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_topics, group::FetchResult& r) {
+void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_topics,
+                     group::FetchResult& r) {
   if (int16_t e = group_auth_error(ctx, security::AclOperation::kDescribe, group_id)) {
     r.error = e;
     r.offsets.clear();
@@ -266,8 +272,9 @@ void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_
   std::map<std::string, bool> allowed;
   auto may_describe = [&](const std::string& topic) {
     auto [it, fresh] = allowed.try_emplace(topic, false);
-    if (fresh) it->second = authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic,
-                                      /*audit_denial=*/!all_topics);
+    if (fresh)
+      it->second = authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic,
+                             /*audit_denial=*/!all_topics);
     return it->second;
   };
   std::vector<group::FetchedOffset> kept;
@@ -348,8 +355,8 @@ asio::awaitable<protocol::ListGroupsResponse> handle_list_groups(RequestContext&
   resp.error_code = 0;
   const bool list_all = authorize_cluster(ctx, security::AclOperation::kDescribe, false);
   for (auto& g : coordinator(ctx)->list_groups(req.states_filter)) {
-    if (!list_all && !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kGroup, g.group_id,
-                                false))
+    if (!list_all &&
+        !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kGroup, g.group_id, false))
       continue;
     auto& out = resp.groups.emplace_back();
     out.group_id = g.group_id;
@@ -378,7 +385,9 @@ asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestCont
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
     auto& out = resp.results.emplace_back();
     out.group_id = req.groups_names[i];
-    out.error_code = denied[i] ? denied[i] : k < errors.size() ? errors[k++] : code(ErrorCode::kUnknownServerError);
+    out.error_code = denied[i]           ? denied[i]
+                     : k < errors.size() ? errors[k++]
+                                         : code(ErrorCode::kUnknownServerError);
     audit_admin(ctx, "DeleteGroups", audit::Action::kDelete, "group", out.group_id, out.error_code);
   }
   co_return resp;

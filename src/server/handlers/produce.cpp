@@ -17,6 +17,7 @@
 #include "server/async.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/produce_validation.h"
@@ -63,7 +64,10 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
     topic_out.name = topic_data.name;
     topic_out.partition_responses.reserve(topic_data.partition_data.size());
     auto topic = ctx.broker.topics->find(topic_data.name);
-    const int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kWrite, topic_data.name);
+    std::string policy_message;
+    int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kWrite, topic_data.name);
+    if (!auth_error && topic)
+      auth_error = governance_access_error(ctx, *topic, governance::Operation::kProduce, &policy_message);
     for (auto& pd : topic_data.partition_data) {
       auto& out = topic_out.partition_responses.emplace_back();
       out.index = pd.index;
@@ -72,7 +76,7 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
         continue;
       }
       if (auth_error) {
-        fill_error(out, auth_error);
+        fill_error(out, auth_error, policy_message);
         continue;
       }
       if (req.transactional_id.has_value()) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "server/governance_hooks.h"
 #include "server/request_context.h"
 
 namespace carelog::server {
@@ -24,6 +25,7 @@ inline Result<std::shared_ptr<const TopicInfo>> create_topic_with_defaults(Reque
                                                                            const std::string& name) {
   auto existing = ctx.broker.topics->find(name);
   if (existing) return existing;
+  CARELOG_RETURN_IF_ERROR(governance_check_topic(ctx, name, {}, nullptr));
   auto created = ctx.broker.topics->create(name, ctx.broker.options.num_partitions,
                                            ctx.broker.options.default_replication_factor, {}, false);
   if (!created.ok() && created.error().code == 36) {

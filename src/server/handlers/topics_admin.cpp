@@ -6,6 +6,7 @@
 #include "protocol/messages/delete_topics.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/config_support.h"
 #include "server/handlers/handlers.h"
@@ -92,6 +93,10 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
     }
     if (!config_ok) continue;
     if (auto st = validate_topic_configs(ctx, configs); !st.ok()) {
+      fail(st.error().code, st.error().message);
+      continue;
+    }
+    if (auto st = governance_check_topic(ctx, t.name, configs, nullptr); !st.ok()) {
       fail(st.error().code, st.error().message);
       continue;
     }
