@@ -35,14 +35,14 @@
 // transaction.state.log.replication.factor, transaction.state.log.min.isr,
 // transaction.state.log.num.partitions,
 // socket.send.buffer.bytes, socket.receive.buffer.bytes,
-// log.flush.interval.messages, log.flush.interval.ms, log.cleaner.enable,
-// log.index.size.max.bytes, log.index.interval.bytes, auto.leader.rebalance.enable,
+// log.message.timestamp.difference.max.ms (removed in Kafka 4.0), log.cleaner.enable,
+// auto.leader.rebalance.enable,
 // group.coordinator.rebalance.protocols, and every key starting with
 // zookeeper., controller. (except controller.listener.names),
 // log.cleaner., confluent.metrics. or metric.reporters.
-// Broker keys that are topic-config synonyms (log.segment.bytes, log.roll.*,
+// Broker keys that are topic-config synonyms (every one Kafka 4.4 has: log.segment.bytes, log.roll.*, log.cleaner.*.ms, log.flush.*, log.index.*,
 // log.cleanup.policy, min.insync.replicas, unclean.leader.election.enable,
-// compression.type, log.message.timestamp.difference.max.ms) are registered
+// compression.type, log.message.timestamp.before/after.max.ms ...) are registered
 // so DescribeConfigs reports them; Carelog's storage does not use segments.
 //
 // Threading: BrokerConfig is a plain value; build it once at start-up and

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 namespace carelog::config {
@@ -43,7 +45,38 @@ Result<int64_t> parse_int(std::string_view s, int64_t lo, int64_t hi, std::strin
   return v;
 }
 
+Result<double> parse_double(std::string_view s) {
+  std::string_view t = trim(s);
+  if (!t.empty() && t[0] == '+') t.remove_prefix(1);
+  double v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, std::chars_format::general);
+  // NaN and infinities pass Kafka's range checks by accident; no config means them.
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v))
+    return invalid(fmt::format("'{}' is not a valid double", s));
+  return v;
+}
+
 }  // namespace
+
+std::string format_double(double v) {
+  if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
+  char buf[64];
+  double mag = std::fabs(v);
+  bool plain = mag >= 1e-3 && mag < 1e7;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v,
+                                 plain ? std::chars_format::fixed : std::chars_format::scientific);
+  std::string s(buf, ec == std::errc() ? end : buf);
+  if (plain) {
+    if (s.find('.') == std::string::npos) s += ".0";
+    return s;
+  }
+  // Java's form: mantissa with at least one decimal, "E", exponent without '+' or leading zeros.
+  size_t e = s.find('e');
+  std::string mantissa = s.substr(0, e);
+  if (mantissa.find('.') == std::string::npos) mantissa += ".0";
+  int exponent = std::atoi(s.c_str() + e + 1);
+  return mantissa + "E" + std::to_string(exponent);
+}
 
 std::vector<std::string> split_list(std::string_view value) {
   std::vector<std::string> out;
@@ -95,6 +128,16 @@ Result<std::string> normalize_value(const ConfigDef& def, std::string_view raw) 
       if (v.min && *n < *v.min) return invalid(fmt::format("value {} is below the minimum {}", *n, *v.min));
       if (v.max && *n > *v.max) return invalid(fmt::format("value {} is above the maximum {}", *n, *v.max));
       out = std::to_string(*n);
+      break;
+    }
+    case ConfigType::kDouble: {
+      auto d = parse_double(raw);
+      if (!d.ok()) return d.take_error();
+      if (v.min && *d < static_cast<double>(*v.min))
+        return invalid(fmt::format("value {} is below the minimum {}", format_double(*d), *v.min));
+      if (v.max && *d > static_cast<double>(*v.max))
+        return invalid(fmt::format("value {} is above the maximum {}", format_double(*d), *v.max));
+      out = format_double(*d);
       break;
     }
     case ConfigType::kList: {

@@ -78,6 +78,10 @@ std::vector<std::string> split_list(std::string_view value);
 // Parses a normalised numeric value (normalize_value already checked it).
 int64_t parse_number(std::string_view normalized);
 
+// A double as Java's Double.toString writes it (what Kafka reports): "0.5",
+// "1.0", "1.0E-4". Used for normalised kDouble values.
+std::string format_double(double v);
+
 struct ConfigSynonym {
   std::string name;
   std::optional<std::string> value;

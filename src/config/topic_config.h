@@ -1,18 +1,19 @@
 // Topic-level configs: definitions, validation (CreateTopics/AlterConfigs)
 // and resolution against the broker config (DescribeConfigs on TOPIC).
 //
-// Supported keys, with their broker-level synonyms (highest precedence
-// first): cleanup.policy <- log.cleanup.policy; compression.type <-
-// compression.type; max.message.bytes <- message.max.bytes;
-// message.timestamp.type <- log.message.timestamp.type;
-// message.timestamp.difference.max.ms <- log.message.timestamp.difference.max.ms;
-// min.insync.replicas <- min.insync.replicas; retention.bytes <-
-// log.retention.bytes; retention.ms <- log.retention.ms,
-// log.retention.minutes (x60000), log.retention.hours (x3600000);
-// segment.bytes <- log.segment.bytes; segment.ms <- log.roll.ms,
-// log.roll.hours (x3600000); unclean.leader.election.enable <- same name.
+// The table (topic_config.cpp) has two sections:
+//   * every topic config Apache Kafka 4.4 defines, with Kafka's type,
+//     default, validation and broker-level synonyms (highest precedence
+//     first, e.g. retention.ms <- log.retention.ms, log.retention.minutes
+//     (x60000), log.retention.hours (x3600000)). Keys that mean nothing in a
+//     diskless broker carry a `no_effect` reason: they are validated, stored
+//     and reported, and change nothing (docs/compatibility.md lists them).
+//   * Carelog's own carelog.* keys.
 //
-// cleanup.policy=compact is rejected (INVALID_CONFIG) until compaction exists.
+// Refused values (INVALID_CONFIG with a message saying why):
+// cleanup.policy=compact (until compaction exists) and
+// remote.storage.enable=true (as a Kafka broker without tiered storage).
+//
 // Pure functions; thread-safe.
 #pragma once
 
@@ -32,8 +33,11 @@ struct BrokerSynonym {
 struct TopicConfigDef {
   ConfigDef def;
   std::vector<BrokerSynonym> synonyms;
+  // Empty when Carelog applies the key; otherwise why it has no effect.
+  std::string_view no_effect;
 };
 
+// Kafka's keys first (sorted by name), then the carelog.* keys.
 const std::vector<TopicConfigDef>& topic_config_defs();
 // The carelog.* catalog keys (catalog_configs.cpp), part of topic_config_defs().
 std::vector<TopicConfigDef> catalog_topic_config_defs();
@@ -42,23 +46,25 @@ const TopicConfigDef* find_topic_config_def(std::string_view name);
 // Code 40 (INVALID_CONFIG) for an unknown key or an invalid value; the
 // message names the key.
 Status validate_topic_config(std::string_view key, std::string_view value);
-// Validates every entry; returns the normalised map.
+// Validates a whole set as Kafka does: unknown names first, then each value,
+// then rules across keys (min.compaction.lag.ms <= max.compaction.lag.ms).
+// Returns the normalised map.
 Result<ConfigMap> normalize_topic_configs(const ConfigMap& configs);
 
 // DescribeConfigs for a TOPIC resource: one entry per supported key, sorted
 // by name. `overrides` are the topic's stored configs (DYNAMIC_TOPIC_CONFIG);
 // otherwise the value comes from the first broker synonym that has one
 // (DYNAMIC_BROKER_CONFIG from broker.dynamic_settings, STATIC_BROKER_CONFIG,
-// DEFAULT_CONFIG), converted to the topic key's unit.
+// DEFAULT_CONFIG), converted to the topic key's unit. Stored overrides of
+// keys no longer defined are skipped.
 std::vector<ResolvedConfig> resolve_topic_config(const BrokerConfig& broker, const ConfigMap& overrides);
 
 // The effective values the data path needs, from the same resolution.
 struct TopicSettings {
   int64_t retention_ms = 604800000;  // -1 = unlimited
-  int64_t retention_bytes = -1;      // -1 = unlimited
+  int64_t retention_bytes = -1;      // negative = unlimited
   int32_t max_message_bytes = 1048588;
   bool log_append_time = false;
-  int64_t message_timestamp_difference_max_ms = INT64_MAX;
   std::string compression_type = "producer";
 };
 TopicSettings effective_topic_settings(const BrokerConfig& broker, const ConfigMap& overrides);

@@ -1,5 +1,6 @@
 #include "server/topic_registry.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -105,6 +106,31 @@ std::vector<std::shared_ptr<const TopicInfo>> TopicRegistry::list() const {
   return out;
 }
 
+Status TopicRegistry::check_name_collision(const std::string& name) const {
+  auto canonical = [](std::string n) {
+    std::replace(n.begin(), n.end(), '.', '_');
+    return n;
+  };
+  const std::string want = canonical(name);
+  std::shared_lock lock(mu_);
+  for (const auto& [existing, _] : by_name_)
+    if (existing != name && canonical(existing) == want)
+      return make_error("Topic '" + name + "' collides with existing topic: " + existing, kInvalidTopic);
+  return Status::OK();
+}
+
+Status TopicRegistry::check_partition_count(const TopicInfo& topic, int32_t count) {
+  if (count < topic.partitions) {
+    return make_error("The topic " + topic.name + " currently has " + std::to_string(topic.partitions) +
+                          " partition(s); " + std::to_string(count) + " would not be an increase.",
+                      kInvalidPartitions);
+  }
+  if (count == topic.partitions)
+    return make_error("Topic already has " + std::to_string(count) + " partition(s).", kInvalidPartitions);
+  if (count > kMaxPartitions) return make_error("Too many partitions.", kInvalidPartitions);
+  return Status::OK();
+}
+
 Result<std::shared_ptr<const TopicInfo>> TopicRegistry::create(const std::string& name, int32_t partitions,
                                                                int16_t replication_factor,
                                                                const metadata::ConfigMap& configs,
@@ -122,6 +148,7 @@ Result<std::shared_ptr<const TopicInfo>> TopicRegistry::create(const std::string
   }
   std::lock_guard admin(admin_mu_);
   if (find(name)) return make_error("Topic '" + name + "' already exists.", kTopicExists);
+  CARELOG_RETURN_IF_ERROR(check_name_collision(name));
   metadata::TopicRecord rec;
   rec.name = name;
   rec.id = Uuid::random_v4();
@@ -159,15 +186,7 @@ Status TopicRegistry::set_partition_count(const Uuid& id, int32_t count, bool va
   std::lock_guard admin(admin_mu_);
   auto info = find(id);
   if (!info) return make_error("Topic does not exist.", kUnknownTopic);
-  if (count < info->partitions) {
-    return make_error("Topic currently has " + std::to_string(info->partitions) +
-                          " partitions, which is higher than the requested " + std::to_string(count) + ".",
-                      kInvalidPartitions);
-  }
-  if (count == info->partitions) {
-    return make_error("Topic already has " + std::to_string(count) + " partitions.", kInvalidPartitions);
-  }
-  if (count > kMaxPartitions) return make_error("Too many partitions.", kInvalidPartitions);
+  CARELOG_RETURN_IF_ERROR(check_partition_count(*info, count));
   if (validate_only) return Status::OK();
   CARELOG_RETURN_IF_ERROR(store_.set_partition_count(id, count));
   CARELOG_RETURN_IF_ERROR(logs_.ensure_partitions(id, count));

@@ -70,6 +70,11 @@ class TopicRegistry {
   Result<std::shared_ptr<const TopicInfo>> create(const std::string& name, int32_t partitions,
                                                   int16_t replication_factor,
                                                   const metadata::ConfigMap& configs, bool validate_only);
+  // Kafka refuses a name that differs from an existing topic's only by '.'
+  // versus '_' (they collide in metric names): INVALID_TOPIC_EXCEPTION.
+  Status check_name_collision(const std::string& name) const;
+  // CreatePartitions' count rules for `topic`: the count must grow (37).
+  static Status check_partition_count(const TopicInfo& topic, int32_t count);
   Status remove(const Uuid& id);
   Status set_partition_count(const Uuid& id, int32_t count, bool validate_only);
   Status set_configs(const Uuid& id, const metadata::ConfigMap& configs, bool validate_only);

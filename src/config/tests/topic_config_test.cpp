@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace carelog::config {
 namespace {
 
@@ -73,9 +75,10 @@ TEST(TopicConfig, ResolutionSources) {
 
   const auto& ms = find(r, "retention.ms");
   EXPECT_EQ(ms.value, "86400000");  // 24 h from the static broker synonym
-  EXPECT_EQ(ms.source, ConfigSource::kStaticBrokerConfig);
-  EXPECT_EQ(ms.synonyms[0].name, "log.retention.hours");
-  EXPECT_EQ(ms.synonyms[0].value, "24");
+  // As Kafka: synonyms start at the primary one (log.retention.ms), which is
+  // unset, so none are listed and the source is DEFAULT_CONFIG.
+  EXPECT_EQ(ms.source, ConfigSource::kDefaultConfig);
+  EXPECT_TRUE(ms.synonyms.empty());
 
   const auto& max = find(r, "max.message.bytes");
   EXPECT_EQ(max.value, "2000000");
@@ -128,6 +131,122 @@ TEST(TopicConfig, DynamicBrokerSourceAndEffectiveSettings) {
   EXPECT_EQ(s.max_message_bytes, 777);
   EXPECT_TRUE(s.log_append_time);
   EXPECT_EQ(s.compression_type, "producer");
+}
+
+TEST(TopicConfig, EveryKafka44KeyIsAcceptedWithItsDefault) {
+  const std::vector<std::pair<std::string, std::string>> kafka = {
+      {"cleanup.policy", "delete"},
+      {"compression.gzip.level", "-1"},
+      {"compression.lz4.level", "9"},
+      {"compression.type", "producer"},
+      {"compression.zstd.level", "3"},
+      {"delete.retention.ms", "86400000"},
+      {"errors.deadletterqueue.group.enable", "false"},
+      {"file.delete.delay.ms", "60000"},
+      {"flush.messages", "9223372036854775807"},
+      {"flush.ms", "9223372036854775807"},
+      {"follower.replication.throttled.replicas", ""},
+      {"index.interval.bytes", "4096"},
+      {"leader.replication.throttled.replicas", ""},
+      {"local.retention.bytes", "-2"},
+      {"local.retention.ms", "-2"},
+      {"max.compaction.lag.ms", "9223372036854775807"},
+      {"max.decompressed.message.bytes", "2147483639"},
+      {"max.message.bytes", "1048588"},
+      {"message.timestamp.after.max.ms", "3600000"},
+      {"message.timestamp.before.max.ms", "9223372036854775807"},
+      {"message.timestamp.type", "CreateTime"},
+      {"min.cleanable.dirty.ratio", "0.5"},
+      {"min.compaction.lag.ms", "0"},
+      {"min.insync.replicas", "1"},
+      {"preallocate", "false"},
+      {"remote.copy.lag.bytes", "-1"},
+      {"remote.copy.lag.ms", "0"},
+      {"remote.log.copy.disable", "false"},
+      {"remote.log.delete.on.disable", "false"},
+      {"remote.storage.enable", "false"},
+      {"retention.bytes", "-1"},
+      {"retention.ms", "604800000"},
+      {"segment.bytes", "1073741824"},
+      {"segment.index.bytes", "10485760"},
+      {"segment.jitter.ms", "0"},
+      {"segment.ms", "604800000"},
+      {"unclean.leader.election.enable", "false"},
+  };
+  auto r = resolve_topic_config(broker({}), {});
+  for (const auto& [k, v] : kafka) {
+    EXPECT_TRUE(validate_topic_config(k, v).ok()) << k;
+    EXPECT_EQ(find(r, k).value, v) << k;
+    EXPECT_EQ(find(r, k).source, ConfigSource::kDefaultConfig) << k;
+  }
+  for (const auto& e : r)
+    EXPECT_TRUE(e.name.rfind("carelog.", 0) == 0 ||
+                std::any_of(kafka.begin(), kafka.end(), [&](auto& kv) { return kv.first == e.name; }))
+        << e.name << " is neither a Kafka 4.4 key nor a carelog.* key";
+  // Synonyms as Kafka lists them: the broker default of the primary synonym.
+  ASSERT_EQ(find(r, "delete.retention.ms").synonyms.size(), 1u);
+  EXPECT_EQ(find(r, "delete.retention.ms").synonyms[0].name, "log.cleaner.delete.retention.ms");
+  EXPECT_TRUE(find(r, "flush.ms").synonyms.empty());  // log.flush.interval.ms has no default
+  EXPECT_TRUE(find(r, "remote.storage.enable").synonyms.empty());
+}
+
+TEST(TopicConfig, KafkaValidationOfNewKeys) {
+  for (auto [k, v] :
+       std::vector<std::pair<std::string, std::string>>{{"compression.gzip.level", "0"},
+                                                        {"compression.gzip.level", "10"},
+                                                        {"compression.zstd.level", "23"},
+                                                        {"follower.replication.throttled.replicas", "0-1"},
+                                                        {"follower.replication.throttled.replicas", "*,0:1"},
+                                                        {"min.cleanable.dirty.ratio", "1.5"},
+                                                        {"min.cleanable.dirty.ratio", "half"},
+                                                        {"min.cleanable.dirty.ratio", "nan"},
+                                                        {"segment.bytes", "1048575"},
+                                                        {"remote.storage.enable", "true"},
+                                                        {"message.timestamp.difference.max.ms", "1"}}) {
+    Status s = validate_topic_config(k, v);
+    ASSERT_FALSE(s.ok()) << k << "=" << v;
+    EXPECT_EQ(s.error().code, 40);
+    EXPECT_NE(s.error().message.find(k), std::string::npos) << s.error().message;
+  }
+  EXPECT_TRUE(validate_topic_config("compression.gzip.level", "-1").ok());
+  EXPECT_TRUE(validate_topic_config("leader.replication.throttled.replicas", "*").ok());
+  EXPECT_TRUE(validate_topic_config("cleanup.policy", "").ok());
+  EXPECT_TRUE(validate_topic_config("retention.bytes", "-5").ok());
+
+  auto norm = normalize_topic_configs({{"min.cleanable.dirty.ratio", "0.0001"},
+                                       {"follower.replication.throttled.replicas", "0:1, 1:1"},
+                                       {"preallocate", "TRUE"}});
+  ASSERT_TRUE(norm.ok()) << norm.error().message;
+  EXPECT_EQ(norm->at("min.cleanable.dirty.ratio"), "1.0E-4");  // Java's Double.toString, as Kafka reports
+  EXPECT_EQ(norm->at("follower.replication.throttled.replicas"), "0:1,1:1");
+  EXPECT_EQ(norm->at("preallocate"), "true");
+  EXPECT_EQ(format_double(0.5), "0.5");
+  EXPECT_EQ(format_double(1), "1.0");
+  EXPECT_EQ(format_double(12345678), "1.2345678E7");
+
+  // Unknown names are reported before bad values; then rules across keys.
+  auto both = normalize_topic_configs({{"retention.ms", "x"}, {"zzz", "1"}});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("Unknown topic config name: zzz"), std::string::npos);
+  auto lag = normalize_topic_configs({{"min.compaction.lag.ms", "5000"}, {"max.compaction.lag.ms", "1000"}});
+  ASSERT_FALSE(lag.ok());
+  EXPECT_NE(lag.error().message.find("min.compaction.lag.ms (5000) > max.compaction.lag.ms (1000)"),
+            std::string::npos);
+}
+
+TEST(TopicConfig, NoEffectKeysSayWhyAndEmptyPolicyKeepsEverything) {
+  for (const auto& d : topic_config_defs()) {
+    if (d.def.name == "flush.ms" || d.def.name == "segment.bytes" || d.def.name == "preallocate") {
+      EXPECT_FALSE(d.no_effect.empty()) << d.def.name;
+    }
+    if (d.def.name == "retention.ms" || d.def.name == "max.message.bytes") {
+      EXPECT_TRUE(d.no_effect.empty()) << d.def.name;
+    }
+  }
+  TopicSettings s = effective_topic_settings(broker({}), {{"cleanup.policy", ""}, {"retention.ms", "1000"}});
+  EXPECT_EQ(s.retention_ms, -1);
+  EXPECT_EQ(s.retention_bytes, -1);
+  EXPECT_EQ(effective_topic_settings(broker({}), {{"retention.ms", "1000"}}).retention_ms, 1000);
 }
 
 }  // namespace

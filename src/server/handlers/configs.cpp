@@ -45,19 +45,32 @@ Status broker_resource_name_ok(RequestContext& ctx, const std::string& name) {
                     code(protocol::ErrorCode::kInvalidRequest));
 }
 
-// Applies (Incremental)AlterConfigs results to a topic.
+// Applies (Incremental)AlterConfigs results to a topic. Kafka's order: the
+// topic name, then the configs (names, values, rules across keys), then
+// whether the topic exists.
 Status apply_topic_configs(RequestContext& ctx, const std::string& topic_name,
                            const metadata::ConfigMap& configs, bool validate_only) {
-  auto topic = ctx.broker.topics->find(topic_name);
-  if (!topic) {
-    return make_error("Topic " + topic_name + " does not exist",
-                      code(protocol::ErrorCode::kUnknownTopicOrPartition));
-  }
+  CARELOG_RETURN_IF_ERROR(validate_topic_name(topic_name));
   auto normalized = config::normalize_topic_configs(configs);
   if (!normalized.ok()) return normalized.take_error();
+  auto topic = ctx.broker.topics->find(topic_name);
+  if (!topic) {
+    return make_error("The topic '" + topic_name + "' does not exist.",
+                      code(protocol::ErrorCode::kUnknownTopicOrPartition));
+  }
   CARELOG_RETURN_IF_ERROR(check_audit_topic_configs(ctx, topic_name, *normalized));
   CARELOG_RETURN_IF_ERROR(governance_check_topic(ctx, topic_name, *normalized, &topic->overrides));
   return ctx.broker.topics->set_configs(topic->id, *normalized, validate_only);
+}
+
+// A topic's stored overrides minus keys no longer defined (e.g. Kafka 3's
+// message.timestamp.difference.max.ms), so an alter does not fail on them.
+metadata::ConfigMap known_overrides(const TopicInfo* topic) {
+  metadata::ConfigMap out;
+  if (!topic) return out;
+  for (const auto& [k, v] : topic->overrides)
+    if (config::find_topic_config_def(k)) out[k] = v;
+  return out;
 }
 
 // (Incremental)AlterConfigs on anything but a topic.
@@ -84,7 +97,8 @@ void set_result(Out& out, const Status& st) {
 }  // namespace
 
 Status validate_topic_configs(RequestContext& ctx, const metadata::ConfigMap& configs) {
-  for (const auto& [k, v] : configs) CARELOG_RETURN_IF_ERROR(config::validate_topic_config(k, v));
+  auto normalized = config::normalize_topic_configs(configs);
+  if (!normalized.ok()) return normalized.take_error();
   return Status::OK();
 }
 
@@ -206,51 +220,44 @@ asio::awaitable<protocol::IncrementalAlterConfigsResponse> handle_incremental_al
     Status st;
     if (res.resource_type == kTopicResource) {
       auto topic = ctx.broker.topics->find(res.resource_name);
-      if (!topic) {
-        st = make_error("Topic " + res.resource_name + " does not exist",
-                        code(protocol::ErrorCode::kUnknownTopicOrPartition));
-      } else {
-        metadata::ConfigMap configs = topic->overrides;
-        for (const auto& c : res.configs) {
-          const auto* def = config::find_topic_config_def(c.name);
-          if (!def) {
-            st =
-                make_error("Unknown topic config name: " + c.name, code(protocol::ErrorCode::kInvalidConfig));
-            break;
-          }
-          if (c.config_operation == kSet) {
-            if (!c.value.has_value()) {
-              st = make_error("Null value not supported for : " + c.name,
-                              code(protocol::ErrorCode::kInvalidRequest));
-              break;
-            }
-            configs[c.name] = *c.value;
-          } else if (c.config_operation == kDelete) {
-            configs.erase(c.name);
-          } else if (c.config_operation == kAppend || c.config_operation == kSubtract) {
-            if (def->def.type != config::ConfigType::kList) {
-              st = make_error("Config value append/subtract is not allowed for config key " + c.name,
-                              code(protocol::ErrorCode::kInvalidConfig));
-              break;
-            }
-            auto current =
-                configs.count(c.name) ? config::split_list(configs[c.name]) : std::vector<std::string>{};
-            for (const auto& item : config::split_list(c.value.value_or(""))) {
-              auto it = std::find(current.begin(), current.end(), item);
-              if (c.config_operation == kAppend && it == current.end()) current.push_back(item);
-              if (c.config_operation == kSubtract && it != current.end()) current.erase(it);
-            }
-            std::string joined;
-            for (const auto& item : current) joined += (joined.empty() ? "" : ",") + item;
-            configs[c.name] = joined;
-          } else {
-            st = make_error("Unknown config operation " + std::to_string(c.config_operation),
+      metadata::ConfigMap configs = known_overrides(topic.get());
+      st = validate_topic_name(res.resource_name);
+      for (const auto& c : res.configs) {
+        if (!st.ok()) break;
+        const auto* def = config::find_topic_config_def(c.name);
+        if (c.config_operation == kSet) {
+          if (!c.value.has_value()) {
+            st = make_error("Null value not supported for : " + c.name,
                             code(protocol::ErrorCode::kInvalidRequest));
             break;
           }
+          configs[c.name] = *c.value;
+        } else if (c.config_operation == kDelete) {
+          configs.erase(c.name);
+        } else if (c.config_operation == kAppend || c.config_operation == kSubtract) {
+          if (!def || def->def.type != config::ConfigType::kList) {
+            st = make_error(std::string("Can't ") + (c.config_operation == kAppend ? "APPEND" : "SUBTRACT") +
+                                " to key " + c.name + " because its type is not LIST.",
+                            code(protocol::ErrorCode::kInvalidConfig));
+            break;
+          }
+          auto current =
+              configs.count(c.name) ? config::split_list(configs[c.name]) : std::vector<std::string>{};
+          for (const auto& item : config::split_list(c.value.value_or(""))) {
+            auto it = std::find(current.begin(), current.end(), item);
+            if (c.config_operation == kAppend && it == current.end()) current.push_back(item);
+            if (c.config_operation == kSubtract && it != current.end()) current.erase(it);
+          }
+          std::string joined;
+          for (const auto& item : current) joined += (joined.empty() ? "" : ",") + item;
+          configs[c.name] = joined;
+        } else {
+          st = make_error("Unknown config operation " + std::to_string(c.config_operation),
+                          code(protocol::ErrorCode::kInvalidRequest));
+          break;
         }
-        if (st.ok()) st = apply_topic_configs(ctx, res.resource_name, configs, req.validate_only);
       }
+      if (st.ok()) st = apply_topic_configs(ctx, res.resource_name, configs, req.validate_only);
     } else {
       st = alter_non_topic_resource(ctx, res.resource_type, res.resource_name);
     }

@@ -50,14 +50,53 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
       fail(code(protocol::ErrorCode::kTopicAuthorizationFailed), "Authorization failed.");
       continue;
     }
+    // Kafka's order: name, existence, configs, then partitions and
+    // replication factor (so CreateTopics for an existing topic answers
+    // TOPIC_ALREADY_EXISTS whatever else the request gets wrong).
+    if (auto st = validate_topic_name(t.name); !st.ok()) {
+      fail(st.error().code, st.error().message);
+      continue;
+    }
+    if (auto st = ctx.broker.topics->check_name_collision(t.name); !st.ok()) {
+      fail(st.error().code, st.error().message);
+      continue;
+    }
+    if (ctx.broker.topics->find(t.name)) {
+      fail(code(protocol::ErrorCode::kTopicAlreadyExists), "Topic '" + t.name + "' already exists.");
+      continue;
+    }
+    metadata::ConfigMap configs;
+    std::string null_configs;
+    for (const auto& c : t.configs) {
+      if (!c.value.has_value())
+        null_configs += (null_configs.empty() ? "" : ",") + c.name;
+      else
+        configs[c.name] = *c.value;
+    }
+    if (!null_configs.empty()) {
+      fail(code(protocol::ErrorCode::kInvalidConfig),
+           "Null value not supported for topic configs: " + null_configs);
+      continue;
+    }
+    if (auto st = validate_topic_configs(ctx, configs); !st.ok()) {
+      fail(st.error().code, st.error().message);
+      continue;
+    }
+    if (auto st = governance_check_topic(ctx, t.name, configs, nullptr); !st.ok()) {
+      fail(st.error().code, st.error().message);
+      continue;
+    }
     int32_t partitions = t.num_partitions;
     int16_t rf = t.replication_factor;
     if (!t.assignments.empty()) {
-      if (partitions != -1 || rf != -1) {
+      if (rf != -1) {
         fail(code(protocol::ErrorCode::kInvalidRequest),
-             "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used "
-             "at "
-             "the same time.");
+             "A manual partition assignment was given, so the replication factor must be -1.");
+        continue;
+      }
+      if (partitions != -1) {
+        fail(code(protocol::ErrorCode::kInvalidRequest),
+             "A manual partition assignment was given, so the number of partitions must be -1.");
         continue;
       }
       bool valid = true;
@@ -76,30 +115,18 @@ asio::awaitable<protocol::CreateTopicsResponse> handle_create_topics(RequestCont
       }
       partitions = static_cast<int32_t>(t.assignments.size());
       rf = 1;
+    } else if (rf < -1 || rf == 0) {
+      fail(code(protocol::ErrorCode::kInvalidReplicationFactor),
+           "Replication factor must be larger than 0, or -1 for the broker default.");
+      continue;
+    } else if (partitions < -1 || partitions == 0) {
+      fail(code(protocol::ErrorCode::kInvalidPartitions),
+           "Number of partitions must be larger than 0, or -1 for the broker default.");
+      continue;
     }
     if (partitions == -1) partitions = opts.num_partitions;
     if (rf == -1) rf = opts.default_replication_factor;
 
-    metadata::ConfigMap configs;
-    bool config_ok = true;
-    for (const auto& c : t.configs) {
-      if (!c.value.has_value()) {
-        fail(code(protocol::ErrorCode::kInvalidConfig),
-             "Null value not supported for topic configs: " + c.name);
-        config_ok = false;
-        break;
-      }
-      configs[c.name] = *c.value;
-    }
-    if (!config_ok) continue;
-    if (auto st = validate_topic_configs(ctx, configs); !st.ok()) {
-      fail(st.error().code, st.error().message);
-      continue;
-    }
-    if (auto st = governance_check_topic(ctx, t.name, configs, nullptr); !st.ok()) {
-      fail(st.error().code, st.error().message);
-      continue;
-    }
     auto created = ctx.broker.topics->create(t.name, partitions, rf, configs, req.validate_only);
     if (!created.ok()) {
       fail(created.error().code, created.error().message);
@@ -140,11 +167,33 @@ asio::awaitable<protocol::DeleteTopicsResponse> handle_delete_topics(RequestCont
   } else {
     for (const auto& n : req.topic_names) wanted.push_back(Wanted{n, Uuid{}});
   }
+  // Kafka's order: deletion disabled answers every entry, then duplicates,
+  // then each entry's own checks.
+  std::vector<std::string> names;
+  std::vector<std::string> ids;
+  for (const auto& w : wanted) {
+    if (w.name.has_value()) names.push_back(*w.name);
+    if (!w.id.is_zero()) ids.push_back(w.id.to_string());
+  }
+  const auto dup_names = duplicates_of(names);
+  const auto dup_ids = duplicates_of(ids);
   for (const auto& w : wanted) {
     auto& out = resp.responses.emplace_back();
     out.name = w.name;
     out.topic_id = w.id;
     std::shared_ptr<const TopicInfo> topic;
+    if (!ctx.broker.options.delete_topic_enable) {
+      out.error_code = ctx.api_version < 3 ? code(protocol::ErrorCode::kInvalidRequest)
+                                           : code(protocol::ErrorCode::kTopicDeletionDisabled);
+      out.error_message = "Topic deletion is disabled.";
+      continue;
+    }
+    if ((w.name.has_value() && dup_names.count(*w.name)) ||
+        (!w.id.is_zero() && dup_ids.count(w.id.to_string()))) {
+      out.error_code = code(protocol::ErrorCode::kInvalidRequest);
+      out.error_message = w.name.has_value() ? "Duplicate topic name." : "Duplicate topic id.";
+      continue;
+    }
     if (w.name.has_value() && !w.id.is_zero()) {
       out.error_code = code(protocol::ErrorCode::kInvalidRequest);
       out.error_message = "Only one of topic name or topic id may be set";
@@ -172,10 +221,6 @@ asio::awaitable<protocol::DeleteTopicsResponse> handle_delete_topics(RequestCont
     if (auto st = check_audit_topic_deletable(ctx, topic->name); !st.ok()) {
       out.error_code = static_cast<int16_t>(st.error().code);
       out.error_message = st.error().message;
-      continue;
-    }
-    if (!ctx.broker.options.delete_topic_enable) {
-      out.error_code = code(protocol::ErrorCode::kTopicDeletionDisabled);
       continue;
     }
     auto st = ctx.broker.topics->remove(topic->id);
@@ -210,8 +255,21 @@ asio::awaitable<protocol::CreatePartitionsResponse> handle_create_partitions(
       out.error_message = "The topic '" + t.name + "' does not exist.";
       continue;
     }
+    // Kafka's order: the count must grow, then the assignments must fit it.
+    if (auto st = TopicRegistry::check_partition_count(*topic, t.count); !st.ok()) {
+      out.error_code = static_cast<int16_t>(st.error().code);
+      out.error_message = st.error().message;
+      continue;
+    }
     if (t.assignments.has_value()) {
-      bool valid = static_cast<int32_t>(t.assignments->size()) == t.count - topic->partitions;
+      if (static_cast<int32_t>(t.assignments->size()) != t.count - topic->partitions) {
+        out.error_code = code(protocol::ErrorCode::kInvalidReplicaAssignment);
+        out.error_message = "Attempted to add " + std::to_string(t.count - topic->partitions) +
+                            " additional partition(s), but " + std::to_string(t.assignments->size()) +
+                            " assignment(s) were specified.";
+        continue;
+      }
+      bool valid = true;
       for (const auto& a : *t.assignments) {
         if (a.broker_ids.size() != 1 || a.broker_ids[0] != ctx.broker.options.node_id) valid = false;
       }
