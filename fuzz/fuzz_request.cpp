@@ -34,8 +34,9 @@ void round_trip(const SharedBytes& body, int16_t version) {
   Status st = second.decode(r2, version);
   FUZZ_CHECK(st.ok(), "re-encoded message does not decode");
   FUZZ_CHECK(r2.remaining() == 0, "decode of a re-encoded message left bytes over");
-  FUZZ_CHECK(first == second, "message changed across encode/decode");
-
+  // No first == second: a float64 field holding NaN never equals itself,
+  // so that check failed on messages that round-trip exactly. The byte
+  // comparison below checks what matters, floats bit for bit included.
   Writer w2;
   second.encode(w2, version);
   FUZZ_CHECK(w2.buffer() == bytes1, "re-encoding is not stable");
