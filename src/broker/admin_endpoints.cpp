@@ -95,6 +95,28 @@ server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::Obj
   counter(out, "carelog_upload_objects_total", "Stream-set objects uploaded.", u.objects);
   counter(out, "carelog_upload_bytes_total", "Bytes of stream-set objects uploaded.", u.bytes);
   counter(out, "carelog_upload_failures_total", "Failed object uploads.", u.failures);
+  const storage::CleanerStats c = logs.cleaner_stats();
+  counter(out, "carelog_log_compaction_passes_total",
+          "Log compaction passes that rewrote a compacted partition (docs/compaction.md).", c.passes);
+  counter(out, "carelog_log_compaction_deadline_passes_total",
+          "Log compaction passes started by max.compaction.lag.ms rather than the dirty ratio.",
+          c.deadline_passes);
+  counter(out, "carelog_log_compaction_read_bytes_total", "Bytes log compaction read from object storage.",
+          c.bytes_read);
+  counter(out, "carelog_log_compaction_written_bytes_total", "Bytes log compaction wrote to object storage.",
+          c.bytes_written);
+  counter(out, "carelog_log_compaction_reclaimed_bytes_total",
+          "Bytes of compacted partitions removed by log compaction (input minus output).", c.bytes_reclaimed);
+  counter(out, "carelog_log_compaction_keys_total", "Keys mapped by log compaction passes.", c.keys);
+  counter(out, "carelog_log_compaction_removed_records_total",
+          "Records removed by log compaction (superseded, keyless, expired tombstones).", c.records_removed);
+  counter(out, "carelog_log_compaction_removed_tombstones_total",
+          "Tombstones removed after delete.retention.ms.", c.tombstones_removed);
+  counter(out, "carelog_log_compaction_failures_total", "Log compaction passes that failed (retried later).",
+          c.failures);
+  gauge(out, "carelog_log_compaction_max_overdue_ms",
+        "Largest time dirty data of a compacted partition is past its max.compaction.lag.ms (0: none late).",
+        static_cast<uint64_t>(logs.cleaner_max_overdue_ms()));
   gauge(out, "carelog_object_store_healthy",
         "1 while the object store answers, 0 while it fails (see /health).", store.health().ok ? 1 : 0);
   if (const auto* s3 = dynamic_cast<const objstore::S3ObjectStore*>(&store)) s3_metrics(out, s3->stats());

@@ -133,6 +133,19 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
       return audit::clamp_audit_retention(audit_config, settings.retention_ms, settings.retention_bytes);
     return std::make_pair(settings.retention_ms, settings.retention_bytes);
   };
+  log_options.cleanup = [cfg](const metadata::TopicRecord& t) -> std::optional<storage::CleanerPolicy> {
+    auto s = config::effective_topic_settings(*cfg, t.configs);
+    if (!s.compact) return std::nullopt;
+    storage::CleanerPolicy policy;
+    policy.min_lag_ms = s.min_compaction_lag_ms;
+    policy.max_lag_ms = s.max_compaction_lag_ms;
+    policy.delete_retention_ms = s.delete_retention_ms;
+    policy.min_dirty_ratio = s.min_cleanable_dirty_ratio;
+    return policy;
+  };
+  log_options.cleaner_backoff_ms = config::parse_number(p.config.raw["log.cleaner.backoff.ms"]);
+  log_options.cleaner_key_map_bytes =
+      static_cast<uint64_t>(config::parse_number(p.config.raw["log.cleaner.dedupe.buffer.size"]));
   auto logs = partition::WalLogManager::open(log_options, *p.metadata, storage::posix_file_system());
   if (!logs.ok()) return make_error("storage: " + logs.error().message);
   p.logs = std::move(*logs);
@@ -140,6 +153,8 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
 
   server::BrokerDefaults defaults;
   defaults.message_max_bytes = p.config.message_max_bytes;
+  for (const auto& policy : config::split_list(p.config.raw["log.cleanup.policy"]))
+    defaults.compact = defaults.compact || policy == "compact";
   defaults.timestamp_type = p.config.log_append_time ? partition::TimestampType::kLogAppendTime
                                                      : partition::TimestampType::kCreateTime;
   p.topics = std::make_unique<server::TopicRegistry>(*p.metadata, *p.logs, defaults);

@@ -19,12 +19,6 @@ std::optional<std::string> check_metadata_uri(std::string_view v) {
   return "'" + std::string(v) + "' is not a supported metadata store URI (sqlite://<path>)";
 }
 
-std::optional<std::string> reject_compact(std::string_view v) {
-  for (const auto& p : split_list(v))
-    if (p == "compact") return "cleanup policy compact is not supported by Carelog yet (only delete)";
-  return std::nullopt;
-}
-
 std::optional<std::string> check_audit_topic_name(std::string_view v) {
   if (v.size() > 2 && v.substr(0, 2) == "__") return std::nullopt;
   return "must start with __ (an internal topic) and name a topic";
@@ -59,7 +53,6 @@ std::vector<ConfigDef> make_defs() {
   };
   Validator none;
   Validator cleanup = choices({"delete", "compact"});
-  cleanup.custom = reject_compact;
   Validator compression;
   compression.choices.assign(std::begin(kCompressionTypes), std::end(kCompressionTypes));
 
@@ -109,7 +102,7 @@ std::vector<ConfigDef> make_defs() {
        "Default for message.timestamp.after.max.ms: how far a CreateTime timestamp may lead the clock.",
        true},
       {"log.cleanup.policy", T::kList, "delete", cleanup,
-       "Default cleanup policy; Carelog supports delete only.", true},
+       "Default cleanup policy of topics: delete, compact or both.", true},
       {"log.segment.bytes", T::kInt, "1073741824", range(1048576),
        "Kafka's segment size; reported as the segment.bytes default. Carelog's storage has no segments.",
        true},
@@ -215,6 +208,10 @@ std::vector<ConfigDef> make_defs() {
        "Compaction stops adding input objects beyond this size."},
       {"compaction.partition.split.bytes", T::kLong, "8388608", range(1),
        "Compaction writes a partition with at least this much live data into an object of its own."},
+      {"log.cleaner.backoff.ms", T::kLong, "15000", range(0),
+       "How often compacted partitions are checked for cleaning (docs/compaction.md)."},
+      {"log.cleaner.dedupe.buffer.size", T::kLong, "134217728", range(1048576),
+       "Memory for the log cleaner's key map: 24 bytes per key, so this / 24 * 0.9 keys per pass."},
       {"producer.id.expiration.ms", T::kLong, "86400000", range(1),
        "Idempotent-producer state is dropped once the producer's last batch is this old (as Kafka)."},
       {"object.delete.delay.ms", T::kLong, "60000", range(0),

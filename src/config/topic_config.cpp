@@ -4,17 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 namespace carelog::config {
 namespace {
 
 constexpr std::string_view kLongMax = "9223372036854775807";
-
-std::optional<std::string> reject_compact(std::string_view v) {
-  for (const auto& p : split_list(v))
-    if (p == "compact") return "cleanup.policy=compact is not supported by Carelog yet (only delete)";
-  return std::nullopt;
-}
 
 // Empty (the default "<topic>.dlq") or a legal topic name.
 std::optional<std::string> check_dlq_topic_name(std::string_view v) {
@@ -107,7 +102,6 @@ std::vector<TopicConfigDef> kafka_defs() {
   Validator none;
   Validator cleanup;
   cleanup.choices = {"delete", "compact"};
-  cleanup.custom = reject_compact;
   Validator ts_type;
   ts_type.choices = {"CreateTime", "LogAppendTime"};
   Validator compression;
@@ -117,7 +111,7 @@ std::vector<TopicConfigDef> kafka_defs() {
 
   return {
       {{"cleanup.policy", T::kList, "delete", cleanup,
-        "How old data is discarded: delete (by retention). compact is not supported yet.", true},
+        "How old data is discarded: delete (by retention), compact (latest record per key), or both.", true},
        {{"log.cleanup.policy"}},
        ""},
       {{"compression.gzip.level", T::kInt, "-1", gzip_level, "Level of broker-side gzip compression.", true},
@@ -137,7 +131,7 @@ std::vector<TopicConfigDef> kafka_defs() {
       {{"delete.retention.ms", T::kLong, "86400000", range(0),
         "How long delete markers (tombstones) of a compacted topic are kept, in ms.", true},
        {{"log.cleaner.delete.retention.ms"}},
-       "Applies to compacted topics only; cleanup.policy=compact is not supported yet."},
+       ""},
       {{"errors.deadletterqueue.group.enable", T::kBoolean, "false", none,
         "Whether share groups may use this topic as their dead-letter queue.", true},
        {},
@@ -174,7 +168,7 @@ std::vector<TopicConfigDef> kafka_defs() {
       {{"max.compaction.lag.ms", T::kLong, kLongMax, range(1),
         "Longest time a record may stay uncompacted in a compacted topic.", true},
        {{"log.cleaner.max.compaction.lag.ms"}},
-       "Applies to compacted topics only; cleanup.policy=compact is not supported yet."},
+       ""},
       {{"max.decompressed.message.bytes", T::kInt, "2147483639", range(1, 2147483639),
         "Largest decompressed size of one record batch.", true},
        {{"max.decompressed.message.bytes"}},
@@ -199,11 +193,11 @@ std::vector<TopicConfigDef> kafka_defs() {
       {{"min.cleanable.dirty.ratio", T::kDouble, "0.5", range(0, 1),
         "Share of a compacted log that must be uncompacted before compaction runs.", true},
        {{"log.cleaner.min.cleanable.ratio"}},
-       "Applies to compacted topics only; cleanup.policy=compact is not supported yet."},
+       ""},
       {{"min.compaction.lag.ms", T::kLong, "0", range(0),
         "Shortest time a record stays uncompacted in a compacted topic.", true},
        {{"log.cleaner.min.compaction.lag.ms"}},
-       "Applies to compacted topics only; cleanup.policy=compact is not supported yet."},
+       ""},
       {{"min.insync.replicas", T::kInt, "1", range(1), "Minimum in-sync replicas for acks=all.", true},
        {{"min.insync.replicas"}},
        "One logical replica is always in sync; acks=all waits for the durable WAL write."},
@@ -464,7 +458,15 @@ TopicSettings effective_topic_settings(const BrokerConfig& broker, const ConfigM
     else if (r.name == "cleanup.policy") {
       auto policies = split_list(v);
       delete_policy = std::find(policies.begin(), policies.end(), "delete") != policies.end();
-    }
+      s.compact = std::find(policies.begin(), policies.end(), "compact") != policies.end();
+    } else if (r.name == "min.compaction.lag.ms")
+      s.min_compaction_lag_ms = parse_number(v);
+    else if (r.name == "max.compaction.lag.ms")
+      s.max_compaction_lag_ms = parse_number(v);
+    else if (r.name == "delete.retention.ms")
+      s.delete_retention_ms = parse_number(v);
+    else if (r.name == "min.cleanable.dirty.ratio")
+      s.min_cleanable_dirty_ratio = std::strtod(v.c_str(), nullptr);
   }
   // Without "delete" in cleanup.policy (empty, as Kafka 4.x allows, or
   // compact only) nothing is removed by time or size.

@@ -11,12 +11,12 @@
 //   * Carelog's own carelog.* keys.
 //
 // Refused values (INVALID_CONFIG with a message saying why):
-// cleanup.policy=compact (until compaction exists) and
 // remote.storage.enable=true (as a Kafka broker without tiered storage).
 //
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -66,6 +66,13 @@ struct TopicSettings {
   int32_t max_message_bytes = 1048588;
   bool log_append_time = false;
   std::string compression_type = "producer";
+  // cleanup.policy contains compact, and the cleaner's settings
+  // (docs/compaction.md).
+  bool compact = false;
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = INT64_MAX;
+  int64_t delete_retention_ms = 86400000;
+  double min_cleanable_dirty_ratio = 0.5;
 };
 TopicSettings effective_topic_settings(const BrokerConfig& broker, const ConfigMap& overrides);
 

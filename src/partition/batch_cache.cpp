@@ -30,6 +30,15 @@ std::optional<SharedBytes> BatchCache::get(uint64_t partition_uid, int64_t base_
   return it->second;
 }
 
+void BatchCache::erase_range(uint64_t partition_uid, int64_t from, int64_t to) {
+  std::lock_guard lk(mu_);
+  auto it = entries_.lower_bound(Key{partition_uid, from});
+  while (it != entries_.end() && it->first.first == partition_uid && it->first.second <= to) {
+    size_ -= it->second.size();
+    it = entries_.erase(it);  // its fifo_ key is skipped at eviction
+  }
+}
+
 uint64_t BatchCache::size_bytes() {
   std::lock_guard lk(mu_);
   return size_;

@@ -23,6 +23,9 @@ class BatchCache {
 
   void put(uint64_t partition_uid, int64_t base_offset, SharedBytes bytes);
   std::optional<SharedBytes> get(uint64_t partition_uid, int64_t base_offset);
+  // Drops a partition's batches with base offsets in [from, to] (their
+  // bytes changed: log compaction rewrote them).
+  void erase_range(uint64_t partition_uid, int64_t from, int64_t to);
 
   uint64_t size_bytes();
   uint64_t hits();

@@ -108,6 +108,13 @@ void ProducerStateTable::merge_into(ProducerStateTable& dst) && {
   for (auto& [id, e] : producers_) dst.producers_[id] = std::move(e);
 }
 
+std::vector<int64_t> ProducerStateTable::last_batch_offsets() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, e] : producers_)
+    if (!e.batches.empty()) out.push_back(e.batches.back().base_offset);
+  return out;
+}
+
 size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
   if (expiration_ms < 0) return 0;
   return std::erase_if(producers_,

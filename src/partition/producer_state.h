@@ -63,6 +63,9 @@ class ProducerStateTable {
   // Moves every entry of this table into `dst`, replacing dst's.
   void merge_into(ProducerStateTable& dst) &&;
   size_t size() const { return producers_.size(); }
+  // Base offset of every producer's last batch (log compaction keeps those
+  // batches, emptied if need be, as Kafka does).
+  std::vector<int64_t> last_batch_offsets() const;
 
   // Forgets producers whose last batch's timestamp is `expiration_ms` or more
   // before `now_ms` (Kafka's producer.id.expiration.ms; < 0 = never).

@@ -161,6 +161,11 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
     co.grace_ms = config.object_delete_delay_ms;
     co.partition_split_bytes = config.compaction_partition_split_bytes;
     m->compactor_ = std::make_unique<storage::Compactor>(*config.object_store, store, *m->gc_, co);
+    storage::CleanerOptions clo;
+    clo.key_map_bytes = config.cleaner_key_map_bytes;
+    clo.output_object_bytes = config.compaction_target_object_bytes;
+    clo.grace_ms = config.object_delete_delay_ms;
+    m->cleaner_ = std::make_unique<storage::Cleaner>(*config.object_store, store, *m->gc_, clo);
   }
   auto topics = store.list_topics();
   if (!topics.ok()) return topics.take_error();
@@ -411,6 +416,7 @@ void WalLogManager::maintenance_loop() {
   const int64_t sweep_ms = std::max<int64_t>(config_.orphan_min_age_ms, 1000);
   auto next_retention = clock::now() + every(config_.retention_check_interval_ms);
   auto next_compaction = clock::now() + every(config_.compaction_interval_ms);
+  auto next_clean = clock::now() + every(config_.cleaner_backoff_ms);
   auto next_gc = clock::now() + every(gc_ms);
   auto next_sweep = clock::now() + every(sweep_ms);
   for (;;) {
@@ -428,6 +434,11 @@ void WalLogManager::maintenance_loop() {
       next_compaction = now + every(config_.compaction_interval_ms);
       auto r = compact_once();
       if (!r.ok()) log::warn("compaction: {}", r.error().message);
+    }
+    if (config_.cleanup && now >= next_clean) {
+      next_clean = now + every(config_.cleaner_backoff_ms);
+      auto r = clean_once();
+      if (!r.ok()) log::warn("log compaction: {}", r.error().message);
     }
     if (now >= next_gc) {
       next_gc = now + every(gc_ms);

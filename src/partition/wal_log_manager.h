@@ -78,6 +78,14 @@ class WalLogManager final : public LogManager {
   Status apply_retention();
   Status collect_garbage();
   Result<bool> compact_once();
+  // One log-compaction look at every compacted partition
+  // (wal_log_cleaning.cpp). Returns how many partitions were rewritten.
+  Result<size_t> clean_once();
+  storage::CleanerStats cleaner_stats() const;
+  // Largest lag behind max.compaction.lag.ms over compacted partitions (ms).
+  int64_t cleaner_max_overdue_ms() const;
+  // The cleaner's view of one partition (carelog topic describe).
+  storage::CleanerPartitionState cleaner_state(const Uuid& topic_id, int32_t partition) const;
   Result<size_t> sweep_orphans();
 
   // For tests and tools.
@@ -91,6 +99,8 @@ class WalLogManager final : public LogManager {
   using Key = std::pair<Uuid, int32_t>;
   WalLogManager(const LogConfig& config, metadata::MetadataStore& store);
   std::shared_ptr<WalPartitionLog> make_partition(const Uuid& topic_id, int32_t partition);
+  // The partition, or null (shared lock on the map).
+  std::shared_ptr<WalPartitionLog> find_partition(const Uuid& topic_id, int32_t partition);
   std::vector<std::shared_ptr<WalPartitionLog>> snapshot();
   Status recover_objects();
   // Producer state: stored snapshots, then the uploaded batches after them
@@ -123,6 +133,7 @@ class WalLogManager final : public LogManager {
   std::unique_ptr<storage::ObjectUploader> uploader_;
   std::unique_ptr<storage::ObjectGc> gc_;
   std::unique_ptr<storage::Compactor> compactor_;
+  std::unique_ptr<storage::Cleaner> cleaner_;
   std::mutex switch_mu_;  // see header comment
   std::mutex upload_mu_;  // one upload pass at a time
 

@@ -132,6 +132,16 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // `object` (one range entry replaces the old entries).
   void relocate(const metadata::ObjectRange& r, std::shared_ptr<const ObjectRef> object);
 
+  // --- log compaction (wal_partition_cleaning.cpp) ---
+  // After a cleaner pass: offsets [span_base, span_last] now live in the
+  // given object ranges (offset order, gaps allowed); the entries there
+  // before, and their cached bytes, are dropped.
+  void replace_cleaned(
+      int64_t span_base, int64_t span_last,
+      const std::vector<std::pair<metadata::ObjectRange, std::shared_ptr<const ObjectRef>>>& ranges);
+  // Base offsets of the uploaded producer state's last batches.
+  std::vector<int64_t> producer_last_batches() const;
+
   // --- retention ---
   // New log start offset that retention asks for (nullopt: no change).
   std::optional<int64_t> retention_target(int64_t now_ms, int64_t retention_ms,
@@ -197,7 +207,8 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // anything that may block on object storage (as read_impl).
   std::optional<OffsetForTimestamp> offset_for_timestamp_impl(int64_t timestamp, bool io);
   std::optional<OffsetForTimestamp> max_timestamp_impl(bool io);
-  std::optional<OffsetForTimestamp> find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact, bool io);
+  std::optional<OffsetForTimestamp> find_in_batch(const IndexEntry& e, int64_t timestamp, bool exact,
+                                                  bool io);
 
   const Uuid topic_id_;
   const int32_t partition_;

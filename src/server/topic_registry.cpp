@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "config/config_def.h"
 
 namespace carelog::server {
 namespace {
@@ -63,6 +64,11 @@ std::shared_ptr<const TopicInfo> TopicRegistry::make_info(const metadata::TopicR
   if (auto it = rec.configs.find("message.timestamp.type"); it != rec.configs.end()) {
     info->timestamp_type = it->second == "LogAppendTime" ? partition::TimestampType::kLogAppendTime
                                                          : partition::TimestampType::kCreateTime;
+  }
+  info->compacted = defaults_.compact;
+  if (auto it = rec.configs.find("cleanup.policy"); it != rec.configs.end()) {
+    info->compacted = false;
+    for (const auto& p : config::split_list(it->second)) info->compacted = info->compacted || p == "compact";
   }
   info->validation = schema::make_topic_validation(*validators_, rec.name, rec.configs);
   info->catalog = governance::make_catalog(rec.configs);

@@ -38,6 +38,8 @@ struct TopicInfo {
   int32_t max_message_bytes = 1048588;
   partition::TimestampType timestamp_type = partition::TimestampType::kCreateTime;
   bool is_internal = false;
+  // cleanup.policy contains compact: produce refuses records without a key.
+  bool compacted = false;
   // Produce-path validation (carelog.*.validation); null when off.
   std::shared_ptr<const schema::TopicValidation> validation;
   // The carelog.* catalog keys the governance checks read, parsed once;
@@ -47,6 +49,7 @@ struct TopicInfo {
 
 struct BrokerDefaults {
   int32_t message_max_bytes = 1048588;
+  bool compact = false;  // log.cleanup.policy contains compact
   partition::TimestampType timestamp_type = partition::TimestampType::kCreateTime;
 };
 

@@ -17,7 +17,7 @@ LONG_MAX = "9223372036854775807"
 #          lists none while the primary broker synonym, e.g. log.retention.ms,
 #          is unset), a valid non-default value, the value reported for it)
 KAFKA_TOPIC_CONFIGS = {
-    "cleanup.policy": ("delete", ["log.cleanup.policy"], None, None),
+    "cleanup.policy": ("delete", ["log.cleanup.policy"], "compact, delete", "compact,delete"),
     "compression.gzip.level": ("-1", ["compression.gzip.level"], "5", "5"),
     "compression.lz4.level": ("9", ["compression.lz4.level"], "12", "12"),
     "compression.type": ("producer", ["compression.type"], "producer", "producer"),

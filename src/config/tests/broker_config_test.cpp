@@ -120,7 +120,7 @@ TEST_F(BrokerConfigTest, InvalidValues) {
                          {"log.message.timestamp.type=Whenever", "log.message.timestamp.type"},
                          {"log.level=loud", "log.level"},
                          {"metadata.store=postgres://x", "metadata.store"},
-                         {"log.cleanup.policy=compact", "log.cleanup.policy"},
+                         {"log.cleanup.policy=shred", "log.cleanup.policy"},
                          {"compression.type=brotli", "compression.type"}}) {
     auto c = load({t.setting});
     ASSERT_FALSE(c.ok()) << t.setting;

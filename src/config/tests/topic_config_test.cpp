@@ -27,11 +27,14 @@ TEST(TopicConfig, Validation) {
   EXPECT_TRUE(validate_topic_config("cleanup.policy", "delete").ok());
   EXPECT_TRUE(validate_topic_config("message.timestamp.type", "LogAppendTime").ok());
 
-  Status compact = validate_topic_config("cleanup.policy", "compact");
-  ASSERT_FALSE(compact.ok());
-  EXPECT_EQ(compact.error().code, 40);
-  EXPECT_NE(compact.error().message.find("compact"), std::string::npos);
-  EXPECT_FALSE(validate_topic_config("cleanup.policy", "delete,compact").ok());
+  EXPECT_TRUE(validate_topic_config("cleanup.policy", "compact").ok());
+  EXPECT_TRUE(validate_topic_config("cleanup.policy", "compact,delete").ok());
+  EXPECT_TRUE(validate_topic_config("cleanup.policy", "delete,compact").ok());
+  EXPECT_TRUE(validate_topic_config("cleanup.policy", "").ok());
+  Status shred = validate_topic_config("cleanup.policy", "shred");
+  ASSERT_FALSE(shred.ok());
+  EXPECT_EQ(shred.error().code, 40);
+  EXPECT_NE(shred.error().message.find("cleanup.policy"), std::string::npos);
 
   Status unknown = validate_topic_config("retention.msec", "1");
   ASSERT_FALSE(unknown.ok());
@@ -247,6 +250,37 @@ TEST(TopicConfig, NoEffectKeysSayWhyAndEmptyPolicyKeepsEverything) {
   EXPECT_EQ(s.retention_ms, -1);
   EXPECT_EQ(s.retention_bytes, -1);
   EXPECT_EQ(effective_topic_settings(broker({}), {{"retention.ms", "1000"}}).retention_ms, 1000);
+}
+
+TEST(TopicConfig, CompactSettings) {
+  for (const auto& d : topic_config_defs()) {
+    if (d.def.name == "min.compaction.lag.ms" || d.def.name == "max.compaction.lag.ms" ||
+        d.def.name == "delete.retention.ms" || d.def.name == "min.cleanable.dirty.ratio")
+      EXPECT_TRUE(d.no_effect.empty()) << d.def.name;
+  }
+  TopicSettings plain = effective_topic_settings(broker({}), {});
+  EXPECT_FALSE(plain.compact);
+  TopicSettings c = effective_topic_settings(broker({}), {{"cleanup.policy", "compact"},
+                                                          {"min.compaction.lag.ms", "100"},
+                                                          {"max.compaction.lag.ms", "5000"},
+                                                          {"delete.retention.ms", "200"},
+                                                          {"min.cleanable.dirty.ratio", "0.25"},
+                                                          {"retention.ms", "1000"}});
+  EXPECT_TRUE(c.compact);
+  EXPECT_EQ(c.min_compaction_lag_ms, 100);
+  EXPECT_EQ(c.max_compaction_lag_ms, 5000);
+  EXPECT_EQ(c.delete_retention_ms, 200);
+  EXPECT_DOUBLE_EQ(c.min_cleanable_dirty_ratio, 0.25);
+  EXPECT_EQ(c.retention_ms, -1);  // compact only: nothing expires by time
+  TopicSettings both =
+      effective_topic_settings(broker({}), {{"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}});
+  EXPECT_TRUE(both.compact);
+  EXPECT_EQ(both.retention_ms, 1000);
+  // Broker defaults (log.cleaner.*) apply to topics without overrides.
+  TopicSettings from_broker = effective_topic_settings(
+      broker({"log.cleanup.policy=compact", "log.cleaner.delete.retention.ms=42"}), {});
+  EXPECT_TRUE(from_broker.compact);
+  EXPECT_EQ(from_broker.delete_retention_ms, 42);
 }
 
 }  // namespace

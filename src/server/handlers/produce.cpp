@@ -20,6 +20,7 @@
 #include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
+#include "server/handlers/produce_compacted.h"
 #include "server/handlers/produce_validation.h"
 
 namespace carelog::server {
@@ -114,6 +115,15 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
       if (batches->front().header.transactional() || batches->front().header.control()) {
         fill_error(out, code(protocol::ErrorCode::kInvalidRecord),
                    "transactional and control batches are not supported yet");
+        continue;
+      }
+      if (auto keyless = check_compacted_keys(*topic, pd.index, batches->front())) {
+        fill_error(out, keyless->error, std::move(keyless->message));
+        for (auto& [index, message] : keyless->record_errors) {
+          auto& re = out.record_errors.emplace_back();
+          re.batch_index = index;
+          re.batch_index_error_message = std::move(message);
+        }
         continue;
       }
       if (topic->validation) {

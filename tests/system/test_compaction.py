@@ -1,0 +1,213 @@
+"""Compacted topics (cleanup.policy=compact, docs/compaction.md) with
+confluent-kafka: keyed updates and tombstones, read back latest-per-key with
+their original offsets from offset 0 (across the gaps compaction leaves),
+keyless records refused as Kafka does, and the erasure deadline
+(max.compaction.lag.ms) checked on the raw objects of the file:// store.
+
+The same broker overrides are real Kafka keys (log.cleaner.backoff.ms) or
+ignored by Kafka, so CARELOG_TEST_TARGET=kafka runs the shared tests against
+the reference; Kafka never cleans its active segment, so the tests keep
+producing a filler key while they wait (segment.ms rolls segments)."""
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+from kafka_util import admin_for, create_topic, unique
+
+TARGET = os.environ.get("CARELOG_TEST_TARGET", "carelog")
+
+OVERRIDES = {
+    "upload.interval.ms": "200",      # Carelog: uploads (what the cleaner sees) every 200 ms
+    "log.cleaner.backoff.ms": "300",  # both: look at compacted partitions often
+    "object.delete.delay.ms": "0",    # Carelog: superseded objects deleted at the next GC pass
+}
+TOPIC_CONFIG = {
+    "cleanup.policy": "compact",
+    "min.cleanable.dirty.ratio": "0.01",
+    "delete.retention.ms": "1000",
+    "segment.ms": "100",  # Kafka: roll segments so they become cleanable
+}
+
+
+@pytest.fixture
+def compact_broker(broker_factory):
+    return broker_factory(OVERRIDES)
+
+
+def produce_all(broker, topic, records):
+    """Produces (key, value) pairs in order; returns the offset of each."""
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, "enable.idempotence": True})
+    offsets = [None] * len(records)
+    errors = []
+
+    def report(i):
+        def cb(err, msg):
+            if err:
+                errors.append(err)
+            else:
+                offsets[i] = msg.offset()
+        return cb
+
+    for i, (k, v) in enumerate(records):
+        p.produce(topic, key=k, value=v, partition=0, on_delivery=report(i))
+        if i % 500 == 0:
+            p.poll(0)
+    assert p.flush(60) == 0
+    assert not errors, errors[:3]
+    return offsets
+
+
+def read_from_zero(broker, topic, timeout=30):
+    """Every record of partition 0 from offset 0 up to the high watermark:
+    a list of (offset, key, value)."""
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("cg"),
+                  "enable.auto.commit": False, "enable.partition.eof": True})
+    try:
+        _, high = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        c.assign([TopicPartition(topic, 0, 0)])
+        out = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = c.poll(1.0)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    if m.offset() >= high:
+                        break
+                    continue
+                raise AssertionError(m.error())
+            out.append((m.offset(), m.key(), m.value()))
+            if m.offset() >= high - 1:
+                break
+        return out
+    finally:
+        c.close()
+
+
+class Filler:
+    """Keeps appending to one key while a test waits (Kafka's active segment
+    is never cleaned, so the reference needs new segments)."""
+
+    def __init__(self, broker, topic):
+        self.p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+        self.topic = topic
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            self.p.produce(self.topic, key=b"filler", value=b"f%d" % i, partition=0)
+            self.p.poll(0)
+            i += 1
+            time.sleep(0.15)
+        self.p.flush(10)
+
+    def __enter__(self):
+        self.t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join(30)
+
+
+def test_latest_per_key_with_original_offsets_and_tombstones(compact_broker):
+    b = compact_broker
+    topic = create_topic(admin_for(b), unique("compact"), config=TOPIC_CONFIG)
+    keys = [b"patient-%03d" % k for k in range(100)]
+    records = [(keys[i % 100], b"v%d-" % i + b"x" * 40) for i in range(3000)]
+    deleted = keys[:10]
+    records += [(k, None) for k in deleted]
+    offsets = produce_all(b, topic, records)
+    latest = {}
+    for (k, v), off in zip(records, offsets):
+        latest[k] = (off, v)
+    expect = {k: ov for k, ov in latest.items() if ov[1] is not None}
+
+    def state():
+        got = [r for r in read_from_zero(b, topic) if r[1] != b"filler"]
+        return got
+
+    deadline = time.time() + 50
+    with Filler(b, topic):
+        while True:
+            got = state()
+            by_key = {}
+            for off, k, v in got:
+                by_key.setdefault(k, []).append((off, v))
+            done = (len(got) == len(expect) and all(len(v) == 1 for v in by_key.values()))
+            if done or time.time() > deadline:
+                break
+            time.sleep(1)
+    assert len(got) < len(records) // 10, f"no compaction: {len(got)} of {len(records)} records remain"
+    # Every surviving record is a key's latest value at its original offset;
+    # tombstoned keys are gone (delete.retention.ms passed).
+    assert {k: v[0] for k, v in by_key.items()} == {k: ov for k, ov in expect.items()}
+    assert [off for off, _, _ in got] == sorted(off for off, _ in expect.values())
+
+
+def test_keyless_record_refused_on_compacted_topic(broker):
+    topic = create_topic(admin_for(broker), unique("compact-nokey"), config={"cleanup.policy": "compact"})
+    p = Producer({"bootstrap.servers": broker.bootstrap, "retries": 0})
+    errors = []
+    p.produce(topic, value=b"no key", partition=0, on_delivery=lambda err, msg: errors.append(err))
+    assert p.flush(30) == 0
+    assert errors and errors[0] is not None
+    assert errors[0].code() == KafkaError.INVALID_RECORD, errors[0]
+    # A keyed record is accepted; so is compact,delete and a change back to delete.
+    ok = []
+    p.produce(topic, key=b"k", value=b"v", partition=0, on_delivery=lambda err, msg: ok.append(err))
+    assert p.flush(30) == 0 and ok == [None]
+
+
+@pytest.mark.skipif(TARGET != "carelog", reason="reads Carelog's file:// object store")
+def test_superseded_value_erased_from_object_storage_by_max_compaction_lag(broker_factory):
+    # The dirty-ratio trigger is out of reach (0.99), so only the deadline
+    # (max.compaction.lag.ms) can start the pass that erases the old value.
+    b = broker_factory(OVERRIDES)
+    max_lag_ms = 3000
+    topic = create_topic(admin_for(b), unique("erase"), config={
+        "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.99",
+        "max.compaction.lag.ms": str(max_lag_ms)})
+    objects = b.data_dir / "objects"
+    # Live data first (a first pass cleans it: everything is dirty then).
+    produce_all(b, topic, [(b"bulk-%04d" % i, b"y" * 200) for i in range(2000)])
+    time.sleep(2)
+    secret = b"SECRET-DIAGNOSIS-%d" % time.time_ns()
+    produce_all(b, topic, [(b"patient-1", secret)])
+    written = time.time()
+    produce_all(b, topic, [(b"patient-1", b"erased-on-request")])
+
+    def stored():
+        for f in objects.rglob("*"):
+            if f.is_file() and secret in f.read_bytes():
+                return True
+        return False
+
+    # Uploaded first (the promise is about object storage)...
+    deadline = time.time() + 20
+    while not stored() and time.time() < deadline:
+        time.sleep(0.2)
+    assert stored(), "the first value never reached object storage"
+    # ...then gone within max.compaction.lag.ms + upload + check interval + delete delay.
+    deadline = written + max_lag_ms / 1000 + 15
+    while stored() and time.time() < deadline:
+        time.sleep(0.2)
+    gone_after = time.time() - written
+    assert not stored(), f"superseded value still in {objects} after {gone_after:.1f}s"
+    print(f"superseded value erased from object storage {gone_after:.1f}s after it was written "
+          f"(max.compaction.lag.ms={max_lag_ms})")
+    got = read_from_zero(b, topic)
+    assert [v for _, k, v in got if k == b"patient-1"] == [b"erased-on-request"]
+    assert len([1 for _, k, _ in got if k.startswith(b"bulk-")]) == 2000
+    # Restart: the cleaned log is what the broker serves afterwards too.
+    b.stop_clean()
+    b.start()
+    assert read_from_zero(b, topic) == got
