@@ -6,8 +6,8 @@
 //
 // No partition mutex is held during I/O, and uploads are not blocked: the
 // cleaner only takes ranges at or below the partition's in-memory upload
-// cursor (already re-pointed at objects), and uploads only add ranges above
-// it. Merging, retention and GC run on the same thread, so they never
+// cursor (already re-pointed at objects; it waits for an upload in the
+// middle of re-pointing to finish), and uploads only add ranges above it. Merging, retention and GC run on the same thread, so they never
 // interleave with a pass.
 #include <algorithm>
 #include <set>
@@ -43,6 +43,11 @@ Result<size_t> WalLogManager::clean_once() {
       target.partition = metadata::PartitionKey{t.id, i};
       target.log_start = p->log_start_offset();
       target.uploaded_offset = p->uploaded_offset();
+      // An upload re-points all partitions of its object under switch_mu_;
+      // waiting for it here means every object holding this partition's
+      // ranges up to the cursor is re-pointed for its other partitions too,
+      // so the remainders' relocate() never meets WAL entries.
+      { std::lock_guard sw(switch_mu_); }
       for (int64_t o : p->producer_last_batches()) target.producer_last_batches.insert(o);
       target.policy = *policy;
       auto span = cleaner_->clean(
