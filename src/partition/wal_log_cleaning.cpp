@@ -7,7 +7,8 @@
 // No partition mutex is held during I/O, and uploads are not blocked: the
 // cleaner only takes ranges at or below the partition's in-memory upload
 // cursor (already re-pointed at objects; it waits for an upload in the
-// middle of re-pointing to finish), and uploads only add ranges above it. Merging, retention and GC run on the same thread, so they never
+// middle of re-pointing to finish), and uploads only add ranges above it.
+// Merging, retention and GC run on the same thread, so they never
 // interleave with a pass.
 #include <algorithm>
 #include <set>

@@ -218,7 +218,7 @@ Result<std::optional<CleanedSpan>> Cleaner::rewrite(const CleanTarget& target,
     if (builder.empty()) return Status::OK();
     auto built = builder.finish();
     if (!built.ok()) return built.take_error();
-    out_bytes += built->bytes.size();
+    for (const auto& e : built->entries) out_bytes += e.length;  // the partition's bytes, not index/footer
     auto put = put_object(std::move(built).value());
     if (!put.ok()) return put.take_error();
     pass.bytes_written += put->size;

@@ -18,6 +18,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from kafka_util import admin_for, create_topic, unique
+from s3_fixture import rgw  # noqa: F401  (pytest fixture)
 
 TARGET = os.environ.get("CARELOG_TEST_TARGET", "carelog")
 
@@ -171,7 +172,9 @@ def test_keyless_record_refused_on_compacted_topic(broker):
 def test_superseded_value_erased_from_object_storage_by_max_compaction_lag(broker_factory):
     # The dirty-ratio trigger is out of reach (0.99), so only the deadline
     # (max.compaction.lag.ms) can start the pass that erases the old value.
-    b = broker_factory(OVERRIDES)
+    from brokers import free_port
+    http_port = free_port()
+    b = broker_factory(dict(OVERRIDES, **{"admin.http.listener": f"127.0.0.1:{http_port}"}))
     max_lag_ms = 3000
     topic = create_topic(admin_for(b), unique("erase"), config={
         "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.99",
@@ -204,6 +207,14 @@ def test_superseded_value_erased_from_object_storage_by_max_compaction_lag(broke
     assert not stored(), f"superseded value still in {objects} after {gone_after:.1f}s"
     print(f"superseded value erased from object storage {gone_after:.1f}s after it was written "
           f"(max.compaction.lag.ms={max_lag_ms})")
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as r:
+        metrics = dict(line.rsplit(" ", 1) for line in r.read().decode().splitlines()
+                       if line and not line.startswith("#"))
+    assert int(metrics["carelog_log_compaction_deadline_passes_total"]) >= 1, metrics
+    assert int(metrics["carelog_log_compaction_removed_records_total"]) >= 1
+    assert int(metrics["carelog_log_compaction_reclaimed_bytes_total"]) > 0
+    assert int(metrics["carelog_log_compaction_written_bytes_total"]) > 0
     got = read_from_zero(b, topic)
     assert [v for _, k, v in got if k == b"patient-1"] == [b"erased-on-request"]
     assert len([1 for _, k, _ in got if k.startswith(b"bulk-")]) == 2000
@@ -253,3 +264,30 @@ def test_kill_during_compaction_loses_nothing_and_resurrects_nothing(broker_fact
         time.sleep(0.5)
     assert present == want
     assert len(rest) == len(present), "superseded records or tombstones left after compaction settled"
+
+
+@pytest.mark.skipif(TARGET != "carelog", reason="carelogd on S3 is Carelog-specific")
+def test_compaction_on_s3_keeps_latest_and_deletes_superseded_objects(broker_factory, rgw):  # noqa: F811
+    from s3_broker_util import list_objects, s3_overrides
+    prefix = unique("compact")
+    b = broker_factory(s3_overrides(rgw, rgw.bucket, prefix, **OVERRIDES))
+    topic = create_topic(admin_for(b), unique("compact-s3"), config=TOPIC_CONFIG)
+    secret = b"S3-SUPERSEDED-%d" % time.time_ns()
+    records = [(b"device-%02d" % (i % 20), secret if i < 20 else b"reading-%d" % i) for i in range(600)]
+    offsets = produce_all(b, topic, records)
+    latest = {k: (off, v) for (k, v), off in zip(records, offsets)}
+
+    def objects_with_secret():
+        hits = []
+        for key in list_objects(rgw, rgw.bucket, prefix):
+            status, body = rgw.request("GET", f"/{rgw.bucket}/{key}", {})
+            if status == 200 and secret in body:
+                hits.append(key)
+        return hits
+
+    deadline = time.time() + 40
+    while (objects_with_secret() or len(read_from_zero(b, topic)) != 20) and time.time() < deadline:
+        time.sleep(0.5)
+    assert objects_with_secret() == [], "superseded values still stored in the bucket"
+    got = read_from_zero(b, topic)
+    assert {k: (off, v) for off, k, v in got} == latest
