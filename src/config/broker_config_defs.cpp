@@ -16,7 +16,11 @@ std::optional<std::string> check_log_level(std::string_view v) {
 
 std::optional<std::string> check_metadata_uri(std::string_view v) {
   if (v.rfind("sqlite://", 0) == 0 && v.size() > 9) return std::nullopt;
-  return "'" + std::string(v) + "' is not a supported metadata store URI (sqlite://<path>)";
+  for (std::string_view scheme : {"postgresql://", "postgres://"})
+    if (v.rfind(scheme, 0) == 0) return std::nullopt;  // libpq parses the rest when connecting
+  return "'" + std::string(v) +
+         "' is not a supported metadata store URI (sqlite://<path> or "
+         "postgresql://user:password@host:port/dbname)";
 }
 
 std::optional<std::string> check_audit_topic_name(std::string_view v) {
@@ -221,7 +225,9 @@ std::vector<ConfigDef> make_defs() {
       {"log.retention.check.interval.ms", T::kLong, "300000", range(1),
        "How often retention.ms / retention.bytes are applied."},
       {"metadata.store", T::kString, std::nullopt, custom(check_metadata_uri),
-       "Metadata store URI; defaults to sqlite://<absolute data.dir>/metadata.db."},
+       "Metadata store URI: sqlite://<path> (embedded, the default: sqlite://<absolute "
+       "data.dir>/metadata.db) "
+       "or postgresql://user:password@host:port/dbname (shared by several brokers; docs/cluster.md)."},
       {"object.store", T::kString, std::nullopt, custom(check_not_empty),
        "Object store URI; defaults to file://<absolute data.dir>/objects."},
       // --- S3 object store (used when object.store is s3://bucket/prefix) ---

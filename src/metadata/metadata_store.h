@@ -1,7 +1,8 @@
 // MetadataStore: everything durable that is not record data.
 //
-// One interface, several engines: SQLite (embedded, one broker; this module)
-// and later PostgreSQL (several brokers). Every mutating call is one
+// One interface, several engines: SQLite (embedded, one broker) and
+// PostgreSQL (several brokers sharing one database); src/metadata/tests/
+// metadata_contract_test.cpp runs the same cases against both. Every mutating call is one
 // transaction; a call that returns OK is durable. Engines must not rely on
 // in-process state for correctness (another broker may write the same
 // database), so callers re-read rather than cache across brokers.
@@ -16,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -246,9 +248,10 @@ class MetadataStore {
   }
   // The same with several new objects (compaction splitting large
   // partitions into objects of their own), all in one transaction.
-  virtual Status replace_objects(const std::vector<std::string>& old_keys, const std::vector<NewObject>& objects,
-                                 int64_t delete_after_ms) {
-    if (objects.size() == 1) return replace_objects(old_keys, objects[0].object, objects[0].ranges, delete_after_ms);
+  virtual Status replace_objects(const std::vector<std::string>& old_keys,
+                                 const std::vector<NewObject>& objects, int64_t delete_after_ms) {
+    if (objects.size() == 1)
+      return replace_objects(old_keys, objects[0].object, objects[0].ranges, delete_after_ms);
     return Error{35, "replacing objects by several is not supported by this metadata engine"};
   }
   // Forgets objects (after they were deleted from storage) and any ranges
@@ -313,7 +316,8 @@ class MetadataStore {
   // commit_object plus, in the same transaction, one snapshot per partition
   // (replacing its previous one), so a snapshot covers exactly what is
   // committed. Snapshots of topics deleted meanwhile are dropped.
-  virtual Status commit_object_with_snapshots(const ObjectRecord& object, const std::vector<ObjectRange>& ranges,
+  virtual Status commit_object_with_snapshots(const ObjectRecord& object,
+                                              const std::vector<ObjectRange>& ranges,
                                               const std::vector<ProducerSnapshot>& snapshots) {
     if (snapshots.empty()) return commit_object(object, ranges);
     return Error{35, "producer snapshots are not supported by this metadata engine"};
@@ -327,9 +331,14 @@ class MetadataStore {
 // Opens the engine named by a `metadata.store` URI:
 //   sqlite:///abs/path.db    absolute path (what the broker passes by default)
 //   sqlite://rel/path.db     path relative to the process working directory
-// The parent directory is created if missing. Unknown schemes, an empty path
-// or an unusable file fail with an Error naming the URI (code 56 for sqlite
+//   postgresql://user:password@host:port/dbname   (or postgres://; a libpq
+//                            URI, query parameters such as sslmode allowed)
+// The parent directory of a sqlite file is created if missing. Unknown
+// schemes, an empty path, an unusable file or an unreachable server fail
+// with an Error naming the URI without its password (code 56 for engine
 // failures, -1 for a malformed URI).
 Result<std::unique_ptr<MetadataStore>> open_metadata_store(const std::string& uri);
+// True for postgresql:// and postgres:// URIs.
+bool is_postgresql_uri(std::string_view uri);
 
 }  // namespace carelog::metadata

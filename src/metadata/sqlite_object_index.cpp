@@ -11,6 +11,7 @@
 #include <set>
 
 #include "fmt/core.h"
+#include "metadata/object_checks.h"
 #include "metadata/sqlite_metadata_store.h"
 
 namespace carelog::metadata {
@@ -77,16 +78,7 @@ constexpr const char* kRangeColumns =
 
 Status SqliteMetadataStore::insert_object_locked(const ObjectRecord& object,
                                                  const std::vector<ObjectRange>& ranges) {
-  if (object.key.empty()) return invalid("object key is empty");
-  if (object.size < 0) return invalid(fmt::format("object '{}' has a negative size", object.key));
-  for (const auto& r : ranges) {
-    if (!r.object_key.empty() && r.object_key != object.key)
-      return invalid(fmt::format("range names object '{}' but the object is '{}'", r.object_key, object.key));
-    if (r.partition < 0 || r.base_offset < 0 || r.last_offset < r.base_offset || r.position < 0 ||
-        r.length <= 0 || r.position > object.size || r.length > object.size - r.position)
-      return invalid(fmt::format("object '{}': malformed range for partition {} offsets [{}, {}]", object.key,
-                                 r.partition, r.base_offset, r.last_offset));
-  }
+  CARELOG_RETURN_IF_ERROR(check_object(object, ranges));
   auto exists = db_->prepare("SELECT 1 FROM objects WHERE object_key = ?");
   if (!exists.ok()) return exists.take_error();
   CARELOG_RETURN_IF_ERROR((*exists)->bind_text(1, object.key));

@@ -6,6 +6,7 @@
 // docs/formats/producer-snapshot.md (partition::ProducerStateTable).
 #include <fmt/core.h>
 
+#include "metadata/object_checks.h"
 #include "metadata/sqlite_metadata_store.h"
 
 namespace carelog::metadata {
@@ -19,10 +20,8 @@ Status SqliteMetadataStore::insert_snapshots_locked(const std::vector<ProducerSn
       "ON CONFLICT (topic_id, partition_index) DO UPDATE SET snapshot_offset = excluded.snapshot_offset, "
       "state = excluded.state");
   if (!put.ok()) return put.take_error();
+  CARELOG_RETURN_IF_ERROR(check_snapshots(snapshots));
   for (const auto& s : snapshots) {
-    if (s.partition.partition < 0 || s.snapshot_offset < 0)
-      return Error{42, fmt::format("producer snapshot of partition {} at offset {} is malformed",
-                                   s.partition.partition, s.snapshot_offset)};
     sqlite::Stmt& q = **put;
     q.reset();
     CARELOG_RETURN_IF_ERROR(q.bind_blob(1, s.partition.topic_id.bytes.data(), 16));

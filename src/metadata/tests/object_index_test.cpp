@@ -1,37 +1,21 @@
-// Object index of the SQLite metadata store (schema v3).
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
+// Contract: the object index (objects, ranges, uploaded offsets, object
+// ids, producer snapshots), on every engine.
+#include <atomic>
 #include <set>
 #include <thread>
 
-#include "metadata/metadata_store.h"
-#include "metadata/sqlite_metadata_store.h"
-#include "metadata/sqlite_schema.h"
+#include "metadata/tests/engine_fixture.h"
 
 namespace carelog::metadata {
 namespace {
 
-class ObjectIndexTest : public ::testing::Test {
+class ObjectIndexTest : public EngineTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/carelog-objindex-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    reopen();
+    EngineTest::SetUp();
+    if (HasFatalFailure()) return;
     t1_ = make_topic("t1", 2);
     t2_ = make_topic("t2", 1);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void reopen() {
-    store_.reset();
-    auto s = open_metadata_store("sqlite://" + dir_ + "/m.db");
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(*s);
   }
   Uuid make_topic(const std::string& name, int32_t partitions) {
     TopicRecord t;
@@ -71,19 +55,10 @@ class ObjectIndexTest : public ::testing::Test {
     return r.ok() ? *r : std::nullopt;
   }
 
-  std::string dir_;
-  std::unique_ptr<MetadataStore> store_;
   Uuid t1_, t2_;
 };
 
-TEST_F(ObjectIndexTest, SchemaIsMigratedToCurrentVersion) {
-  auto s = SqliteMetadataStore::open(dir_ + "/m.db");
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ((*s)->schema_version(), sqlite::current_schema_version());
-  EXPECT_GE(sqlite::current_schema_version(), 3);
-}
-
-TEST_F(ObjectIndexTest, CommitThenFindRanges) {
+TEST_P(ObjectIndexTest, CommitThenFindRanges) {
   ASSERT_TRUE(store_
                   ->commit_object(object("o1"), {range(t1_, 0, 0, 9, 0, 100), range(t1_, 1, 0, 4, 100, 50),
                                                  range(t2_, 0, 0, 2, 150, 10)})
@@ -130,7 +105,7 @@ TEST_F(ObjectIndexTest, CommitThenFindRanges) {
   EXPECT_EQ((*objects)[0], (ObjectRecord{"o1", 1000, 1700000000000, ObjectState::kCommitted, 0}));
 }
 
-TEST_F(ObjectIndexTest, CommitIsAllOrNothing) {
+TEST_P(ObjectIndexTest, CommitIsAllOrNothing) {
   ASSERT_TRUE(store_->commit_object(object("o1"), {range(t1_, 0, 0, 9)}).ok());
   // Second range overlaps o1: nothing of o2 may become visible.
   auto st = store_->commit_object(object("o2"), {range(t1_, 1, 0, 5), range(t1_, 0, 5, 12)});
@@ -158,7 +133,7 @@ TEST_F(ObjectIndexTest, CommitIsAllOrNothing) {
   EXPECT_TRUE(store_->commit_object(object("o4"), {range(t1_, 0, 10, 12)}).ok());
 }
 
-TEST_F(ObjectIndexTest, RangesOfDeletedTopicsAreDropped) {
+TEST_P(ObjectIndexTest, RangesOfDeletedTopicsAreDropped) {
   Uuid gone = make_topic("gone", 1);
   ASSERT_TRUE(store_->commit_object(object("o1"), {range(gone, 0, 0, 5, 0, 10)}).ok());
   ASSERT_TRUE(store_->delete_topic(gone).ok());
@@ -173,7 +148,7 @@ TEST_F(ObjectIndexTest, RangesOfDeletedTopicsAreDropped) {
   EXPECT_EQ(store_->list_objects()->size(), 2u);
 }
 
-TEST_F(ObjectIndexTest, MarkForDeletionHidesRangesButKeepsUploadedOffset) {
+TEST_P(ObjectIndexTest, MarkForDeletionHidesRangesButKeepsUploadedOffset) {
   ASSERT_TRUE(store_->commit_object(object("o1"), {range(t1_, 0, 0, 9)}).ok());
   ASSERT_TRUE(store_->commit_object(object("o2"), {range(t1_, 0, 10, 19)}).ok());
   ASSERT_TRUE(store_->mark_objects_for_deletion({"o1", "o2"}, 99999).ok());
@@ -196,7 +171,7 @@ TEST_F(ObjectIndexTest, MarkForDeletionHidesRangesButKeepsUploadedOffset) {
   EXPECT_EQ((*objects)[0].key, "o3");
 }
 
-TEST_F(ObjectIndexTest, ReplaceObjectsIsAtomic) {
+TEST_P(ObjectIndexTest, ReplaceObjectsIsAtomic) {
   ASSERT_TRUE(store_->commit_object(object("a"), {range(t1_, 0, 0, 9), range(t2_, 0, 0, 3)}).ok());
   ASSERT_TRUE(store_->commit_object(object("b"), {range(t1_, 0, 10, 19)}).ok());
   ASSERT_TRUE(store_->commit_object(object("c"), {range(t1_, 0, 20, 29)}).ok());
@@ -228,7 +203,7 @@ TEST_F(ObjectIndexTest, ReplaceObjectsIsAtomic) {
   EXPECT_EQ(store_->list_objects()->size(), 4u);
 }
 
-TEST_F(ObjectIndexTest, ReplaceBySeveralObjectsIsOneTransaction) {
+TEST_P(ObjectIndexTest, ReplaceBySeveralObjectsIsOneTransaction) {
   ASSERT_TRUE(store_->commit_object(object("a"), {range(t1_, 0, 0, 9), range(t2_, 0, 0, 3)}).ok());
   ASSERT_TRUE(store_->commit_object(object("b"), {range(t1_, 0, 10, 19), range(t1_, 1, 0, 4)}).ok());
   // t1-0 gets an object of its own, the rest goes into a mixed one.
@@ -251,7 +226,7 @@ TEST_F(ObjectIndexTest, ReplaceBySeveralObjectsIsOneTransaction) {
   for (const auto& o : *listed) EXPECT_NE(o.key, "x");
 }
 
-TEST_F(ObjectIndexTest, SnapshotsCommitWithTheObject) {
+TEST_P(ObjectIndexTest, SnapshotsCommitWithTheObject) {
   ProducerSnapshot s1{PartitionKey{t1_, 0}, 9, {1, 2, 3}};
   ProducerSnapshot s2{PartitionKey{t2_, 0}, 3, {}};
   ASSERT_TRUE(
@@ -287,7 +262,7 @@ TEST_F(ObjectIndexTest, SnapshotsCommitWithTheObject) {
   EXPECT_FALSE(store_->commit_object_with_snapshots(object("e"), {}, {negative}).ok());
 }
 
-TEST_F(ObjectIndexTest, ObjectIdsAreUniqueAndSurviveReopen) {
+TEST_P(ObjectIndexTest, ObjectIdsAreUniqueAndSurviveReopen) {
   std::set<uint64_t> ids;
   for (int i = 0; i < 5; ++i) {
     auto id = store_->allocate_object_id();
@@ -305,7 +280,7 @@ TEST_F(ObjectIndexTest, ObjectIdsAreUniqueAndSurviveReopen) {
   EXPECT_EQ(uploaded(t1_, 1), 1);
 }
 
-TEST_F(ObjectIndexTest, ConcurrentCommitsFromThreads) {
+TEST_P(ObjectIndexTest, ConcurrentCommitsFromThreads) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < 4; ++t)
@@ -321,6 +296,8 @@ TEST_F(ObjectIndexTest, ConcurrentCommitsFromThreads) {
   EXPECT_EQ(find(t2_, 0, 0).size(), 40u);
   EXPECT_EQ(uploaded(t2_, 0), 399);
 }
+
+CARELOG_INSTANTIATE_ENGINES(ObjectIndexTest);
 
 }  // namespace
 }  // namespace carelog::metadata

@@ -1,16 +1,9 @@
-// SCRAM credential storage in the SQLite engine: lookups, listing order,
-// replace-on-upsert, atomic deletes, persistence across reopen.
-#include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
-
-#include "metadata/metadata_store.h"
+// Contract: SCRAM credential storage on every engine. Lookups, listing
+// order, replace-on-upsert, atomic deletes, persistence across reopen.
+#include "metadata/tests/engine_fixture.h"
 
 namespace carelog::metadata {
 namespace {
-
-namespace fs = std::filesystem;
 
 ScramCredentialRecord cred(const std::string& user, int8_t mechanism, int32_t iterations, uint8_t fill) {
   ScramCredentialRecord c;
@@ -24,30 +17,9 @@ ScramCredentialRecord cred(const std::string& user, int8_t mechanism, int32_t it
   return c;
 }
 
-class ScramCredentialsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/carelog-scram-store-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store_ = open();
-    ASSERT_NE(store_, nullptr);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  std::unique_ptr<MetadataStore> open() {
-    auto s = open_metadata_store("sqlite://" + dir_ + "/metadata.db");
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-    return s.ok() ? std::move(*s) : nullptr;
-  }
+class ScramCredentialsTest : public EngineTest {};
 
-  std::string dir_;
-  std::unique_ptr<MetadataStore> store_;
-};
-
-TEST_F(ScramCredentialsTest, UpsertLookupAndList) {
+TEST_P(ScramCredentialsTest, UpsertLookupAndList) {
   auto missing = store_->scram_credential("alice", 2);
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
@@ -69,7 +41,7 @@ TEST_F(ScramCredentialsTest, UpsertLookupAndList) {
   EXPECT_EQ((*all)[2], cred("bob", 1, 4096, 7));
 }
 
-TEST_F(ScramCredentialsTest, UpsertReplacesExisting) {
+TEST_P(ScramCredentialsTest, UpsertReplacesExisting) {
   ASSERT_TRUE(store_->alter_scram_credentials({}, {cred("alice", 2, 4096, 1)}).ok());
   ASSERT_TRUE(store_->alter_scram_credentials({}, {cred("alice", 2, 16384, 9)}).ok());
   auto got = store_->scram_credential("alice", 2);
@@ -79,7 +51,7 @@ TEST_F(ScramCredentialsTest, UpsertReplacesExisting) {
   EXPECT_EQ(store_->scram_credentials()->size(), 1u);
 }
 
-TEST_F(ScramCredentialsTest, DeleteRemovesOnlyThatMechanism) {
+TEST_P(ScramCredentialsTest, DeleteRemovesOnlyThatMechanism) {
   ASSERT_TRUE(
       store_->alter_scram_credentials({}, {cred("alice", 1, 4096, 1), cred("alice", 2, 4096, 2)}).ok());
   ASSERT_TRUE(store_->alter_scram_credentials({{"alice", 1}}, {}).ok());
@@ -87,7 +59,7 @@ TEST_F(ScramCredentialsTest, DeleteRemovesOnlyThatMechanism) {
   EXPECT_TRUE(store_->scram_credential("alice", 2)->has_value());
 }
 
-TEST_F(ScramCredentialsTest, DeletingMissingCredentialFailsAndChangesNothing) {
+TEST_P(ScramCredentialsTest, DeletingMissingCredentialFailsAndChangesNothing) {
   ASSERT_TRUE(store_->alter_scram_credentials({}, {cred("alice", 1, 4096, 1)}).ok());
   // One valid delete, one missing, plus an upsert: all or nothing.
   Status st = store_->alter_scram_credentials({{"alice", 1}, {"carol", 2}}, {cred("dave", 2, 4096, 5)});
@@ -97,7 +69,7 @@ TEST_F(ScramCredentialsTest, DeletingMissingCredentialFailsAndChangesNothing) {
   EXPECT_FALSE(store_->scram_credential("dave", 2)->has_value());
 }
 
-TEST_F(ScramCredentialsTest, SchemaRejectsTooFewIterations) {
+TEST_P(ScramCredentialsTest, SchemaRejectsTooFewIterations) {
   // The table's CHECK constraint backs up the security module's validation.
   Status st = store_->alter_scram_credentials({}, {cred("alice", 1, 1000, 1)});
   ASSERT_FALSE(st.ok());
@@ -105,22 +77,22 @@ TEST_F(ScramCredentialsTest, SchemaRejectsTooFewIterations) {
   EXPECT_TRUE(store_->scram_credentials()->empty());
 }
 
-TEST_F(ScramCredentialsTest, SurvivesReopen) {
+TEST_P(ScramCredentialsTest, SurvivesReopen) {
   ASSERT_TRUE(store_->alter_scram_credentials({}, {cred("alice", 2, 8192, 4)}).ok());
-  store_.reset();
-  store_ = open();
-  ASSERT_NE(store_, nullptr);
+  reopen();
   auto got = store_->scram_credential("alice", 2);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ(**got, cred("alice", 2, 8192, 4));
 }
 
-TEST_F(ScramCredentialsTest, UserNamesAreExactAndBinarySafe) {
+TEST_P(ScramCredentialsTest, UserNamesAreExactAndBinarySafe) {
   const std::string odd = std::string("we,ird=na me\xc3\xa9", 14);
   ASSERT_TRUE(store_->alter_scram_credentials({}, {cred(odd, 1, 4096, 1)}).ok());
   EXPECT_TRUE(store_->scram_credential(odd, 1)->has_value());
   EXPECT_FALSE(store_->scram_credential("WE,IRD=NA ME", 1)->has_value());
 }
+
+CARELOG_INSTANTIATE_ENGINES(ScramCredentialsTest);
 
 }  // namespace
 }  // namespace carelog::metadata

@@ -1,46 +1,25 @@
-// ACL persistence in the SQLite engine: add is idempotent, remove is exact,
-// everything survives a reopen, and a failed batch changes nothing.
-#include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
-
-#include "metadata/metadata_store.h"
+// Contract: ACL persistence on every engine. Add is idempotent, remove is
+// exact, everything survives a reopen, and a failed batch changes nothing.
+#include "metadata/tests/engine_fixture.h"
 
 namespace carelog::metadata {
 namespace {
-
-namespace fs = std::filesystem;
 
 AclRecord acl(int8_t type, std::string name, std::string principal, int8_t op, int8_t perm = 3,
               int8_t pattern = 3, std::string host = "*") {
   return AclRecord{type, std::move(name), pattern, std::move(principal), std::move(host), op, perm};
 }
 
-class SqliteAclsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/carelog-acls-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::unique_ptr<MetadataStore> open() {
-    auto s = open_metadata_store("sqlite://" + dir_ + "/metadata.db");
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-    return s.ok() ? std::move(*s) : nullptr;
-  }
-  std::string dir_;
-};
+class AclsTest : public EngineTest {};
 
-TEST_F(SqliteAclsTest, EmptyStoreListsNothing) {
+TEST_P(AclsTest, EmptyStoreListsNothing) {
   auto store = open();
   auto all = store->list_acls();
   ASSERT_TRUE(all.ok()) << all.error().message;
   EXPECT_TRUE(all->empty());
 }
 
-TEST_F(SqliteAclsTest, AddIsIdempotentAndListIsOrdered) {
+TEST_P(AclsTest, AddIsIdempotentAndListIsOrdered) {
   auto store = open();
   AclRecord a = acl(2, "orders", "User:alice", 3);
   AclRecord b = acl(3, "app-", "User:bob", 3, 2, 4, "10.0.0.1");
@@ -52,7 +31,7 @@ TEST_F(SqliteAclsTest, AddIsIdempotentAndListIsOrdered) {
   EXPECT_EQ(*all, (std::vector<AclRecord>{c, a, b}));
 }
 
-TEST_F(SqliteAclsTest, RemoveIsExactAndIgnoresAbsent) {
+TEST_P(AclsTest, RemoveIsExactAndIgnoresAbsent) {
   auto store = open();
   AclRecord read = acl(2, "orders", "User:alice", 3);
   AclRecord write = acl(2, "orders", "User:alice", 4);
@@ -65,7 +44,7 @@ TEST_F(SqliteAclsTest, RemoveIsExactAndIgnoresAbsent) {
   EXPECT_EQ(*store->list_acls(), std::vector<AclRecord>{write});
 }
 
-TEST_F(SqliteAclsTest, SurvivesReopen) {
+TEST_P(AclsTest, SurvivesReopen) {
   AclRecord a = acl(4, "kafka-cluster", "User:admin", 7, 3);
   AclRecord d = acl(2, "pii-", "User:*", 3, 2, 4);
   {
@@ -76,12 +55,14 @@ TEST_F(SqliteAclsTest, SurvivesReopen) {
   EXPECT_EQ(*store->list_acls(), (std::vector<AclRecord>{d, a}));
 }
 
-TEST_F(SqliteAclsTest, NameAndPrincipalKeepArbitraryText) {
+TEST_P(AclsTest, NameAndPrincipalKeepArbitraryText) {
   auto store = open();
   AclRecord odd = acl(3, "group with 'quotes' and ; semicolons", "User:CN=a,O=b", 8);
   ASSERT_TRUE(store->add_acls({odd}).ok());
   EXPECT_EQ(*store->list_acls(), std::vector<AclRecord>{odd});
 }
+
+CARELOG_INSTANTIATE_ENGINES(AclsTest);
 
 }  // namespace
 }  // namespace carelog::metadata

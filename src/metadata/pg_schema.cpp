@@ -1,0 +1,366 @@
+#include "metadata/pg_schema.h"
+
+#include <fmt/core.h>
+
+#include <string>
+
+namespace carelog::metadata::pg {
+namespace {
+
+// Any constant works: it only has to be the same for every broker.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7305126834190112515)";
+
+// Text columns use the "C" collation so ordering is bytewise, as in SQLite.
+// Mutations are functions: one call is one statement, so one round trip
+// and one transaction (READ COMMITTED; each statement inside a function
+// takes a fresh snapshot, so a row lock taken first serialises writers).
+// Functions raise SQLSTATE "CL" + Kafka error code for expected failures.
+constexpr const char* kMigrations[] = {
+    // v1: everything the SQLite engine has at its version 6, in one step.
+    R"sql(
+CREATE TABLE cluster (
+  singleton integer PRIMARY KEY CHECK (singleton = 1),
+  cluster_id text COLLATE "C" NOT NULL
+);
+CREATE TABLE topics (
+  id bytea PRIMARY KEY CHECK (length(id) = 16),
+  name text COLLATE "C" NOT NULL UNIQUE,
+  partitions integer NOT NULL CHECK (partitions > 0),
+  replication_factor integer NOT NULL,
+  created_ms bigint NOT NULL
+);
+CREATE TABLE topic_configs (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  key text COLLATE "C" NOT NULL,
+  value text COLLATE "C" NOT NULL,
+  PRIMARY KEY (topic_id, key)
+);
+CREATE TABLE log_start_offsets (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index integer NOT NULL,
+  start_offset bigint NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+CREATE TABLE producer_id_blocks (
+  singleton integer PRIMARY KEY CHECK (singleton = 1),
+  next_id bigint NOT NULL
+);
+INSERT INTO producer_id_blocks (singleton, next_id) VALUES (1, 0);
+CREATE TABLE broker_configs (
+  key text COLLATE "C" PRIMARY KEY,
+  value text COLLATE "C" NOT NULL
+);
+CREATE TABLE partition_owners (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index integer NOT NULL,
+  broker_id integer NOT NULL,
+  epoch bigint NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+CREATE TABLE committed_offsets (
+  group_id text COLLATE "C" NOT NULL,
+  topic text COLLATE "C" NOT NULL,
+  partition_index integer NOT NULL,
+  topic_id bytea NOT NULL CHECK (length(topic_id) = 16),
+  committed_offset bigint NOT NULL,
+  leader_epoch integer NOT NULL,
+  has_metadata boolean NOT NULL,
+  metadata text COLLATE "C" NOT NULL,
+  commit_ms bigint NOT NULL,
+  PRIMARY KEY (group_id, topic, partition_index)
+);
+CREATE TABLE objects (
+  object_key text COLLATE "C" PRIMARY KEY,
+  size_bytes bigint NOT NULL CHECK (size_bytes >= 0),
+  created_ms bigint NOT NULL,
+  state smallint NOT NULL CHECK (state IN (0, 1)),
+  delete_after_ms bigint NOT NULL
+);
+CREATE TABLE object_ranges (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index integer NOT NULL,
+  base_offset bigint NOT NULL,
+  last_offset bigint NOT NULL CHECK (last_offset >= base_offset),
+  max_timestamp bigint NOT NULL,
+  object_key text COLLATE "C" NOT NULL REFERENCES objects(object_key) ON DELETE CASCADE,
+  byte_position bigint NOT NULL CHECK (byte_position >= 0),
+  byte_length bigint NOT NULL CHECK (byte_length > 0),
+  PRIMARY KEY (topic_id, partition_index, base_offset)
+);
+CREATE INDEX object_ranges_by_object ON object_ranges (object_key);
+CREATE TABLE uploaded_offsets (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index integer NOT NULL,
+  last_offset bigint NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+CREATE TABLE object_id_seq (
+  singleton integer PRIMARY KEY CHECK (singleton = 1),
+  next_id bigint NOT NULL
+);
+INSERT INTO object_id_seq (singleton, next_id) VALUES (1, 1);
+CREATE TABLE scram_credentials (
+  user_name text COLLATE "C" NOT NULL,
+  mechanism smallint NOT NULL CHECK (mechanism IN (1, 2)),
+  salt bytea NOT NULL,
+  stored_key bytea NOT NULL,
+  server_key bytea NOT NULL,
+  iterations integer NOT NULL CHECK (iterations >= 4096),
+  PRIMARY KEY (user_name, mechanism)
+);
+CREATE TABLE acls (
+  resource_type smallint NOT NULL,
+  resource_name text COLLATE "C" NOT NULL,
+  pattern_type smallint NOT NULL,
+  principal text COLLATE "C" NOT NULL,
+  host text COLLATE "C" NOT NULL,
+  operation smallint NOT NULL,
+  permission_type smallint NOT NULL,
+  PRIMARY KEY (resource_type, resource_name, pattern_type, principal, host, operation, permission_type)
+);
+CREATE TABLE producer_snapshots (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index integer NOT NULL,
+  snapshot_offset bigint NOT NULL,
+  state bytea NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+
+CREATE FUNCTION carelog_b64(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT translate(rtrim(encode(b, 'base64'), '='), '+/', '-_') $$;
+
+CREATE FUNCTION carelog_cluster_id(p_new text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v text;
+BEGIN
+  SELECT cluster_id INTO v FROM cluster WHERE singleton = 1;
+  IF FOUND THEN RETURN v; END IF;
+  INSERT INTO cluster (singleton, cluster_id) VALUES (1, p_new) ON CONFLICT (singleton) DO NOTHING;
+  SELECT cluster_id INTO v FROM cluster WHERE singleton = 1;
+  RETURN v;
+END $$;
+
+CREATE FUNCTION carelog_create_topic(p_id bytea, p_name text, p_partitions integer, p_rf integer,
+                                     p_created bigint, p_configs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO topics (id, name, partitions, replication_factor, created_ms)
+    VALUES (p_id, p_name, p_partitions, p_rf, p_created) ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    IF EXISTS (SELECT 1 FROM topics WHERE name = p_name) THEN
+      RAISE EXCEPTION 'topic ''%'' already exists', p_name USING ERRCODE = 'CL036';
+    END IF;
+    RAISE EXCEPTION 'topic id % already exists', carelog_b64(p_id) USING ERRCODE = 'CL036';
+  END IF;
+  INSERT INTO topic_configs (topic_id, key, value) SELECT p_id, e.key, e.value FROM jsonb_each_text(p_configs) e;
+END $$;
+
+CREATE FUNCTION carelog_set_partition_count(p_id bytea, p_count integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v_cur integer;
+BEGIN
+  SELECT partitions INTO v_cur FROM topics WHERE id = p_id FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'topic id % does not exist', carelog_b64(p_id) USING ERRCODE = 'CL003';
+  END IF;
+  IF p_count < v_cur THEN
+    RAISE EXCEPTION 'topic id % has % partitions; cannot reduce to %', carelog_b64(p_id), v_cur, p_count
+      USING ERRCODE = 'CL037';
+  END IF;
+  IF p_count > v_cur THEN UPDATE topics SET partitions = p_count WHERE id = p_id; END IF;
+END $$;
+
+CREATE FUNCTION carelog_set_topic_configs(p_id bytea, p_configs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM topics WHERE id = p_id FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'topic id % does not exist', carelog_b64(p_id) USING ERRCODE = 'CL003';
+  END IF;
+  DELETE FROM topic_configs WHERE topic_id = p_id;
+  INSERT INTO topic_configs (topic_id, key, value) SELECT p_id, e.key, e.value FROM jsonb_each_text(p_configs) e;
+END $$;
+
+CREATE FUNCTION carelog_check_partition(p_id bytea, p_partition integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v_n integer;
+BEGIN
+  SELECT partitions INTO v_n FROM topics WHERE id = p_id FOR KEY SHARE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'topic id % does not exist', carelog_b64(p_id) USING ERRCODE = 'CL003';
+  END IF;
+  IF p_partition < 0 OR p_partition >= v_n THEN
+    RAISE EXCEPTION 'partition % of topic id % does not exist', p_partition, carelog_b64(p_id)
+      USING ERRCODE = 'CL003';
+  END IF;
+END $$;
+
+CREATE FUNCTION carelog_set_log_start_offset(p_id bytea, p_partition integer, p_offset bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM carelog_check_partition(p_id, p_partition);
+  INSERT INTO log_start_offsets (topic_id, partition_index, start_offset) VALUES (p_id, p_partition, p_offset)
+    ON CONFLICT (topic_id, partition_index) DO UPDATE SET start_offset = EXCLUDED.start_offset;
+END $$;
+
+CREATE FUNCTION carelog_claim_partition(p_id bytea, p_partition integer, p_broker integer)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v_epoch bigint;
+BEGIN
+  PERFORM carelog_check_partition(p_id, p_partition);
+  INSERT INTO partition_owners (topic_id, partition_index, broker_id, epoch) VALUES (p_id, p_partition, p_broker, 1)
+    ON CONFLICT (topic_id, partition_index)
+    DO UPDATE SET broker_id = EXCLUDED.broker_id, epoch = partition_owners.epoch + 1
+    RETURNING epoch INTO v_epoch;
+  RETURN v_epoch;
+END $$;
+
+CREATE FUNCTION carelog_set_broker_configs(p_configs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  LOCK TABLE broker_configs IN SHARE ROW EXCLUSIVE MODE;
+  DELETE FROM broker_configs;
+  INSERT INTO broker_configs (key, value) SELECT e.key, e.value FROM jsonb_each_text(p_configs) e;
+END $$;
+
+CREATE FUNCTION carelog_write_offsets(p_changes jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE c jsonb;
+BEGIN
+  FOR c IN SELECT e.v FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS e(v, n) ORDER BY e.n LOOP
+    IF (c->>'k')::integer = 0 THEN
+      INSERT INTO committed_offsets (group_id, topic, partition_index, topic_id, committed_offset, leader_epoch,
+                                     has_metadata, metadata, commit_ms)
+        VALUES (c->>'g', c->>'t', (c->>'p')::integer, decode(c->>'id', 'hex'), (c->>'o')::bigint,
+                (c->>'e')::integer, c ? 'm', coalesce(c->>'m', ''), (c->>'ms')::bigint)
+        ON CONFLICT (group_id, topic, partition_index) DO UPDATE SET topic_id = EXCLUDED.topic_id,
+          committed_offset = EXCLUDED.committed_offset, leader_epoch = EXCLUDED.leader_epoch,
+          has_metadata = EXCLUDED.has_metadata, metadata = EXCLUDED.metadata, commit_ms = EXCLUDED.commit_ms;
+    ELSIF (c->>'k')::integer = 1 THEN
+      DELETE FROM committed_offsets
+        WHERE group_id = c->>'g' AND topic = c->>'t' AND partition_index = (c->>'p')::integer;
+    ELSE
+      DELETE FROM committed_offsets WHERE group_id = c->>'g';
+    END IF;
+  END LOOP;
+END $$;
+
+-- Retires p_retire (pending delete, ranges dropped), then records each new
+-- object and its ranges, then upserts producer snapshots. Ranges arrive
+-- sorted by (topic id, partition) so concurrent commits lock partitions in
+-- one order. The uploaded_offsets row is the per-partition lock: taken
+-- before the overlap check, so two brokers committing the same partition
+-- serialise and the second sees the first's ranges.
+CREATE FUNCTION carelog_commit_objects(p_retire jsonb, p_delete_after bigint, p_objects jsonb,
+                                       p_snapshots jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_key text; o jsonb; r jsonb; v_tid bytea; v_part integer; v_base bigint; v_last bigint;
+BEGIN
+  FOR v_key IN SELECT jsonb_array_elements_text(p_retire) LOOP
+    UPDATE objects SET state = 1, delete_after_ms = p_delete_after WHERE object_key = v_key;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'object ''%'' is not recorded', v_key USING ERRCODE = 'CL042';
+    END IF;
+    DELETE FROM object_ranges WHERE object_key = v_key;
+  END LOOP;
+  FOR o IN SELECT e.v FROM jsonb_array_elements(p_objects) AS e(v) LOOP
+    INSERT INTO objects (object_key, size_bytes, created_ms, state, delete_after_ms)
+      VALUES (o->>'key', (o->>'size')::bigint, (o->>'created')::bigint, 0, 0) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'object ''%'' is already recorded', o->>'key' USING ERRCODE = 'CL042';
+    END IF;
+    FOR r IN SELECT e.v FROM jsonb_array_elements(o->'ranges') AS e(v) LOOP
+      v_tid := decode(r->>'id', 'hex');
+      v_part := (r->>'p')::integer;
+      v_base := (r->>'b')::bigint;
+      v_last := (r->>'l')::bigint;
+      PERFORM 1 FROM topics WHERE id = v_tid FOR KEY SHARE;
+      CONTINUE WHEN NOT FOUND;  -- topic deleted while the object was uploading
+      INSERT INTO uploaded_offsets (topic_id, partition_index, last_offset) VALUES (v_tid, v_part, v_last)
+        ON CONFLICT (topic_id, partition_index)
+        DO UPDATE SET last_offset = GREATEST(uploaded_offsets.last_offset, EXCLUDED.last_offset);
+      IF EXISTS (SELECT 1 FROM object_ranges WHERE topic_id = v_tid AND partition_index = v_part
+                 AND base_offset <= v_last AND last_offset >= v_base) THEN
+        RAISE EXCEPTION 'object ''%'': offsets [%, %] of %-% overlap an indexed range', o->>'key', v_base,
+          v_last, carelog_b64(v_tid), v_part USING ERRCODE = 'CL042';
+      END IF;
+      INSERT INTO object_ranges (topic_id, partition_index, base_offset, last_offset, max_timestamp, object_key,
+                                 byte_position, byte_length)
+        VALUES (v_tid, v_part, v_base, v_last, (r->>'ts')::bigint, o->>'key', (r->>'pos')::bigint,
+                (r->>'len')::bigint);
+    END LOOP;
+  END LOOP;
+  FOR r IN SELECT e.v FROM jsonb_array_elements(p_snapshots) AS e(v) LOOP
+    v_tid := decode(r->>'id', 'hex');
+    PERFORM 1 FROM topics WHERE id = v_tid FOR KEY SHARE;
+    CONTINUE WHEN NOT FOUND;
+    INSERT INTO producer_snapshots (topic_id, partition_index, snapshot_offset, state)
+      VALUES (v_tid, (r->>'p')::integer, (r->>'o')::bigint, decode(r->>'state', 'hex'))
+      ON CONFLICT (topic_id, partition_index)
+      DO UPDATE SET snapshot_offset = EXCLUDED.snapshot_offset, state = EXCLUDED.state;
+  END LOOP;
+END $$;
+
+CREATE FUNCTION carelog_alter_scram(p_deletions jsonb, p_upserts jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE d jsonb;
+BEGIN
+  FOR d IN SELECT e.v FROM jsonb_array_elements(p_deletions) AS e(v) LOOP
+    DELETE FROM scram_credentials WHERE user_name = d->>'u' AND mechanism = (d->>'m')::smallint;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'Attempt to delete a user credential that does not exist' USING ERRCODE = 'CL091';
+    END IF;
+  END LOOP;
+  FOR d IN SELECT e.v FROM jsonb_array_elements(p_upserts) WITH ORDINALITY AS e(v, n) ORDER BY e.n LOOP
+    INSERT INTO scram_credentials (user_name, mechanism, salt, stored_key, server_key, iterations)
+      VALUES (d->>'u', (d->>'m')::smallint, decode(d->>'salt', 'hex'), decode(d->>'sk', 'hex'),
+              decode(d->>'vk', 'hex'), (d->>'i')::integer)
+      ON CONFLICT (user_name, mechanism) DO UPDATE SET salt = EXCLUDED.salt, stored_key = EXCLUDED.stored_key,
+        server_key = EXCLUDED.server_key, iterations = EXCLUDED.iterations;
+  END LOOP;
+END $$;
+)sql",
+};
+
+constexpr int kCurrent = static_cast<int>(std::size(kMigrations));
+
+Result<int> read_version(Connection& conn) {
+  auto rows = conn.exec("SELECT version FROM schema_version", {}, /*read_only=*/true);
+  if (!rows.ok()) return rows.take_error();
+  if (rows->size() != 1) return Error{kStorageError, "metadata database has no single schema_version row"};
+  return static_cast<int>(rows->integer(0, 0));
+}
+
+}  // namespace
+
+int current_schema_version() { return kCurrent; }
+
+Result<int> migrate(Connection& conn) {
+  CARELOG_RETURN_IF_ERROR(conn.exec_script(fmt::format(
+      "BEGIN; {}; "
+      "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL); "
+      "INSERT INTO schema_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version); "
+      "COMMIT;",
+      kMigrationLock)));
+  for (;;) {
+    auto version = read_version(conn);
+    if (!version.ok()) return version.take_error();
+    int v = *version;
+    if (v > kCurrent)
+      return Error{
+          kStorageError,
+          fmt::format("metadata database has schema version {}, newer than this build supports ({}); "
+                      "refusing to open it",
+                      v, kCurrent)};
+    if (v == kCurrent) return v;
+    // The UPDATE's WHERE makes a step another broker applied meanwhile a
+    // no-op check: the DO block fails, the transaction rolls back, and the
+    // loop re-reads the version.
+    Status st = conn.exec_script(
+        fmt::format("BEGIN; {0}; "
+                    "DO $$ BEGIN IF (SELECT version FROM schema_version) <> {1} THEN "
+                    "RAISE EXCEPTION 'schema version moved' USING ERRCODE = 'CL000'; END IF; END $$; "
+                    "{2}; UPDATE schema_version SET version = {3}; COMMIT;",
+                    kMigrationLock, v, kMigrations[v], v + 1));
+    if (!st.ok()) {
+      auto again = read_version(conn);
+      if (again.ok() && *again != v) continue;
+      return Error{kStorageError,
+                   fmt::format("schema migration to version {} failed: {}", v + 1, st.error().message)};
+    }
+  }
+}
+
+}  // namespace carelog::metadata::pg
