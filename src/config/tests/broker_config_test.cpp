@@ -107,6 +107,15 @@ TEST_F(BrokerConfigTest, UnknownKeyIsNamedWithFileLine) {
   EXPECT_NE(o.error().message.find("--override"), std::string::npos);
 }
 
+TEST_F(BrokerConfigTest, PostgresqlMetadataStoreIsAccepted) {
+  for (const std::string uri :
+       {"postgresql://carelog:pw@db:5432/carelog?sslmode=require", "postgres://db/carelog"}) {
+    auto c = load({"metadata.store=" + uri});
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->metadata_store, uri);
+  }
+}
+
 TEST_F(BrokerConfigTest, InvalidValues) {
   struct Case {
     std::string setting;
@@ -119,7 +128,7 @@ TEST_F(BrokerConfigTest, InvalidValues) {
                          {"auto.create.topics.enable=yes", "auto.create.topics.enable"},
                          {"log.message.timestamp.type=Whenever", "log.message.timestamp.type"},
                          {"log.level=loud", "log.level"},
-                         {"metadata.store=postgres://x", "metadata.store"},
+                         {"metadata.store=mysql://x", "metadata.store"},
                          {"log.cleanup.policy=shred", "log.cleanup.policy"},
                          {"compression.type=brotli", "compression.type"}}) {
     auto c = load({t.setting});

@@ -99,7 +99,7 @@ TEST_F(SqliteStoreTest, UnusablePathGivesClearError) {
 }
 
 TEST_F(SqliteStoreTest, MalformedUris) {
-  EXPECT_FALSE(open_metadata_store("postgres://x/y").ok());
+  EXPECT_FALSE(open_metadata_store("mysql://x/y").ok());
   EXPECT_FALSE(open_metadata_store("sqlite://").ok());
   EXPECT_FALSE(open_metadata_store(path_).ok());
   EXPECT_FALSE(open_metadata_store("sqlite://" + dir_ + "/").ok());
