@@ -6,6 +6,7 @@ checks), and runs a line-file source -> topic -> line-file sink pipeline
 clean stop and a restart the worker resumes from the source offsets it
 stored in the compacted offsets topic: the copy is exact, no line twice."""
 
+import functools
 import json
 import os
 import signal
@@ -23,11 +24,17 @@ JAVA_PROJECT = ROOT / "tests" / "java"
 OVERRIDES = {"upload.interval.ms": "200", "log.cleaner.backoff.ms": "500", "object.delete.delay.ms": "0"}
 
 
+@functools.lru_cache(maxsize=1)
 def connect_classpath():
-    """Compiles tests/java offline and returns its test classpath (with the connectors)."""
-    out = subprocess.run(["mvn", "-q", "-B", "-o", "-f", str(JAVA_PROJECT / "pom.xml"), "test-compile"],
-                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert out.returncode == 0, f"mvn test-compile failed:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+    """Compiles tests/java offline and returns its test classpath (with the
+    connectors and the Streams app); once per session."""
+    marker = JAVA_PROJECT / "target" / ".compiled-for-system-tests"
+    inputs = [JAVA_PROJECT / "pom.xml", *(f for f in (JAVA_PROJECT / "src").rglob("*") if f.is_file())]
+    if not marker.exists() or marker.stat().st_mtime < max(f.stat().st_mtime for f in inputs):
+        out = subprocess.run(["mvn", "-q", "-B", "-o", "-f", str(JAVA_PROJECT / "pom.xml"), "test-compile"],
+                             capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert out.returncode == 0, f"mvn test-compile failed:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+        marker.touch()
     deps = (JAVA_PROJECT / "target" / "test-classpath.txt").read_text().strip()
     assert "connect-runtime" in deps, "connect-runtime missing from tests/java's classpath"
     return f"{JAVA_PROJECT / 'target' / 'test-classes'}:{deps}"
