@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "governance/governance.h"
+#include "metadata/pg_metadata_store.h"
 #include "objstore/s3_object_store.h"
 #include "partition/wal_log_manager.h"
 
@@ -81,10 +82,23 @@ void governance_metrics(std::string& out, const governance::Governance& gov) {
         "1 when the last policy file read was valid, 0 when rejected.", s.last_reload_ok ? 1 : 0);
 }
 
+// PostgreSQL engine only: every statement is one round trip, so with
+// carelog_upload_objects_total this gives round trips per uploaded object
+// (2) and, with produce counts, per produce (0 on the acknowledgement path).
+void metadata_metrics(std::string& out, const metadata::MetadataStore* md) {
+  const auto* pg = dynamic_cast<const metadata::PgMetadataStore*>(md);
+  if (!pg) return;
+  counter(out, "carelog_metadata_round_trips_total", "Statements sent to the PostgreSQL metadata store.",
+          pg->round_trips());
+  counter(out, "carelog_metadata_reconnects_total", "Reconnections to the PostgreSQL metadata store.",
+          pg->reconnects());
+}
+
 server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::ObjectStore& store,
-                             const governance::Governance* gov) {
+                             const governance::Governance* gov, const metadata::MetadataStore* md) {
   std::string out;
   if (gov) governance_metrics(out, *gov);
+  metadata_metrics(out, md);
   const storage::WalStats w = logs.wal().stats();
   counter(out, "carelog_wal_appends_total", "Record batches appended to the write-ahead log.", w.appends);
   counter(out, "carelog_wal_commits_total", "WAL group commits (or WAL objects written).", w.commits);
@@ -127,9 +141,10 @@ server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::Obj
 
 std::map<std::string, server::AdminHttpServer::Handler> admin_routes(
     partition::WalLogManager& logs, const objstore::ObjectStore& store,
-    const governance::Governance* governance) {
+    const governance::Governance* governance, const metadata::MetadataStore* metadata) {
   return {{"/health", [&store, governance] { return health(store, governance); }},
-          {"/metrics", [&logs, &store, governance] { return metrics(logs, store, governance); }}};
+          {"/metrics",
+           [&logs, &store, governance, metadata] { return metrics(logs, store, governance, metadata); }}};
 }
 
 }  // namespace carelog::broker

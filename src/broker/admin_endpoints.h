@@ -27,6 +27,9 @@ class WalLogManager;
 namespace carelog::governance {
 class Governance;
 }
+namespace carelog::metadata {
+class MetadataStore;
+}
 
 namespace carelog::broker {
 
@@ -35,6 +38,6 @@ namespace carelog::broker {
 // with the previous policy) and decision counters to /metrics.
 std::map<std::string, server::AdminHttpServer::Handler> admin_routes(
     partition::WalLogManager& logs, const objstore::ObjectStore& store,
-    const governance::Governance* governance);
+    const governance::Governance* governance, const metadata::MetadataStore* metadata = nullptr);
 
 }  // namespace carelog::broker

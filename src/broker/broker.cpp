@@ -235,8 +235,9 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
     const long port_number = std::strtol(port.c_str(), &end, 10);
     if (host.empty() || port.empty() || *end != '\0' || port_number < 0 || port_number > 65535)
       return make_error(fmt::format("admin.http.listener '{}': expected host:port", admin));
-    auto http = server::AdminHttpServer::start(host, static_cast<uint16_t>(port_number),
-                                               admin_routes(*p.logs, *p.objects, p.governance.get()));
+    auto http = server::AdminHttpServer::start(
+        host, static_cast<uint16_t>(port_number),
+        admin_routes(*p.logs, *p.objects, p.governance.get(), p.metadata.get()));
     if (!http.ok()) return http.take_error();
     p.admin_http = std::move(*http);
     log::info("admin HTTP endpoint (/health, /metrics) on {}:{}", host, p.admin_http->port());
