@@ -4,9 +4,10 @@ saturation: 1 producer at 50 msgs/s and 1 MB/s, 8 concurrent producers at
 16 MB/s, each with librdkafka's defaults and with 5 requests in flight like
 the Java producer), saturated throughput, and object-store requests per GiB
 ingested at the default thresholds
-(wal.object.batch.ms=200, wal.object.batch.bytes=4 MiB, upload.interval.ms=2000,
-upload.object.bytes=16 MiB; compaction off so every stream-set object is an
-upload).
+(wal.object.max.puts.per.sec=50: adaptive batching, wal.object.batch.ms=200,
+wal.object.batch.bytes=4 MiB, upload.interval.ms=2000, upload.object.bytes=16 MiB;
+compaction off so every stream-set object is an upload). The fixed window of
+earlier versions: --set wal.object.max.puts.per.sec=0.
 
 Request counts come from two independent sides:
   * the broker: WAL PUTs and deleted WAL objects from its shutdown line
@@ -301,7 +302,7 @@ def main():
             rgw = UsageRgw(Path(tmp) / "rgw")
             rgw.start()
             print("RGW PUT latency from Python, median of 20: " +
-                  ", ".join(f"{size >> 10} KiB {rgw.put_ms(size):.1f} ms" for size in (64 << 10, 1 << 20, 4 << 20)),
+                  ", ".join(f"{size >> 10} KiB {rgw.put_ms(size):.1f} ms" for size in (4 << 10, 64 << 10, 1 << 20, 4 << 20)),
                   flush=True)
         try:
             # Interleaved (file, object, file, object) so drifting machine load

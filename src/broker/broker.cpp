@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 #include "audit/audit_config.h"
@@ -101,6 +102,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
       p.config.raw["wal.type"] == "object" ? storage::WalType::kObject : storage::WalType::kFile;
   log_options.object_wal.batch_window =
       std::chrono::milliseconds(config::parse_number(p.config.raw["wal.object.batch.ms"]));
+  log_options.object_wal.max_puts_per_sec = std::stod(p.config.raw["wal.object.max.puts.per.sec"]);
   log_options.object_wal.batch_bytes =
       static_cast<uint64_t>(config::parse_number(p.config.raw["wal.object.batch.bytes"]));
   log_options.object_wal.put_timeout =

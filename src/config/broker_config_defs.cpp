@@ -189,7 +189,11 @@ std::vector<ConfigDef> make_defs() {
       {"wal.type", T::kString, "file", choices({"file", "object"}),
        "file: local WAL segments; object: WAL objects in object.store (stateless broker)."},
       {"wal.object.batch.ms", T::kLong, "200", range(0),
-       "wal.type=object: how long produce batches are collected into one WAL object."},
+       "wal.type=object: longest a record waits for its WAL object to be sealed (with "
+       "wal.object.max.puts.per.sec=0: the fixed collection window)."},
+      {"wal.object.max.puts.per.sec", T::kDouble, "50", range(0),
+       "wal.type=object: WAL PUT budget; an object is sealed as soon as the previous PUT returned, at "
+       "most this often (0: fixed wal.object.batch.ms window)."},
       {"wal.object.batch.bytes", T::kLong, "4194304", range(1024),
        "wal.type=object: write the WAL object early once this many bytes wait."},
       {"wal.object.put.timeout.ms", T::kLong, "10000", range(100),

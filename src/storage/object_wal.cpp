@@ -46,6 +46,7 @@ Result<std::unique_ptr<ObjectWal>> ObjectWal::open(objstore::ObjectStore& store,
   if (config.batch_bytes == 0 || config.capacity_bytes == 0 || config.max_inflight == 0) {
     return make_error("wal: object batch size, capacity and in-flight limit must be positive");
   }
+  if (!(config.max_puts_per_sec >= 0)) return make_error("wal: max PUTs per second must not be negative");
   std::unique_ptr<ObjectWal> wal(new ObjectWal(store, std::move(config)));
   CARELOG_RETURN_IF_ERROR(wal->recover(on_record));
   wal->open_.seq = wal->next_seq_++;
@@ -313,7 +314,21 @@ void ObjectWal::flusher_loop() {
       }
     }
     const bool sealable = open_.records > 0 && inflight_.size() < config_.max_inflight;
-    if (sealable && (stopping_ || open_.body.size() >= config_.batch_bytes || now >= open_.deadline)) {
+    const bool adaptive = config_.max_puts_per_sec > 0;
+    // Adaptive: group commit over PUTs, within the PUT budget.
+    const bool budget_ok = !adaptive || now >= next_seal_;
+    // Group commit ("the previous PUT returned") only while objects stay
+    // small: once one reached half of batch_bytes the traffic is heavy, and
+    // waiting for the size trigger keeps the PUTs per GiB of saturation.
+    const bool light = last_sealed_bytes_ < config_.batch_bytes / 2;
+    const bool trigger = open_.body.size() >= config_.batch_bytes || now >= open_.deadline ||
+                         (adaptive && light && inflight_.empty());
+    if (sealable && (stopping_ || (budget_ok && trigger))) {
+      if (adaptive) {
+        next_seal_ = now + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(1.0 / config_.max_puts_per_sec));
+      }
+      last_sealed_bytes_ = open_.body.size();
       seal_locked();
       continue;
     }
@@ -323,7 +338,12 @@ void ObjectWal::flusher_loop() {
     }
     std::optional<Clock::time_point> wake;
     if (!inflight_.empty()) wake = inflight_.front()->deadline;
-    if (sealable) wake = wake ? std::min(*wake, open_.deadline) : open_.deadline;
+    if (sealable) {
+      // Triggered but over budget: wait for the budget; otherwise for the
+      // window, and the budget (a finished PUT or a full object notifies).
+      Clock::time_point at = trigger ? next_seal_ : std::max(open_.deadline, next_seal_);
+      wake = wake ? std::min(*wake, at) : at;
+    }
     if (wake) {
       flusher_cv_.wait_until(lk, *wake);
     } else {

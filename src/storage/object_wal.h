@@ -2,13 +2,24 @@
 // so a broker holds no local state worth keeping. Byte format and recovery
 // rules: docs/formats/object-wal.md (code: object_wal_format.h).
 //
-// Batching: append() adds the record to the open object, in memory. The
-// flusher thread seals it once `batch_window` has passed since its first
-// record or `batch_bytes` are waiting (records of every partition and
-// connection share one object), and hands it to a pool of `max_inflight`
-// PUT workers. Objects complete strictly in sequence order: the callbacks of
-// object N run (OK) only after its PUT succeeded and after those of N-1.
-// Nothing is acknowledged before its PUT returned OK.
+// Batching: append() adds the record to the open object, in memory (records
+// of every partition and connection share one object). The flusher thread
+// seals it and hands it to a pool of `max_inflight` PUT workers:
+//   * adaptive (max_puts_per_sec > 0, the default): group commit over PUTs.
+//     The open object is sealed as soon as no WAL PUT is in flight (a lone
+//     record goes at once; records arriving during a PUT share the next
+//     object) while the last sealed object was under half of `batch_bytes`
+//     (heavy traffic waits for the size trigger, keeping the PUTs per GiB
+//     of the fixed window at saturation), or once `batch_bytes` wait, or once its first record has
+//     waited `batch_window` (a slow PUT is then overlapped by the next) --
+//     but never sooner than 1/max_puts_per_sec after the previous seal, so
+//     WAL PUTs never exceed that rate (close() alone ignores the budget).
+//   * fixed window (max_puts_per_sec == 0): sealed `batch_window` after its
+//     first record, or once `batch_bytes` wait.
+// In both, at most `max_inflight` PUTs run at once. Objects complete
+// strictly in sequence order: the callbacks of object N run (OK) only after
+// its PUT succeeded and after those of N-1. Nothing is acknowledged before
+// its PUT returned OK.
 //
 // Failure: when the oldest object in flight fails, or is not done after
 // `put_timeout` (a hung gateway), that object, every later object in flight
@@ -50,9 +61,12 @@
 namespace carelog::storage {
 
 struct ObjectWalConfig {
-  std::string prefix = "wal/";                   // keys: <prefix><sequence>.cwo
-  std::chrono::milliseconds batch_window{200};   // wal.object.batch.ms
-  uint64_t batch_bytes = 4ull << 20;             // wal.object.batch.bytes
+  std::string prefix = "wal/";                  // keys: <prefix><sequence>.cwo
+  std::chrono::milliseconds batch_window{200};  // wal.object.batch.ms
+  uint64_t batch_bytes = 4ull << 20;            // wal.object.batch.bytes
+  // wal.object.max.puts.per.sec: PUT budget of the adaptive batching (0 =
+  // fixed window). Default and cost: docs/s3.md#latency-trade-off.
+  double max_puts_per_sec = 50;
   std::chrono::milliseconds put_timeout{10000};  // wal.object.put.timeout.ms
   uint64_t capacity_bytes = 2ull << 30;          // wal.capacity.bytes (memory here)
   std::chrono::milliseconds max_wait{1000};      // wal.max.wait.ms
@@ -157,6 +171,9 @@ class ObjectWal final : public WriteAheadLog {
   std::set<uint64_t> running_;                 // sequences with a PUT in progress
   std::optional<uint64_t> completing_;         // callbacks of this sequence are running
   uint64_t next_seq_ = 0;
+  // Adaptive batching: the earliest moment the next object may be sealed.
+  std::chrono::steady_clock::time_point next_seal_{};
+  uint64_t last_sealed_bytes_ = 0;  // body size of the last sealed object
   bool failing_ = false;
   bool stopping_ = false;
   bool stopped_ = false;

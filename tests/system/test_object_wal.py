@@ -297,3 +297,45 @@ def test_object_wal_keeps_up_with_many_small_pipelined_requests(broker_factory, 
     report(f"object WAL, {i} messages at 1,000/s with librdkafka defaults: p50 {p50 * 1000:.0f} ms, "
            f"p99 {p99 * 1000:.0f} ms")
     assert p50 < 1.5, f"median produce latency {p50:.1f}s: the broker stopped reading pipelined requests"
+
+
+def wal_puts(broker):
+    """WAL PUTs from the broker's shutdown line (after stop_clean)."""
+    import re
+    m = re.findall(r"object WAL closed: (\d+) PUTs", broker.log_path.read_text())
+    assert m, "no 'object WAL closed' line in the broker log"
+    return int(m[-1])
+
+
+def test_object_wal_adaptive_batching_acks_lone_requests_without_the_window(broker_factory, report):
+    """wal.object.max.puts.per.sec (issue 19): a WAL object is sealed as soon
+    as the previous PUT returned, not after a fixed window. With a 30 s
+    wal.object.batch.ms a lone confluent-kafka producer is still acknowledged
+    at PUT speed (the fixed window would hold every message for 30 s), and a
+    budget of 4 PUTs/s bounds the WAL PUTs of a producer sending 20 requests
+    a second. Local object store: no RGW needed."""
+    b = broker_factory({"wal.type": "object", "wal.object.batch.ms": "30000",
+                        "wal.object.max.puts.per.sec": "4"})
+    topic = create_topic(admin_for(b), unique("owal-adaptive"), partitions=1)
+    p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 0})
+    lat, failed = [], []
+    t0 = time.monotonic()
+    n = 60
+    for i in range(n):  # 20 requests/s for 3 s, each waiting for nothing but its object
+        due = t0 + i / 20
+        while time.monotonic() < due:
+            p.poll(0.001)
+        sent = time.monotonic()
+        p.produce(topic, value=b"a%d" % i,
+                  on_delivery=lambda err, msg, sent=sent: (failed if err else lat).append(time.monotonic() - sent))
+    assert p.flush(60) == 0 and not failed
+    elapsed = time.monotonic() - t0
+    b.stop_clean()
+    puts = wal_puts(b)
+    p50 = percentile(lat, 0.5)
+    report(f"object WAL adaptive, batch.ms=30000, budget 4/s: {n} messages at 20/s in {elapsed:.1f} s, "
+           f"p50 {p50 * 1000:.0f} ms, {puts} WAL PUTs")
+    assert max(lat) < 20, f"a message waited {max(lat):.1f}s: sealed by the 30 s window, not by the PUT"
+    # The budget: at most one seal per 250 ms over the run (+1 for the first).
+    assert puts <= elapsed * 4 + 2, f"{puts} WAL PUTs in {elapsed:.1f}s exceed the budget of 4/s"
+    assert puts >= 2, "every message went in one object: not acknowledged at PUT speed"

@@ -62,10 +62,19 @@ class ObjectWalTest : public ::testing::Test {
   ObjectWalConfig config() {
     ObjectWalConfig c;
     c.batch_window = 30ms;
+    c.max_puts_per_sec = 0;  // fixed window; the adaptive tests set a budget
     c.batch_bytes = 1 << 20;
     c.put_timeout = 2000ms;
     c.capacity_bytes = 1 << 20;
     c.max_wait = 100ms;
+    return c;
+  }
+
+  // Adaptive batching with a window no test waits for.
+  ObjectWalConfig adaptive_config(double max_puts_per_sec) {
+    ObjectWalConfig c = config();
+    c.batch_window = 60000ms;
+    c.max_puts_per_sec = max_puts_per_sec;
     return c;
   }
 
@@ -164,6 +173,74 @@ TEST_F(ObjectWalTest, SizeTriggerSealsBeforeTheWindow) {
     EXPECT_TRUE(a->status.ok());
   }
   EXPECT_EQ(wal->object_stats().puts, 1u);
+}
+
+// Adaptive batching (wal.object.max.puts.per.sec > 0): a record goes as
+// soon as no PUT is in flight, however long the window.
+TEST_F(ObjectWalTest, AdaptiveSealsALoneRecordWithoutWaitingForTheWindow) {
+  auto wal = open(adaptive_config(1000));
+  auto a = append(*wal, 0, 0);
+  ASSERT_TRUE(a->wait(10000ms)) << "waited for the 60 s window";
+  EXPECT_TRUE(a->status.ok());
+  EXPECT_EQ(wal->object_stats().puts, 1u);
+}
+
+// Records arriving while a PUT runs share the next object (group commit
+// over PUTs): one PUT in flight, then one more for all of them.
+TEST_F(ObjectWalTest, AdaptiveGroupsRecordsArrivingDuringAPutIntoTheNextObject) {
+  auto wal = open(adaptive_config(1000));
+  store_->hang_puts();
+  auto first = append(*wal, 0, 0);
+  for (int i = 0; i < 400 && store_->hung_calls() == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(store_->hung_calls(), 1u);
+  std::vector<std::shared_ptr<Ack>> later;
+  for (int p = 1; p <= 3; ++p) later.push_back(append(*wal, p, 0));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(store_->hung_calls(), 1u) << "sealed a second object while the first PUT was in flight";
+  store_->release_hung();
+  ASSERT_TRUE(first->wait());
+  EXPECT_TRUE(first->status.ok());
+  for (auto& a : later) {
+    ASSERT_TRUE(a->wait());
+    EXPECT_TRUE(a->status.ok());
+    EXPECT_EQ(a->location.segment, later[0]->location.segment);
+  }
+  EXPECT_NE(later[0]->location.segment, first->location.segment);
+  EXPECT_EQ(wal->object_stats().puts, 2u);
+}
+
+// The budget bounds the PUT rate even for a producer that waits for every
+// acknowledgement (each record would otherwise get its own PUT at once).
+TEST_F(ObjectWalTest, AdaptiveNeverExceedsThePutBudget) {
+  auto wal = open(adaptive_config(10));  // one seal per 100 ms at most
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    auto a = append(*wal, 0, i);
+    ASSERT_TRUE(a->wait(10000ms));
+    ASSERT_TRUE(a->status.ok());
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(wal->object_stats().puts, 6u);
+  // 6 seals need at least 5 gaps of 100 ms (a lower bound: load only adds).
+  EXPECT_GE(elapsed, 500ms - 5ms);
+}
+
+// Heavy traffic (the last object reached half of batch_bytes) waits for
+// the size trigger or the window again instead of sealing small objects,
+// so saturation costs no more PUTs per GiB than the fixed window.
+TEST_F(ObjectWalTest, AdaptiveWaitsForTheSizeTriggerAfterALargeObject) {
+  auto c = adaptive_config(1000);
+  c.batch_bytes = 1000;
+  c.batch_window = 300ms;
+  auto wal = open(c);
+  std::vector<std::shared_ptr<Ack>> big;
+  for (int i = 0; i < 7; ++i) big.push_back(append(*wal, 0, i));  // ~1000 bytes: heavy
+  for (auto& a : big) ASSERT_TRUE(a->wait());
+  const auto start = std::chrono::steady_clock::now();
+  auto small = append(*wal, 0, 7);
+  ASSERT_TRUE(small->wait());
+  EXPECT_TRUE(small->status.ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms) << "sealed a small object at once under load";
 }
 
 TEST_F(ObjectWalTest, PutFailureFailsRetriablyAndTheNextObjectWorks) {
