@@ -23,6 +23,7 @@
 #include "server/admin_http.h"
 #include "server/audit_events.h"
 #include "server/broker_context.h"
+#include "server/consumer_offsets_topic.h"
 #include "server/dispatch.h"
 #include "server/producer_ids.h"
 #include "server/server.h"
@@ -37,6 +38,7 @@ struct Broker::Parts {
   std::unique_ptr<objstore::ObjectStore> objects;  // outlives `logs`
   std::unique_ptr<partition::WalLogManager> logs;
   std::unique_ptr<server::TopicRegistry> topics;
+  std::unique_ptr<server::ConsumerOffsetsTopic> consumer_offsets;  // outlives `groups` (its observer)
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
   group::SteadyClock group_clock;
   std::unique_ptr<group::GroupCoordinator> groups;
@@ -129,10 +131,14 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.orphan_min_age_ms = p.config.object_orphan_min_age_ms;
   const config::BrokerConfig* cfg = &p.config;
   const audit::AuditConfig audit_config = audit::audit_config(p.config);
-  log_options.retention = [cfg, audit_config](const metadata::TopicRecord& t) {
+  const int64_t offsets_retention_ms = int64_t{p.config.offsets_retention_minutes} * 60 * 1000;
+  log_options.retention = [cfg, audit_config, offsets_retention_ms](const metadata::TopicRecord& t) {
     auto settings = config::effective_topic_settings(*cfg, t.configs);
     if (t.name == audit_config.topic_name)  // the floor holds whatever the stored configs say
       return audit::clamp_audit_retention(audit_config, settings.retention_ms, settings.retention_bytes);
+    // Compacted in Kafka; until Carelog compacts, a record outlives its
+    // offset by the offsets' own retention (docs/compatibility.md).
+    if (t.name == server::kConsumerOffsetsTopic) return std::make_pair(offsets_retention_ms, int64_t{-1});
     return std::make_pair(settings.retention_ms, settings.retention_bytes);
   };
   log_options.cleanup = [cfg](const metadata::TopicRecord& t) -> std::optional<storage::CleanerPolicy> {
@@ -178,6 +184,16 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
         return group::TopicRef{t->id, t->partitions};
       },
       p.group_clock);
+  p.consumer_offsets = std::make_unique<server::ConsumerOffsetsTopic>(
+      *p.topics, *p.logs,
+      static_cast<int32_t>(config::parse_number(p.config.raw["offsets.topic.num.partitions"])));
+  server::ConsumerOffsetsTopic* offsets_topic = p.consumer_offsets.get();
+  p.groups->set_offset_observer({[offsets_topic](const std::vector<metadata::CommittedOffsetRecord>& r) {
+                                   offsets_topic->committed(r);
+                                 },
+                                 [offsets_topic](const std::vector<metadata::CommittedOffsetRecord>& r) {
+                                   offsets_topic->deleted(r);
+                                 }});
   if (auto st = p.groups->load(); !st.ok()) return make_error("group coordinator: " + st.error().message);
   p.groups->start_timer();
 
@@ -206,6 +222,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.topics = p.topics.get();
   p.context.producer_ids = p.producer_ids.get();
   p.context.groups = p.groups.get();
+  p.context.consumer_offsets = p.consumer_offsets.get();
   auto authorizer =
       security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
                                 p.config.raw["allow.everyone.if.no.acl.found"] == "true", *p.metadata);

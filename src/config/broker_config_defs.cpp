@@ -168,6 +168,8 @@ std::vector<ConfigDef> make_defs() {
       // --- groups ---
       {"offsets.retention.minutes", T::kInt, "10080", range(1),
        "How long committed offsets of an empty group are kept."},
+      {"offsets.topic.num.partitions", T::kInt, "50", range(1),
+       "Partitions of __consumer_offsets, fixed when the topic is created (as in Kafka)."},
       {"group.initial.rebalance.delay.ms", T::kInt, "3000", range(0),
        "Delay of the first rebalance of a new group, to let more members join."},
       {"group.min.session.timeout.ms", T::kInt, "6000", range(0),
@@ -348,7 +350,6 @@ bool is_ignored_broker_key(std::string_view name) {
       "inter.broker.listener.name",
       "num.replica.fetchers",
       "offsets.topic.replication.factor",
-      "offsets.topic.num.partitions",
       "transaction.state.log.replication.factor",
       "transaction.state.log.min.isr",
       "transaction.state.log.num.partitions",

@@ -4,6 +4,7 @@
 #include "group/coordinator.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/log.h"
 #include "protocol/error_codes.h"
@@ -14,7 +15,8 @@ namespace {
 using protocol::ErrorCode;
 int16_t E(ErrorCode c) { return static_cast<int16_t>(c); }
 
-constexpr int64_t kTickMs = 50;
+// The timer sleeps until the earliest deadline, but at most this long.
+constexpr int64_t kMaxTimerSleepMs = 1000;
 
 JoinResult join_error(int16_t error, std::string member_id = {}) {
   JoinResult r;
@@ -72,13 +74,51 @@ void GroupCoordinator::start_timer() {
   timer_ = std::thread([this] {
     std::unique_lock lock(timer_mu_);
     while (!timer_stop_) {
-      timer_cv_.wait_for(lock, std::chrono::milliseconds(kTickMs));
+      const int64_t wait = std::clamp(timer_wake_ms_.load() - clock_.now_ms(), int64_t{1}, kMaxTimerSleepMs);
+      timer_cv_.wait_for(lock, std::chrono::milliseconds(wait),
+                         [this] { return timer_stop_ || timer_kicked_; });
       if (timer_stop_) break;
+      timer_kicked_ = false;
       lock.unlock();
       tick();
       lock.lock();
     }
   });
+}
+
+void GroupCoordinator::reschedule_timer(const std::string& group_id) {
+  int64_t deadline;
+  {
+    std::lock_guard lock(mu_);
+    const Group* g = find(group_id);
+    if (!g) return;
+    deadline = next_deadline(*g);
+    if (deadline >= timer_wake_ms_.load()) return;
+    timer_wake_ms_ = deadline;
+  }
+  {
+    std::lock_guard lock(timer_mu_);
+    timer_kicked_ = true;
+  }
+  timer_cv_.notify_all();
+}
+
+int64_t GroupCoordinator::next_deadline(const Group& g) const {
+  int64_t next = std::numeric_limits<int64_t>::max();
+  for (const auto& [id, deadline] : g.pending_members) next = std::min(next, deadline);
+  for (const auto& [id, m] : g.members) {
+    // The same rules as tick_group's session check.
+    if (m.awaiting_sync) continue;
+    if (m.awaiting_join) {
+      if (m.is_new) next = std::min(next, m.last_heartbeat_ms + config_.new_member_join_timeout_ms);
+    } else {
+      next = std::min(next, m.last_heartbeat_ms + m.session_timeout_ms);
+    }
+  }
+  if ((g.is(GroupState::kCompletingRebalance) || g.is(GroupState::kStable)) && !g.pending_sync.empty())
+    next = std::min(next, g.sync_deadline_ms);
+  if (g.is(GroupState::kPreparingRebalance)) next = std::min(next, g.join_deadline_ms);
+  return next;
 }
 
 void GroupCoordinator::shutdown() {
@@ -121,6 +161,9 @@ void GroupCoordinator::tick() {
       next_expiry_check_ms_ = now + config_.offsets_retention_check_interval_ms;
       expire_offsets(out);
     }
+    int64_t wake = next_expiry_check_ms_;
+    for (const auto& [id, g] : groups_) wake = std::min(wake, next_deadline(g));
+    timer_wake_ms_ = wake;
   }
   run(out);
 }
@@ -202,6 +245,7 @@ void GroupCoordinator::join_group(JoinRequest req, JoinCallback done) {
     }
   }
   run(out);
+  reschedule_timer(req.group_id);
 }
 
 void GroupCoordinator::join_new_member(Group& g, JoinRequest& req, JoinCallback& done, Completions& out) {
@@ -604,6 +648,7 @@ void GroupCoordinator::sync_group(SyncRequest req, SyncCallback done) {
     }
   }
   run(out);
+  reschedule_timer(req.group_id);
 }
 
 // ---------------------------------------------------------------------------
@@ -680,6 +725,7 @@ LeaveResult GroupCoordinator::leave_group(const std::string& group_id,
     }
   }
   run(out);
+  reschedule_timer(group_id);
   return result;
 }
 

@@ -20,14 +20,19 @@
 // lock is held, so they may call back into the coordinator.
 //
 // Time: all deadlines (session timeouts, rebalance timeouts, the initial
-// delay, offset retention) are checked by tick(). start() runs a thread that
-// calls tick() every 50 ms on the injected Clock; unit tests skip start(),
-// use a fake Clock and call tick() themselves.
+// delay, offset retention) are checked by tick(). start_timer() runs a thread
+// that sleeps until the earliest deadline (at most 1 s; JoinGroup, SyncGroup
+// and LeaveGroup wake it when they set an earlier one) and then calls tick(),
+// so members expire at their deadline, as in Kafka, not on a coarse tick.
+// DescribeGroups, ListGroups and DeleteGroups also apply every passed
+// deadline before they answer. Unit tests skip start_timer(), use a fake
+// Clock and call tick() themselves.
 //
 // Threading: every public method is thread-safe (one mutex guards all
 // groups; group operations are short and never do I/O under it).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -58,6 +63,18 @@ class GroupCoordinator {
   // Loads committed offsets from the store (groups with offsets reappear as
   // Empty groups) and starts the offset writer. Call once, before requests.
   Status load();
+  // Receives every committed-offset change after the store applied it, in
+  // store order, on the offset writer's thread, without the coordinator's
+  // lock (the server mirrors them into __consumer_offsets). `committed` gets
+  // the records written; `deleted` the keys (group, topic, partition) whose
+  // offsets were removed (OffsetDelete, DeleteGroups, expiry). Set before
+  // load(); either may be empty.
+  struct OffsetObserver {
+    std::function<void(const std::vector<metadata::CommittedOffsetRecord>&)> committed;
+    std::function<void(const std::vector<metadata::CommittedOffsetRecord>&)> deleted;
+  };
+  void set_offset_observer(OffsetObserver observer) { observer_ = std::move(observer); }
+
   // Starts the timer thread (production). Tests call tick() instead.
   void start_timer();
   // Answers every waiting JoinGroup/SyncGroup with COORDINATOR_NOT_AVAILABLE,
@@ -116,6 +133,10 @@ class GroupCoordinator {
   void set_state(Group& g, GroupState s);
   JoinResult current_join_result(const Group& g, const std::string& member_id) const;
   void tick_group(Group& g, int64_t now, Completions& out);
+  // Earliest deadline of `g` tick_group enforces (max if none); mu_ held.
+  int64_t next_deadline(const Group& g) const;
+  // Wakes the timer early when `group_id` now has an earlier deadline.
+  void reschedule_timer(const std::string& group_id);
   void expire_offsets(Completions& out);
 
   // Offsets. Every cache change happens in a writer callback, after the
@@ -134,6 +155,7 @@ class GroupCoordinator {
   TopicLookup topics_;
   Clock& clock_;
   OffsetWriter writer_;
+  OffsetObserver observer_;
 
   std::mutex mu_;
   std::map<std::string, Group> groups_;
@@ -144,6 +166,8 @@ class GroupCoordinator {
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;
   bool timer_stop_ = false;
+  bool timer_kicked_ = false;              // timer_mu_
+  std::atomic<int64_t> timer_wake_ms_{0};  // next tick() (clock ms); written under mu_
   std::thread timer_;
 };
 

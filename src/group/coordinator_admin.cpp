@@ -15,6 +15,7 @@ int16_t E(ErrorCode c) { return static_cast<int16_t>(c); }
 }  // namespace
 
 std::vector<GroupListing> GroupCoordinator::list_groups(const std::vector<std::string>& states) {
+  tick();  // members past their session deadline are gone, as in Kafka
   std::vector<GroupListing> out;
   std::lock_guard lock(mu_);
   if (shut_down_) return out;
@@ -30,6 +31,7 @@ std::vector<GroupListing> GroupCoordinator::list_groups(const std::vector<std::s
 }
 
 GroupDescription GroupCoordinator::describe_group(const std::string& group_id) {
+  tick();
   GroupDescription d;
   d.group_id = group_id;
   std::lock_guard lock(mu_);
@@ -63,6 +65,9 @@ GroupDescription GroupCoordinator::describe_group(const std::string& group_id) {
 }
 
 void GroupCoordinator::delete_groups(std::vector<std::string> group_ids, DeleteGroupsCallback done) {
+  // A group whose members all passed their session deadline is Empty now,
+  // even if the timer thread has not run yet (Kafka expires at the deadline).
+  tick();
   std::vector<int16_t> errors(group_ids.size(), 0);
   std::vector<metadata::OffsetChange> changes;
   std::vector<size_t> deleted;  // errors[] slots of groups being deleted

@@ -129,30 +129,46 @@ void GroupCoordinator::commit_offsets(CommitRequest req, CommitCallback done) {
 }
 
 void GroupCoordinator::apply_committed(const std::vector<metadata::CommittedOffsetRecord>& recs) {
-  std::lock_guard lock(mu_);
-  for (const auto& r : recs) {
-    // Writes apply in queue order, so a group deleted later is still here.
-    Group& g = get_or_create(r.group_id);
-    g.offsets[{r.topic, r.partition}] =
-        CachedOffset{r.topic_id, r.offset, r.leader_epoch, r.metadata, r.commit_timestamp_ms};
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& r : recs) {
+      // Writes apply in queue order, so a group deleted later is still here.
+      Group& g = get_or_create(r.group_id);
+      g.offsets[{r.topic, r.partition}] =
+          CachedOffset{r.topic_id, r.offset, r.leader_epoch, r.metadata, r.commit_timestamp_ms};
+    }
   }
+  if (observer_.committed) observer_.committed(recs);
 }
 
 void GroupCoordinator::apply_deleted(const std::vector<metadata::OffsetChange>& changes) {
-  std::lock_guard lock(mu_);
-  for (const auto& c : changes) {
-    auto it = groups_.find(c.record.group_id);
-    if (it == groups_.end()) continue;
-    Group& g = it->second;
-    if (c.kind == metadata::OffsetChange::Kind::kDeleteGroup) {
-      if (g.is(GroupState::kDead))
-        groups_.erase(it);
-      else
-        g.offsets.clear();
-    } else {
-      g.offsets.erase({c.record.topic, c.record.partition});
+  std::vector<metadata::CommittedOffsetRecord> removed;  // keys only
+  auto note = [&](const std::string& group, const std::string& topic, int32_t partition) {
+    if (!observer_.deleted) return;
+    metadata::CommittedOffsetRecord k;
+    k.group_id = group;
+    k.topic = topic;
+    k.partition = partition;
+    removed.push_back(std::move(k));
+  };
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& c : changes) {
+      auto it = groups_.find(c.record.group_id);
+      if (it == groups_.end()) continue;
+      Group& g = it->second;
+      if (c.kind == metadata::OffsetChange::Kind::kDeleteGroup) {
+        for (const auto& [key, off] : g.offsets) note(g.group_id, key.first, key.second);
+        if (g.is(GroupState::kDead))
+          groups_.erase(it);
+        else
+          g.offsets.clear();
+      } else if (g.offsets.erase({c.record.topic, c.record.partition}) != 0) {
+        note(g.group_id, c.record.topic, c.record.partition);
+      }
     }
   }
+  if (!removed.empty()) observer_.deleted(removed);
 }
 
 FetchResult GroupCoordinator::fetch_offsets(const std::string& group_id,

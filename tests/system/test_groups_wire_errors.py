@@ -187,3 +187,32 @@ def test_groups_wire_error_codes(broker):
         assert commit_v7(c, group, -1, "", topic, 0, offset=9) == NONE
         assert delete_v1(c, [group]) == {group: NONE}
         assert fetch_v5(c, group, topic, 0) == (-1, NONE)
+
+
+def test_members_expire_at_their_session_deadline(broker):
+    """A member that stops heartbeating is gone exactly one session timeout
+    after its last heartbeat: DeleteGroups sent right at the deadline finds
+    the group Empty, as on Kafka (issue 12, item 5). One second earlier the
+    member is still there. Timed against the heartbeat's response, so the
+    broker's deadline (from when it handled the heartbeat) is never later."""
+    group = unique("gexpiry")
+    session_ms = 6000  # Kafka's group.min.session.timeout.ms
+    with wire.Conn(broker, timeout=30) as c:
+        wait_for_coordinator(c, group)
+        err, gen, leader, member = join_v5(c, group, session_ms=session_ms)
+        assert err == MEMBER_ID_REQUIRED
+        err, gen, leader, member = join_v5(c, group, member=member, session_ms=session_ms)
+        assert err == NONE
+        assert sync_v3(c, group, gen, member, [member]) == NONE
+        assert heartbeat_v3(c, group, gen, member) == NONE
+        t0 = time.monotonic()
+
+        def at(ms):
+            while time.monotonic() < t0 + ms / 1000:
+                time.sleep(0.0005)
+
+        at(session_ms - 1000)
+        assert delete_v1(c, [group]) == {group: NON_EMPTY_GROUP}
+        assert describe_v4(c, group) == (NONE, "Stable")
+        at(session_ms)
+        assert delete_v1(c, [group]) == {group: NONE}

@@ -8,6 +8,7 @@
 // move-initialised captures of temporaries inside a co_await expression.
 #include <map>
 
+#include "common/log.h"
 #include "group/coordinator.h"
 #include "protocol/messages/delete_groups.h"
 #include "protocol/messages/describe_groups.h"
@@ -23,6 +24,7 @@
 #include "server/async.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/consumer_offsets_topic.h"
 #include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -53,6 +55,11 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
   // InitProducerId, which reports what is unsupported precisely.
   protocol::FindCoordinatorResponse resp;
   const auto& o = ctx.broker.options;
+  // Kafka creates its offsets topic on the first group coordinator lookup.
+  if (req.key_type == 0 && ctx.broker.consumer_offsets) {
+    if (auto t = ctx.broker.consumer_offsets->ensure(); !t.ok())
+      log::warn("{}: {}", kConsumerOffsetsTopic, t.error().message);
+  }
   const bool key_type_ok = req.key_type == 0 || req.key_type == 1;
   const int16_t err = key_type_ok ? 0 : code(ErrorCode::kInvalidRequest);
   if (ctx.api_version >= 4) {

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "server/authorize.h"
+#include "server/consumer_offsets_topic.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/topic_defaults.h"
@@ -20,7 +21,8 @@ void describe_topic(RequestContext& ctx, const TopicInfo& topic,
   out.name = topic.name;
   out.topic_id = topic.id;
   out.is_internal = topic.is_internal;
-  out.topic_authorized_operations = include_ops ? topic_operations(ctx, topic.name) : kAuthorizedOperationsOmitted;
+  out.topic_authorized_operations =
+      include_ops ? topic_operations(ctx, topic.name) : kAuthorizedOperationsOmitted;
   out.partitions.reserve(static_cast<size_t>(topic.partitions));
   for (int32_t p = 0; p < topic.partitions; ++p) {
     protocol::MetadataResponse::MetadataResponsePartition part;
@@ -56,7 +58,8 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
   const bool all_topics = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
   if (all_topics) {
     for (const auto& t : ctx.broker.topics->list()) {
-      if (!authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, t->name, false)) continue;
+      if (!authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, t->name, false))
+        continue;
       protocol::MetadataResponse::MetadataResponseTopic out;
       describe_topic(ctx, *t, out, include_ops);
       resp.topics.push_back(std::move(out));
@@ -77,8 +80,8 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
       out.topic_id = wanted.topic_id;
     }
     const std::string* auth_name = wanted.name.has_value() ? &*wanted.name : topic ? &topic->name : nullptr;
-    bool denied = auth_name && !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic,
-                                          *auth_name);
+    bool denied = auth_name && !authorize(ctx, security::AclOperation::kDescribe,
+                                          security::ResourceType::kTopic, *auth_name);
     const bool auto_create = !topic && wanted.name.has_value() && client_allows && auto_create_enabled(ctx);
     if (!denied && auto_create && !authorize_cluster(ctx, security::AclOperation::kCreate, false))
       denied = !authorize(ctx, security::AclOperation::kCreate, security::ResourceType::kTopic, *wanted.name);
@@ -89,7 +92,10 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
       continue;
     }
     if (auto_create) {
-      auto created = create_topic_with_defaults(ctx, *wanted.name);
+      // The offsets topic is created with its own layout, never with defaults.
+      auto created = *wanted.name == kConsumerOffsetsTopic && ctx.broker.consumer_offsets
+                         ? ctx.broker.consumer_offsets->ensure()
+                         : create_topic_with_defaults(ctx, *wanted.name);
       if (created.ok()) {
         topic = *created;
       } else {

@@ -17,6 +17,7 @@
 #include "server/async.h"
 #include "server/audit_events.h"
 #include "server/authorize.h"
+#include "server/consumer_offsets_topic.h"
 #include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
@@ -84,6 +85,11 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
         // Transactions are not implemented yet: refuse rather than pretend.
         fill_error(out, code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed),
                    "transactions are not supported by this broker yet");
+        continue;
+      }
+      if (topic_data.name == kConsumerOffsetsTopic) {  // as Kafka: only the coordinator writes it
+        fill_error(out, code(protocol::ErrorCode::kInvalidTopicException),
+                   "Cannot append to internal topic " + topic_data.name);
         continue;
       }
       if (auto st = check_audit_topic_writable(ctx, topic_data.name); !st.ok()) {
