@@ -131,14 +131,10 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   log_options.orphan_min_age_ms = p.config.object_orphan_min_age_ms;
   const config::BrokerConfig* cfg = &p.config;
   const audit::AuditConfig audit_config = audit::audit_config(p.config);
-  const int64_t offsets_retention_ms = int64_t{p.config.offsets_retention_minutes} * 60 * 1000;
-  log_options.retention = [cfg, audit_config, offsets_retention_ms](const metadata::TopicRecord& t) {
+  log_options.retention = [cfg, audit_config](const metadata::TopicRecord& t) {
     auto settings = config::effective_topic_settings(*cfg, t.configs);
     if (t.name == audit_config.topic_name)  // the floor holds whatever the stored configs say
       return audit::clamp_audit_retention(audit_config, settings.retention_ms, settings.retention_bytes);
-    // Compacted in Kafka; until Carelog compacts, a record outlives its
-    // offset by the offsets' own retention (docs/compatibility.md).
-    if (t.name == server::kConsumerOffsetsTopic) return std::make_pair(offsets_retention_ms, int64_t{-1});
     return std::make_pair(settings.retention_ms, settings.retention_bytes);
   };
   log_options.cleanup = [cfg](const metadata::TopicRecord& t) -> std::optional<storage::CleanerPolicy> {
@@ -222,7 +218,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.topics = p.topics.get();
   p.context.producer_ids = p.producer_ids.get();
   p.context.groups = p.groups.get();
-  p.context.consumer_offsets = p.consumer_offsets.get();
+  server::install_consumer_offsets_topic(p.consumer_offsets.get());
   auto authorizer =
       security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
                                 p.config.raw["allow.everyone.if.no.acl.found"] == "true", *p.metadata);
@@ -277,6 +273,7 @@ void Broker::shutdown() {
   // closes connections; pending offset commits are flushed.
   if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
+  server::install_consumer_offsets_topic(nullptr);
   parts_->admin_http.reset();
   // Audit records still queued are appended before the WAL is emptied.
   if (parts_->audit) parts_->audit->shutdown();

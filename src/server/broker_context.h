@@ -33,8 +33,6 @@ class Governance;
 
 namespace carelog::server {
 
-class ConsumerOffsetsTopic;
-
 struct ServerOptions {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 9092;
@@ -84,8 +82,6 @@ struct BrokerContext {
   // Topic catalog and policy checks (server/governance_hooks.h); null when
   // none is configured (unit tests), which behaves like governance.mode=off.
   governance::Governance* governance = nullptr;
-  // __consumer_offsets (server/consumer_offsets_topic.h); null in unit tests.
-  ConsumerOffsetsTopic* consumer_offsets = nullptr;
 };
 
 }  // namespace carelog::server

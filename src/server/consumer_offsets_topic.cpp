@@ -1,6 +1,7 @@
 #include "server/consumer_offsets_topic.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 
@@ -51,6 +52,13 @@ uint32_t next_code_point(std::string_view s, size_t& i) {
 }
 
 }  // namespace
+
+namespace {
+std::atomic<ConsumerOffsetsTopic*> g_topic{nullptr};
+}  // namespace
+
+void install_consumer_offsets_topic(ConsumerOffsetsTopic* topic) { g_topic = topic; }
+ConsumerOffsetsTopic* consumer_offsets_topic() { return g_topic.load(); }
 
 int32_t consumer_offsets_partition(std::string_view group_id, int32_t partitions) {
   uint32_t h = 0;  // Java int arithmetic, wrapping

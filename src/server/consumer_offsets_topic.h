@@ -66,4 +66,10 @@ class ConsumerOffsetsTopic {
   const int32_t partitions_;
 };
 
+// The broker's instance (one per process, set at start-up by carelogd); null
+// when none is installed (unit tests). Kept out of BrokerContext: adding a
+// member there makes g++ 12 crash compiling handlers/configs.cpp's coroutines.
+void install_consumer_offsets_topic(ConsumerOffsetsTopic* topic);
+ConsumerOffsetsTopic* consumer_offsets_topic();
+
 }  // namespace carelog::server

@@ -56,8 +56,8 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
   protocol::FindCoordinatorResponse resp;
   const auto& o = ctx.broker.options;
   // Kafka creates its offsets topic on the first group coordinator lookup.
-  if (req.key_type == 0 && ctx.broker.consumer_offsets) {
-    if (auto t = ctx.broker.consumer_offsets->ensure(); !t.ok())
+  if (req.key_type == 0 && consumer_offsets_topic()) {
+    if (auto t = consumer_offsets_topic()->ensure(); !t.ok())
       log::warn("{}: {}", kConsumerOffsetsTopic, t.error().message);
   }
   const bool key_type_ok = req.key_type == 0 || req.key_type == 1;

@@ -93,8 +93,8 @@ asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
     }
     if (auto_create) {
       // The offsets topic is created with its own layout, never with defaults.
-      auto created = *wanted.name == kConsumerOffsetsTopic && ctx.broker.consumer_offsets
-                         ? ctx.broker.consumer_offsets->ensure()
+      auto created = *wanted.name == kConsumerOffsetsTopic && consumer_offsets_topic()
+                         ? consumer_offsets_topic()->ensure()
                          : create_topic_with_defaults(ctx, *wanted.name);
       if (created.ok()) {
         topic = *created;
