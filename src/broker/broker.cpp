@@ -19,6 +19,10 @@
 #include "objstore/object_store.h"
 #include "objstore/s3_options.h"
 #include "partition/wal_log_manager.h"
+#include "registry/import.h"
+#include "registry/registry.h"
+#include "registry/rest.h"
+#include "registry/validators.h"
 #include "security/authorizer.h"
 #include "server/admin_http.h"
 #include "server/audit_events.h"
@@ -26,6 +30,7 @@
 #include "server/consumer_offsets_topic.h"
 #include "server/dispatch.h"
 #include "server/producer_ids.h"
+#include "server/registry_http.h"
 #include "server/server.h"
 #include "server/topic_registry.h"
 #include "storage/file_system.h"
@@ -48,6 +53,9 @@ struct Broker::Parts {
   server::BrokerContext context;
   std::unique_ptr<server::Server> server;
   std::unique_ptr<server::AdminHttpServer> admin_http;  // null unless admin.http.listener is set
+  std::shared_ptr<registry::Registry> registry;         // schema registry over `metadata`
+  std::unique_ptr<registry::RestApi> registry_api;
+  std::unique_ptr<server::RegistryHttpServer> registry_http;  // null unless schema.registry.listener is set
   bool stopped = false;
 };
 
@@ -162,6 +170,10 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   defaults.timestamp_type = p.config.log_append_time ? partition::TimestampType::kLogAppendTime
                                                      : partition::TimestampType::kCreateTime;
   p.topics = std::make_unique<server::TopicRegistry>(*p.metadata, *p.logs, defaults);
+  // The schema registry lives in the metadata store, so every broker sharing
+  // it validates schema-id/schema topics, whether or not it serves the REST API.
+  p.registry = std::make_shared<registry::Registry>(*p.metadata);
+  p.topics->set_validator_factory(std::make_shared<registry::RegistryValidatorFactory>(p.registry));
   CARELOG_RETURN_IF_ERROR(p.topics->load());
   p.producer_ids = std::make_unique<server::ProducerIdAllocator>(*p.metadata);
   CARELOG_RETURN_IF_ERROR(server::check_handlers_complete());
@@ -258,6 +270,23 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
     log::info("admin HTTP endpoint (/health, /metrics) on {}:{}", host, p.admin_http->port());
   }
 
+  auto registry_options = server::registry_http_options(p.config);
+  if (!registry_options.ok()) return registry_options.take_error();
+  if (*registry_options) {
+    if (const std::string& file = p.config.raw["schema.registry.import.file"]; !file.empty()) {
+      auto imported = registry::import_file(*p.registry, file);
+      if (!imported.ok()) return make_error("schema.registry.import.file: " + imported.error().message);
+      log::info("schema registry: imported {} schema versions from {}", *imported, file);
+    }
+    p.registry_api = std::make_unique<registry::RestApi>(*p.registry);
+    auto http = server::RegistryHttpServer::start(**registry_options, *p.registry_api, p.context);
+    if (!http.ok()) return http.take_error();
+    p.registry_http = std::move(*http);
+    log::info("schema registry on {}://{}:{} (authentication {})",
+              (*registry_options)->tls ? "https" : "http", (*registry_options)->host, p.registry_http->port(),
+              (*registry_options)->basic_auth ? "basic" : "none");
+  }
+
   p.server = std::make_unique<server::Server>(p.context);
   CARELOG_RETURN_IF_ERROR(p.server->start());
   if (o.listen_port == 0) o.advertised_port = p.server->bound_port();
@@ -275,6 +304,7 @@ void Broker::shutdown() {
   if (parts_->server) parts_->server->stop();
   server::install_consumer_offsets_topic(nullptr);
   parts_->admin_http.reset();
+  parts_->registry_http.reset();
   // Audit records still queued are appended before the WAL is emptied.
   if (parts_->audit) parts_->audit->shutdown();
   // Uploads everything still in the WAL, then empties it.

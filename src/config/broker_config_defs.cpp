@@ -203,6 +203,13 @@ std::vector<ConfigDef> make_defs() {
       {"admin.http.listener", T::kString, "", none,
        "host:port of the operator HTTP endpoint (GET /health, GET /metrics; port 0 picks one). No "
        "authentication: bind to loopback or a management network. Empty: off."},
+      {"schema.registry.listener", T::kString, "", none,
+       "[http://|https://]host:port of the schema registry's REST API (docs/schema-registry.md; port 0 picks "
+       "one; https uses the ssl.* keystore). Empty: off."},
+      {"schema.registry.authentication", T::kString, "none", choices({"none", "basic"}),
+       "Schema registry clients: none, or basic (HTTP Basic against the SCRAM users)."},
+      {"schema.registry.import.file", T::kString, "", none,
+       "A JSON export of another registry to import at start-up (docs/schema-registry.md#import)."},
       {"cache.log.bytes", T::kLong, "268435456", range(0),
        "Memory for recently appended batches (tail reads)."},
       {"cache.block.bytes", T::kLong, "268435456", range(0), "Memory for blocks read from object storage."},

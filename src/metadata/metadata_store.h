@@ -153,6 +153,52 @@ struct ProducerSnapshot {
   friend bool operator==(const ProducerSnapshot&, const ProducerSnapshot&) = default;
 };
 
+// --- schema registry (docs/formats/registry-metadata.md) ---
+// A schema as registered: ids are global, assigned once and never reused;
+// the same (type, text, references) under any subject has one id.
+struct RegistrySchemaRecord {
+  int32_t id = 0;
+  std::string schema_type;        // "AVRO", "JSON", "PROTOBUF"
+  std::string schema;             // the registry's stored (canonical) text
+  std::string references = "[]";  // JSON array [{"name","subject","version"}], as stored
+  friend bool operator==(const RegistrySchemaRecord&, const RegistrySchemaRecord&) = default;
+};
+
+// One version of a subject.
+struct RegistryVersionRecord {
+  std::string subject;
+  int32_t version = 0;
+  int32_t schema_id = 0;
+  bool deleted = false;  // soft-deleted
+  friend bool operator==(const RegistryVersionRecord&, const RegistryVersionRecord&) = default;
+};
+
+// A registration, applied atomically by registry_register.
+struct RegistryRegistration {
+  std::string subject;
+  RegistrySchemaRecord schema;  // id <= 0: reuse the id of identical content, else allocate max+1
+  int32_t version = 0;          // 0: next version (highest version of the subject, deleted too, + 1)
+  // >= 0: fail with kRegistryConflict unless the subject's highest version
+  // (0 when it has none) is still this; the registry checked compatibility
+  // against what it read, so a concurrent registration must be re-checked.
+  int32_t expected_latest = -1;
+};
+inline constexpr int32_t kRegistryConflict = -409;
+
+struct RegistryRegistered {
+  int32_t id = 0;
+  int32_t version = 0;
+  bool created = false;  // false: the subject already had this schema (live)
+};
+
+// Per-subject (or global: subject "") settings such as compatibility and mode.
+struct RegistrySettingRecord {
+  std::string subject;  // "" = global
+  std::string key;      // "compatibility", "mode", ...
+  std::string value;
+  friend bool operator==(const RegistrySettingRecord&, const RegistrySettingRecord&) = default;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -308,6 +354,44 @@ class MetadataStore {
   virtual Status alter_scram_credentials(const std::vector<std::pair<std::string, int8_t>>& deletions,
                                          const std::vector<ScramCredentialRecord>& upserts) {
     return Error{35, "SCRAM credentials are not supported by this metadata engine"};
+  }
+
+  // --- schema registry ---
+  // Engines without a registry return code 35 from all of these.
+  //
+  // One transaction: resolve or insert the schema (an explicit id whose
+  // stored content differs fails with 42205), then add the subject version
+  // unless the subject already has a live version with that id (returned,
+  // created=false). An explicit version that exists fails with 42205.
+  virtual Result<RegistryRegistered> registry_register(const RegistryRegistration& r) {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
+  }
+  virtual Result<std::optional<RegistrySchemaRecord>> registry_schema(int32_t id) {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
+  }
+  // Every schema, ordered by id.
+  virtual Result<std::vector<RegistrySchemaRecord>> registry_schemas() {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
+  }
+  // Versions of one subject (or of every subject when empty), ordered by
+  // subject then version, soft-deleted ones included.
+  virtual Result<std::vector<RegistryVersionRecord>> registry_versions(const std::string& subject) {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
+  }
+  // Soft-deletes (or, permanent, removes) these versions of `subject` in one
+  // transaction; absent versions are ignored.
+  virtual Status registry_delete_versions(const std::string& subject, const std::vector<int32_t>& versions,
+                                          bool permanent) {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
+  }
+  // Sets (value) or clears (nullopt) one setting.
+  virtual Status registry_set_setting(const std::string& subject, const std::string& key,
+                                      const std::optional<std::string>& value) {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
+  }
+  // Every setting, ordered by subject then key.
+  virtual Result<std::vector<RegistrySettingRecord>> registry_settings() {
+    return Error{35, "the schema registry is not supported by this metadata engine"};
   }
 
   // --- producer state snapshots ---

@@ -143,6 +143,31 @@ CREATE TABLE producer_snapshots (
   PRIMARY KEY (topic_id, partition_index)
 ) WITHOUT ROWID;
 )sql",
+    // v7: the schema registry. Schema ids are global and never reused;
+    // `references_json` is the JSON array of references as registered.
+    R"sql(
+CREATE TABLE registry_schemas (
+  id INTEGER PRIMARY KEY CHECK (id > 0),
+  schema_type TEXT NOT NULL,
+  schema_text TEXT NOT NULL,
+  references_json TEXT NOT NULL
+);
+CREATE INDEX registry_schemas_by_text ON registry_schemas (schema_type, schema_text);
+CREATE TABLE registry_versions (
+  subject TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version > 0),
+  schema_id INTEGER NOT NULL REFERENCES registry_schemas(id),
+  deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  PRIMARY KEY (subject, version)
+) WITHOUT ROWID;
+CREATE INDEX registry_versions_by_id ON registry_versions (schema_id);
+CREATE TABLE registry_settings (
+  subject TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (subject, key)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

@@ -30,6 +30,7 @@ Result<HttpRequestHead> parse_http_request_head(std::string_view head) {
       return make_error("bad character in request target");
   // Header lines: "name: value", each ending in CRLF, then an empty line.
   std::string_view rest = head.substr(line_end + 2);
+  std::vector<std::pair<std::string, std::string>> headers;
   for (;;) {
     const size_t end = rest.find("\r\n");
     if (end == std::string_view::npos) return make_error("unterminated header block");
@@ -39,12 +40,28 @@ Result<HttpRequestHead> parse_http_request_head(std::string_view head) {
     if (colon == std::string_view::npos || colon == 0) return make_error("malformed header line");
     for (char c : h.substr(0, colon))
       if (!is_token_char(c)) return make_error("malformed header name");
+    std::string name(h.substr(0, colon));
+    for (char& c : name)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    std::string_view value = h.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    headers.emplace_back(std::move(name), std::string(value));
     rest = rest.substr(end + 2);
   }
   HttpRequestHead out;
+  out.headers = std::move(headers);
+  if (const size_t q = target.find('?'); q != std::string_view::npos)
+    out.query = std::string(target.substr(q + 1));
   out.method = std::string(method);
   out.path = std::string(target.substr(0, target.find('?')));
   return out;
+}
+
+const std::string* HttpRequestHead::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers)
+    if (name == lower_name) return &value;
+  return nullptr;
 }
 
 }  // namespace carelog::server

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
@@ -14,7 +16,14 @@ inline constexpr size_t kMaxHttpHeadBytes = 8192;
 
 struct HttpRequestHead {
   std::string method;
-  std::string path;  // without the query string
+  std::string path;   // without the query string
+  std::string query;  // after '?', raw (empty when none)
+  // Header lines in order; names lower-cased, values with surrounding
+  // blanks removed.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header named `lower_name`, or nullptr.
+  const std::string* header(std::string_view lower_name) const;
 };
 
 // Parses the head of an HTTP/1.x request (request line and header lines,

@@ -27,6 +27,12 @@ class TcpStream final : public Stream {
     co_return ec;
   }
 
+  asio::awaitable<std::pair<asio::error_code, size_t>> read_some(asio::mutable_buffer buffer) override {
+    asio::error_code ec;
+    size_t n = co_await socket_.async_read_some(buffer, redirect_error(use_awaitable, ec));
+    co_return std::make_pair(ec, n);
+  }
+
   asio::awaitable<asio::error_code> write(const std::vector<asio::const_buffer>& buffers) override {
     asio::error_code ec;
     co_await asio::async_write(socket_, buffers, redirect_error(use_awaitable, ec));
@@ -65,6 +71,12 @@ class TlsStream final : public Stream {
     asio::error_code ec;
     co_await asio::async_read(stream_, buffer, redirect_error(use_awaitable, ec));
     co_return ec;
+  }
+
+  asio::awaitable<std::pair<asio::error_code, size_t>> read_some(asio::mutable_buffer buffer) override {
+    asio::error_code ec;
+    size_t n = co_await stream_.async_read_some(buffer, redirect_error(use_awaitable, ec));
+    co_return std::make_pair(ec, n);
   }
 
   asio::awaitable<asio::error_code> write(const std::vector<asio::const_buffer>& buffers) override {

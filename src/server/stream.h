@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace asio::ssl {
@@ -32,6 +33,9 @@ class Stream {
   virtual asio::awaitable<asio::error_code> handshake() = 0;
   // Fills `buffer` completely or fails (EOF counts as an error).
   virtual asio::awaitable<asio::error_code> read(asio::mutable_buffer buffer) = 0;
+  // Reads what is available (at least one byte) into `buffer`; the count
+  // read (for request/response protocols of unknown length, e.g. HTTP).
+  virtual asio::awaitable<std::pair<asio::error_code, size_t>> read_some(asio::mutable_buffer buffer) = 0;
   // Writes every buffer in order.
   virtual asio::awaitable<asio::error_code> write(const std::vector<asio::const_buffer>& buffers) = 0;
   // Closes the socket; pending operations complete with an error.

@@ -1,0 +1,76 @@
+#include "registry/validators.h"
+
+#include <fmt/core.h>
+
+#include <map>
+#include <mutex>
+
+namespace carelog::registry {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class SchemaIdValidator final : public schema::Validator {
+ public:
+  SchemaIdValidator(std::shared_ptr<Registry> registry, std::string subject, bool check_payload)
+      : registry_(std::move(registry)), subject_(std::move(subject)), check_payload_(check_payload) {}
+
+  std::optional<std::string> validate(const schema::RecordRef& record) const override {
+    const std::string_view d = record.data;
+    if (d.size() < 5)
+      return std::string(
+          "schema id: not in the schema registry wire format (magic byte 0 and a 4-byte schema id)");
+    if (d[0] != 0) return fmt::format("schema id: unknown magic byte {}", static_cast<unsigned char>(d[0]));
+    const int32_t id = static_cast<int32_t>((static_cast<uint32_t>(static_cast<unsigned char>(d[1])) << 24) |
+                                            (static_cast<uint32_t>(static_cast<unsigned char>(d[2])) << 16) |
+                                            (static_cast<uint32_t>(static_cast<unsigned char>(d[3])) << 8) |
+                                            static_cast<uint32_t>(static_cast<unsigned char>(d[4])));
+    if (!member(id)) {
+      auto has = registry_->subject_has_id(subject_, id);
+      if (!has.ok()) return fmt::format("schema id {}: registry unavailable: {}", id, has.error().message);
+      if (!*has) return fmt::format("schema id {}: not a schema of subject '{}'", id, subject_);
+      remember(id);
+    }
+    if (!check_payload_) return std::nullopt;
+    auto parsed = registry_->parsed(id);
+    if (!parsed.ok()) return fmt::format("schema id {}: {}", id, parsed.error().message);
+    Status st = (*parsed)->validate(d.substr(5));
+    if (!st.ok()) return fmt::format("schema id {}: {}", id, st.error().message);
+    return std::nullopt;
+  }
+
+ private:
+  bool member(int32_t id) const {
+    std::lock_guard lock(mu_);
+    auto it = members_.find(id);
+    return it != members_.end() && Clock::now() < it->second;
+  }
+  void remember(int32_t id) const {
+    std::lock_guard lock(mu_);
+    if (members_.size() > 4096) members_.clear();
+    members_[id] = Clock::now() + kMembershipTtl;
+  }
+
+  std::shared_ptr<Registry> registry_;
+  const std::string subject_;
+  const bool check_payload_;
+  mutable std::mutex mu_;
+  mutable std::map<int32_t, Clock::time_point> members_;  // guarded by mu_
+};
+
+}  // namespace
+
+std::string topic_subject(std::string_view topic, bool is_key) {
+  return fmt::format("{}-{}", topic, is_key ? "key" : "value");
+}
+
+Result<std::shared_ptr<const schema::Validator>> RegistryValidatorFactory::make(
+    schema::ValidationMode mode, const schema::ValidationConfig& config, std::string_view topic,
+    bool is_key) const {
+  if (mode != schema::ValidationMode::kSchemaId && mode != schema::ValidationMode::kSchema)
+    return builtin_.make(mode, config, topic, is_key);
+  return std::shared_ptr<const schema::Validator>(std::make_shared<SchemaIdValidator>(
+      registry_, topic_subject(topic, is_key), mode == schema::ValidationMode::kSchema));
+}
+
+}  // namespace carelog::registry

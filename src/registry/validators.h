@@ -1,0 +1,45 @@
+// Validation at produce against the registry: the `schema-id` and `schema`
+// modes of carelog.value.validation / carelog.key.validation
+// (docs/validation.md). RegistryValidatorFactory handles those two and
+// delegates every other mode to schema::BuiltinValidatorFactory; the broker
+// installs it in the TopicRegistry when the registry is enabled.
+//
+//   schema-id  the record starts with the registry wire format (magic byte
+//              0, a 4-byte big-endian schema id) and the id is a live
+//              version of the topic's subject (TopicNameStrategy:
+//              "<topic>-value" / "<topic>-key");
+//   schema     and the rest of the record is valid data of that schema.
+//
+// Threading: validators are shared by every connection thread. They keep a
+// small cache of (subject, id) answers (positive answers for
+// kMembershipTtl, so a soft-deleted version stops being accepted within
+// that time) and the registry's parsed-schema cache; a miss reads the
+// metadata store (a primary-key lookup).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "registry/registry.h"
+#include "schema/validator.h"
+
+namespace carelog::registry {
+
+inline constexpr auto kMembershipTtl = std::chrono::seconds(5);
+
+// The subject a topic's key or value uses under the TopicNameStrategy.
+std::string topic_subject(std::string_view topic, bool is_key);
+
+class RegistryValidatorFactory final : public schema::ValidatorFactory {
+ public:
+  explicit RegistryValidatorFactory(std::shared_ptr<Registry> registry) : registry_(std::move(registry)) {}
+  Result<std::shared_ptr<const schema::Validator>> make(schema::ValidationMode mode,
+                                                        const schema::ValidationConfig& config,
+                                                        std::string_view topic, bool is_key) const override;
+
+ private:
+  std::shared_ptr<Registry> registry_;
+  schema::BuiltinValidatorFactory builtin_;
+};
+
+}  // namespace carelog::registry
