@@ -101,6 +101,17 @@ class PgMetadataStore final : public MetadataStore {
   Status alter_scram_credentials(const std::vector<std::pair<std::string, int8_t>>& deletions,
                                  const std::vector<ScramCredentialRecord>& upserts) override;
 
+  // Schema registry (pg_registry.cpp).
+  Result<RegistryRegistered> registry_register(const RegistryRegistration& r) override;
+  Result<std::optional<RegistrySchemaRecord>> registry_schema(int32_t id) override;
+  Result<std::vector<RegistrySchemaRecord>> registry_schemas() override;
+  Result<std::vector<RegistryVersionRecord>> registry_versions(const std::string& subject) override;
+  Status registry_delete_versions(const std::string& subject, const std::vector<int32_t>& versions,
+                                  bool permanent) override;
+  Status registry_set_setting(const std::string& subject, const std::string& key,
+                              const std::optional<std::string>& value) override;
+  Result<std::vector<RegistrySettingRecord>> registry_settings() override;
+
   int schema_version() const { return schema_version_; }
   // Statements sent to PostgreSQL so far (each is one round trip), and
   // reconnections made.

@@ -312,6 +312,105 @@ BEGIN
   END LOOP;
 END $$;
 )sql",
+    // v2: the schema registry (SQLite v7; docs/formats/registry-metadata.md).
+    // schema_text can exceed a btree entry, so content lookup goes through
+    // an md5 index and then compares the text itself.
+    R"sql(
+CREATE TABLE registry_schemas (
+  id integer PRIMARY KEY CHECK (id > 0),
+  schema_type text COLLATE "C" NOT NULL,
+  schema_text text COLLATE "C" NOT NULL,
+  references_json text COLLATE "C" NOT NULL
+);
+CREATE INDEX registry_schemas_by_text ON registry_schemas (schema_type, md5(schema_text));
+CREATE TABLE registry_versions (
+  subject text COLLATE "C" NOT NULL,
+  version integer NOT NULL CHECK (version > 0),
+  schema_id integer NOT NULL REFERENCES registry_schemas(id),
+  deleted boolean NOT NULL,
+  PRIMARY KEY (subject, version)
+);
+CREATE INDEX registry_versions_by_id ON registry_versions (schema_id);
+CREATE TABLE registry_settings (
+  subject text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  value text COLLATE "C" NOT NULL,
+  PRIMARY KEY (subject, key)
+);
+
+-- One registration. Writers serialise on a transaction-scoped advisory
+-- lock (registrations are rare; id allocation is MAX(id) + 1 and must see
+-- every earlier commit). Every check comes before the first write, so a
+-- refusal writes nothing. o_code: 0 done, 1 the subject's latest version is
+-- no longer p_expected, 2 id p_id holds other content, 3 version o_version
+-- of the subject holds another schema.
+CREATE FUNCTION carelog_registry_register(p_subject text, p_type text, p_text text, p_refs text,
+    p_id integer, p_version integer, p_expected integer)
+    RETURNS TABLE (o_code integer, o_id integer, o_version integer, o_created boolean)
+    LANGUAGE plpgsql AS $$
+DECLARE
+  v_latest integer;
+  v_id integer;
+  v_new boolean := false;
+  v_version integer;
+  v_taken integer;
+  s registry_schemas%ROWTYPE;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7305126834190112516);
+  SELECT COALESCE(MAX(v.version), 0) INTO v_latest FROM registry_versions v WHERE v.subject = p_subject;
+  IF p_expected >= 0 AND v_latest <> p_expected THEN
+    RETURN QUERY SELECT 1, 0, 0, false;
+    RETURN;
+  END IF;
+  IF p_id > 0 THEN
+    v_id := p_id;
+    SELECT * INTO s FROM registry_schemas r WHERE r.id = p_id;
+    IF FOUND THEN
+      IF s.schema_type <> p_type OR s.schema_text <> p_text OR s.references_json <> p_refs THEN
+        RETURN QUERY SELECT 2, p_id, 0, false;
+        RETURN;
+      END IF;
+    ELSE
+      v_new := true;
+    END IF;
+  ELSE
+    SELECT r.id INTO v_id FROM registry_schemas r
+      WHERE r.schema_type = p_type AND md5(r.schema_text) = md5(p_text) AND r.schema_text = p_text
+        AND r.references_json = p_refs
+      ORDER BY r.id LIMIT 1;
+    IF NOT FOUND THEN
+      SELECT COALESCE(MAX(r.id), 0) + 1 INTO v_id FROM registry_schemas r;
+      v_new := true;
+    END IF;
+  END IF;
+  IF p_version = 0 AND NOT v_new THEN
+    SELECT v.version INTO v_version FROM registry_versions v
+      WHERE v.subject = p_subject AND v.schema_id = v_id AND NOT v.deleted
+      ORDER BY v.version DESC LIMIT 1;
+    IF FOUND THEN
+      RETURN QUERY SELECT 0, v_id, v_version, false;
+      RETURN;
+    END IF;
+  END IF;
+  v_version := CASE WHEN p_version > 0 THEN p_version ELSE v_latest + 1 END;
+  SELECT v.schema_id INTO v_taken FROM registry_versions v
+    WHERE v.subject = p_subject AND v.version = v_version;
+  IF FOUND THEN
+    IF v_taken = v_id THEN
+      RETURN QUERY SELECT 0, v_id, v_version, false;  -- the same import, again
+    ELSE
+      RETURN QUERY SELECT 3, v_id, v_version, false;
+    END IF;
+    RETURN;
+  END IF;
+  IF v_new THEN
+    INSERT INTO registry_schemas (id, schema_type, schema_text, references_json)
+      VALUES (v_id, p_type, p_text, p_refs);
+  END IF;
+  INSERT INTO registry_versions (subject, version, schema_id, deleted) VALUES (p_subject, v_version, v_id, false);
+  RETURN QUERY SELECT 0, v_id, v_version, true;
+END $$;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

@@ -2,19 +2,15 @@
 
 #include <fmt/core.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/read_until.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <thread>
 
 #include "common/log.h"
+#include "server/http_listener.h"
 #include "server/http_request_head.h"
 
 namespace carelog::server {
@@ -22,39 +18,15 @@ namespace {
 
 constexpr auto kReadTimeout = std::chrono::seconds(10);
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Error";
-  }
-}
-
 std::string render(const HttpResponse& r, bool head_only) {
-  std::string out = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n"
-      "Connection: close\r\n\r\n",
-      r.status, reason_phrase(r.status), r.content_type, r.body.size());
-  if (!head_only) out += r.body;
-  return out;
+  return render_http_response(r.status, r.content_type, r.body, /*keep_alive=*/false, head_only);
 }
 
 }  // namespace
 
 struct AdminHttpServer::Impl {
-  asio::io_context io{1};
-  asio::ip::tcp::acceptor acceptor{io};
   std::map<std::string, Handler> routes;
-  std::thread thread;
+  std::unique_ptr<HttpListener> listener;  // last: stopped first
 
   HttpResponse respond(const Result<HttpRequestHead>& req) {
     if (!req.ok()) return HttpResponse{400, "text/plain; charset=utf-8", req.error().message + "\n"};
@@ -66,7 +38,7 @@ struct AdminHttpServer::Impl {
   }
 
   asio::awaitable<void> serve(asio::ip::tcp::socket socket) {
-    asio::steady_timer deadline(io);
+    asio::steady_timer deadline(socket.get_executor());
     deadline.expires_after(kReadTimeout);
     deadline.async_wait([&socket](const asio::error_code& ec) {
       if (!ec) {
@@ -91,19 +63,6 @@ struct AdminHttpServer::Impl {
     co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   }
-
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      asio::error_code ec;
-      asio::ip::tcp::socket socket =
-          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        continue;
-      }
-      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
-    }
-  }
 };
 
 AdminHttpServer::AdminHttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -112,31 +71,16 @@ Result<std::unique_ptr<AdminHttpServer>> AdminHttpServer::start(const std::strin
                                                                 std::map<std::string, Handler> routes) {
   auto impl = std::make_unique<Impl>();
   impl->routes = std::move(routes);
-  asio::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return make_error(fmt::format("admin.http.listener: bad address '{}'", host));
-  asio::ip::tcp::endpoint endpoint(address, port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return make_error(fmt::format("admin.http.listener {}:{}: {}", host, port, ec.message()));
   Impl* raw = impl.get();
-  asio::co_spawn(raw->io, raw->accept_loop(), asio::detached);
-  raw->thread = std::thread([raw] { raw->io.run(); });
+  auto listener = HttpListener::start("admin.http.listener", host, port,
+                                      [raw](asio::ip::tcp::socket s) { return raw->serve(std::move(s)); });
+  if (!listener.ok()) return listener.take_error();
+  impl->listener = std::move(*listener);
   return std::unique_ptr<AdminHttpServer>(new AdminHttpServer(std::move(impl)));
 }
 
-AdminHttpServer::~AdminHttpServer() {
-  if (!impl_) return;
-  impl_->io.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+AdminHttpServer::~AdminHttpServer() = default;
 
-uint16_t AdminHttpServer::port() const {
-  asio::error_code ec;
-  auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
+uint16_t AdminHttpServer::port() const { return impl_->listener->port(); }
 
 }  // namespace carelog::server

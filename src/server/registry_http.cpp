@@ -2,17 +2,12 @@
 
 #include <fmt/core.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "common/log.h"
 #include "registry/errors.h"
@@ -20,6 +15,7 @@
 #include "security/sasl_messages.h"
 #include "security/scram.h"
 #include "security/ssl_principal_mapper.h"
+#include "server/http_listener.h"
 #include "server/http_request_head.h"
 #include "server/stream.h"
 #include "server/tls_context.h"
@@ -30,43 +26,10 @@ namespace {
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kLoginCacheTtl = std::chrono::seconds(60);
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Payload Too Large";
-    case 422:
-      return "Unprocessable Entity";
-    case 500:
-      return "Internal Server Error";
-    default:
-      return "Error";
-  }
-}
-
 std::string render(const registry::RestResponse& r, bool keep_alive, bool head_only, bool challenge) {
-  std::string out =
-      fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
-                  r.status, reason_phrase(r.status), r.content_type, r.body.size());
-  if (challenge) out += "WWW-Authenticate: Basic realm=\"carelog schema registry\"\r\n";
-  out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-  if (!head_only) out += r.body;
-  return out;
+  return render_http_response(
+      r.status, r.content_type, r.body, keep_alive, head_only,
+      challenge ? "WWW-Authenticate: Basic realm=\"carelog schema registry\"\r\n" : "");
 }
 
 // The topic a subject is about under the TopicNameStrategy.
@@ -139,16 +102,14 @@ Result<std::optional<RegistryHttpOptions>> registry_http_options(const config::B
 }
 
 struct RegistryHttpServer::Impl {
-  asio::io_context io{1};
-  asio::ip::tcp::acceptor acceptor{io};
   RegistryHttpOptions options;
   const registry::RestApi* api = nullptr;
   const BrokerContext* broker = nullptr;
   std::unique_ptr<TlsContextProvider> tls;
   std::unique_ptr<security::SslPrincipalMapper> mapper;
-  std::thread thread;
   std::mutex logins_mu;
   std::map<std::string, std::chrono::steady_clock::time_point> logins;  // user + password hash -> expiry
+  std::unique_ptr<HttpListener> listener;                               // last: stopped first
 
   // Checks user/password against the stored SCRAM credentials.
   bool verify_password(const std::string& user, const std::string& password) {
@@ -223,9 +184,10 @@ struct RegistryHttpServer::Impl {
     asio::error_code ec;
     auto remote = socket.remote_endpoint(ec);
     const std::string client_host = ec ? std::string() : remote.address().to_string();
+    auto stream_executor = socket.get_executor();
     std::unique_ptr<Stream> stream =
         options.tls ? make_tls_stream(std::move(socket), tls->current()) : make_tcp_stream(std::move(socket));
-    asio::steady_timer deadline(io);
+    asio::steady_timer deadline(stream_executor);
     bool timed_out = false;
     auto arm = [&] {
       deadline.expires_after(kReadTimeout);
@@ -328,19 +290,6 @@ struct RegistryHttpServer::Impl {
       arm();
     }
   }
-
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      asio::error_code ec;
-      asio::ip::tcp::socket socket =
-          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        continue;
-      }
-      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
-    }
-  }
 };
 
 RegistryHttpServer::RegistryHttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -362,33 +311,16 @@ Result<std::unique_ptr<RegistryHttpServer>> RegistryHttpServer::start(const Regi
     if (!mapper.ok()) return mapper.take_error();
     impl->mapper = std::make_unique<security::SslPrincipalMapper>(std::move(*mapper));
   }
-  asio::error_code ec;
-  auto address = asio::ip::make_address(options.host, ec);
-  if (ec) return make_error(fmt::format("schema.registry.listener: bad address '{}'", options.host));
-  asio::ip::tcp::endpoint endpoint(address, options.port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return make_error(
-        fmt::format("schema.registry.listener {}:{}: {}", options.host, options.port, ec.message()));
   Impl* raw = impl.get();
-  asio::co_spawn(raw->io, raw->accept_loop(), asio::detached);
-  raw->thread = std::thread([raw] { raw->io.run(); });
+  auto listener = HttpListener::start("schema.registry.listener", options.host, options.port,
+                                      [raw](asio::ip::tcp::socket s) { return raw->serve(std::move(s)); });
+  if (!listener.ok()) return listener.take_error();
+  impl->listener = std::move(*listener);
   return std::unique_ptr<RegistryHttpServer>(new RegistryHttpServer(std::move(impl)));
 }
 
-RegistryHttpServer::~RegistryHttpServer() {
-  if (!impl_) return;
-  impl_->io.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+RegistryHttpServer::~RegistryHttpServer() = default;
 
-uint16_t RegistryHttpServer::port() const {
-  asio::error_code ec;
-  auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
+uint16_t RegistryHttpServer::port() const { return impl_->listener->port(); }
 
 }  // namespace carelog::server

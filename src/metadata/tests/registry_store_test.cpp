@@ -1,17 +1,14 @@
-// Schema registry storage in the SQLite engine: id reuse for identical
+// Contract: schema registry storage on every engine. Id reuse for identical
 // content, version allocation, the optimistic latest-version check, explicit
-// ids and versions (import), soft and permanent deletes, settings, reopen.
-#include <gtest/gtest.h>
-#include <unistd.h>
+// ids and versions (import), soft and permanent deletes, settings, reopen,
+// large schemas, and two handles (two brokers) registering at once.
+#include <set>
+#include <thread>
 
-#include <filesystem>
-
-#include "metadata/metadata_store.h"
+#include "metadata/tests/engine_fixture.h"
 
 namespace carelog::metadata {
 namespace {
-
-namespace fs = std::filesystem;
 
 RegistryRegistration reg(const std::string& subject, const std::string& text, int32_t id = 0,
                          int32_t version = 0) {
@@ -24,29 +21,9 @@ RegistryRegistration reg(const std::string& subject, const std::string& text, in
   return r;
 }
 
-class RegistryStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/carelog-registry-store-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store_ = open();
-    ASSERT_NE(store_, nullptr);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  std::unique_ptr<MetadataStore> open() {
-    auto s = open_metadata_store("sqlite://" + dir_ + "/meta.db");
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-    return s.ok() ? std::move(*s) : nullptr;
-  }
-  std::string dir_;
-  std::unique_ptr<MetadataStore> store_;
-};
+class RegistryStoreTest : public EngineTest {};
 
-TEST_F(RegistryStoreTest, IdsAreGlobalAndReusedForIdenticalContent) {
+TEST_P(RegistryStoreTest, IdsAreGlobalAndReusedForIdenticalContent) {
   auto a = store_->registry_register(reg("a-value", "\"string\""));
   ASSERT_TRUE(a.ok()) << a.error().message;
   EXPECT_EQ(a->id, 1);
@@ -74,7 +51,7 @@ TEST_F(RegistryStoreTest, IdsAreGlobalAndReusedForIdenticalContent) {
   EXPECT_EQ(all->size(), 3u);
 }
 
-TEST_F(RegistryStoreTest, ExpectedLatestDetectsConcurrentRegistration) {
+TEST_P(RegistryStoreTest, ExpectedLatestDetectsConcurrentRegistration) {
   ASSERT_TRUE(store_->registry_register(reg("s", "\"int\"")).ok());
   auto r = reg("s", "\"long\"");
   r.expected_latest = 0;
@@ -91,7 +68,7 @@ TEST_F(RegistryStoreTest, ExpectedLatestDetectsConcurrentRegistration) {
   EXPECT_EQ(schemas->size(), 2u);
 }
 
-TEST_F(RegistryStoreTest, ExplicitIdsAndVersionsForImport) {
+TEST_P(RegistryStoreTest, ExplicitIdsAndVersionsForImport) {
   auto r = store_->registry_register(reg("imp", "\"int\"", 100, 7));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->id, 100);
@@ -109,15 +86,14 @@ TEST_F(RegistryStoreTest, ExplicitIdsAndVersionsForImport) {
   EXPECT_EQ(next->version, 8);
 }
 
-TEST_F(RegistryStoreTest, SoftAndPermanentDeletesAndSettingsPersist) {
+TEST_P(RegistryStoreTest, SoftAndPermanentDeletesAndSettingsPersist) {
   ASSERT_TRUE(store_->registry_register(reg("s", "\"int\"")).ok());
   ASSERT_TRUE(store_->registry_register(reg("s", "\"long\"")).ok());
   ASSERT_TRUE(store_->registry_delete_versions("s", {1}, false).ok());
   ASSERT_TRUE(store_->registry_set_setting("", "compatibility", std::string("FULL")).ok());
   ASSERT_TRUE(store_->registry_set_setting("s", "mode", std::string("READONLY")).ok());
   ASSERT_TRUE(store_->registry_set_setting("s", "mode", std::nullopt).ok());
-  store_.reset();
-  store_ = open();
+  reopen();
   auto versions = store_->registry_versions("s");
   ASSERT_TRUE(versions.ok());
   ASSERT_EQ(versions->size(), 2u);
@@ -144,6 +120,81 @@ TEST_F(RegistryStoreTest, SoftAndPermanentDeletesAndSettingsPersist) {
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
 }
+
+TEST_P(RegistryStoreTest, LargeSchemaTextIsStoredAndFoundAgain) {
+  // Past PostgreSQL's btree entry limit (about 2.7 kB): content lookup must
+  // not depend on indexing the text itself.
+  std::string big = "{\"type\":\"record\",\"name\":\"Big\",\"doc\":\"" + std::string(100000, 'x') + "\"}";
+  auto a = store_->registry_register(reg("big-value", big));
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  auto b = store_->registry_register(reg("other-value", big));
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->id, a->id);
+  auto c = store_->registry_register(reg("big-value", big + " "));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_NE(c->id, a->id);
+  auto back = store_->registry_schema(a->id);
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ((*back)->schema, big);
+}
+
+TEST_P(RegistryStoreTest, ReferencesArePartOfTheIdentity) {
+  auto plain = store_->registry_register(reg("r-value", "\"Ref\""));
+  ASSERT_TRUE(plain.ok());
+  auto r = reg("r-value", "\"Ref\"");
+  r.schema.references = R"([{"name":"Ref","subject":"ref-value","version":1}])";
+  auto with_refs = store_->registry_register(r);
+  ASSERT_TRUE(with_refs.ok()) << with_refs.error().message;
+  EXPECT_NE(with_refs->id, plain->id);
+  EXPECT_EQ(with_refs->version, 2);
+  auto back = store_->registry_schema(with_refs->id);
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ((*back)->references, r.schema.references);
+}
+
+TEST_P(RegistryStoreTest, TwoHandlesRegisteringAtOnceGetDistinctIdsAndVersions) {
+  // Two brokers on one database: every registration lands exactly once,
+  // ids are never handed out twice, versions of one subject stay dense.
+  auto other = open();
+  ASSERT_NE(other, nullptr);
+  constexpr int kEach = 20;
+  std::vector<RegistryRegistered> got[2];
+  std::string failure[2];
+  auto run = [&](MetadataStore* store, int side) {
+    for (int i = 0; i < kEach; ++i) {
+      auto r = store->registry_register(
+          reg("shared-value", "\"s" + std::to_string(side) + "-" + std::to_string(i) + "\""));
+      if (!r.ok()) {
+        failure[side] = r.error().message;
+        return;
+      }
+      got[side].push_back(*r);
+    }
+  };
+  std::thread t0(run, store_.get(), 0);
+  std::thread t1(run, other.get(), 1);
+  t0.join();
+  t1.join();
+  ASSERT_EQ(failure[0], "");
+  ASSERT_EQ(failure[1], "");
+  std::set<int32_t> ids, versions;
+  for (const auto& side : got)
+    for (const auto& r : side) {
+      EXPECT_TRUE(r.created);
+      ids.insert(r.id);
+      versions.insert(r.version);
+    }
+  EXPECT_EQ(ids.size(), 2u * kEach);
+  EXPECT_EQ(versions.size(), 2u * kEach);
+  EXPECT_EQ(*versions.rbegin(), 2 * kEach);
+  auto all = store_->registry_versions("shared-value");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u * kEach);
+}
+
+CARELOG_INSTANTIATE_ENGINES(RegistryStoreTest);
 
 }  // namespace
 }  // namespace carelog::metadata

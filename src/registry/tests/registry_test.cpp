@@ -4,19 +4,14 @@
 #include "registry/registry.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-
-#include "metadata/metadata_store.h"
 #include "registry/errors.h"
 #include "registry/import.h"
+#include "registry/tests/registry_fixture.h"
 #include "registry/validators.h"
 
 namespace carelog::registry {
 namespace {
-
-namespace fs = std::filesystem;
 
 const char* kV1 =
     R"({"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"}]})";
@@ -33,26 +28,7 @@ SchemaInput avro(const std::string& text) {
   return in;
 }
 
-class RegistryTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/carelog-registry-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = metadata::open_metadata_store("sqlite://" + dir_ + "/meta.db");
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
-    registry_ = std::make_shared<Registry>(*store_);
-  }
-  void TearDown() override {
-    registry_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-  std::string dir_;
-  std::unique_ptr<metadata::MetadataStore> store_;
-  std::shared_ptr<Registry> registry_;
-};
+using RegistryTest = RegistryFixture;
 
 TEST_F(RegistryTest, RegisterEvolveAndRefuseIncompatible) {
   auto a = registry_->register_schema("orders-value", avro(kV1), false);

@@ -4,36 +4,25 @@
 #include "registry/rest.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "metadata/metadata_store.h"
+#include "registry/tests/registry_fixture.h"
 
 namespace carelog::registry {
 namespace {
 
-namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-class RestTest : public ::testing::Test {
+class RestTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/carelog-rest-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = metadata::open_metadata_store("sqlite://" + dir_ + "/meta.db");
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
-    registry_ = std::make_unique<Registry>(*store_);
+    RegistryFixture::SetUp();
     api_ = std::make_unique<RestApi>(*registry_);
   }
   void TearDown() override {
     api_.reset();
-    registry_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
+    RegistryFixture::TearDown();
   }
   RestResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                     const Authorize& authorize = {}) {
@@ -43,9 +32,6 @@ class RestTest : public ::testing::Test {
   }
   static Json json(const RestResponse& r) { return Json::parse(r.body); }
 
-  std::string dir_;
-  std::unique_ptr<metadata::MetadataStore> store_;
-  std::unique_ptr<Registry> registry_;
   std::unique_ptr<RestApi> api_;
 };
 
