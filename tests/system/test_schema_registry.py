@@ -9,6 +9,7 @@ produce to topics with carelog.value.validation=schema-id / schema.
 import json
 import os
 import struct
+import threading
 import urllib.error
 import urllib.request
 
@@ -22,6 +23,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from brokers import CarelogBroker, free_port
 from kafka_util import admin_for, create_topic, unique
+from postgres_fixture import postgres  # noqa: F401  (session fixture)
 
 pytestmark = pytest.mark.skipif(os.environ.get("CARELOG_TEST_TARGET", "carelog") != "carelog",
                                 reason="Carelog's schema registry")
@@ -257,3 +259,49 @@ def test_basic_auth_against_scram_users(tmp_path_factory, secret_marker):
         assert rest(b.registry_url + "/subjects")[0] == 401
     finally:
         b.stop_clean()
+
+
+def test_brokers_sharing_postgresql_serve_one_registry(postgres, broker_factory):  # noqa: F811
+    """Two carelogd on one PostgreSQL database: what one registers the other
+    serves with the same id, and registrations through both at once get
+    distinct ids and one dense version sequence."""
+    uri = postgres.create_database()
+    brokers = []
+    for node in (1, 2):
+        port = free_port()
+        b = broker_factory({"metadata.store": uri, "node.id": str(node),
+                            "schema.registry.listener": f"127.0.0.1:{port}"})
+        b.registry_url = f"http://127.0.0.1:{port}"
+        brokers.append(b)
+    a, b = (SchemaRegistryClient({"url": x.registry_url}) for x in brokers)
+    subject = unique("shared") + "-value"
+    sid = a.register_schema(subject, Schema(ORDER_V1, "AVRO"))
+    assert b.get_latest_version(subject).schema_id == sid
+    assert b.register_schema(subject, Schema(ORDER_V1, "AVRO")) == sid  # same content, same id
+    assert postgres.sql(uri, "SELECT count(*) FROM registry_schemas") == [["1"]]
+    # BACKWARD is checked against what the other broker registered.
+    with pytest.raises(SchemaRegistryError) as e:
+        b.register_schema(subject, Schema(ORDER_BAD, "AVRO"))
+    assert e.value.error_code == 409
+    a.set_compatibility(subject, "NONE")
+    assert b.get_compatibility(subject) == "NONE"
+
+    ids, errors = [], []
+
+    def register(client, side):
+        try:
+            for i in range(10):
+                enum = json.dumps({"type": "enum", "name": "E", "symbols": [f"S{side}{i}"]})
+                ids.append(client.register_schema(subject, Schema(enum, "AVRO")))
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=(c, n)) for n, c in enumerate((a, b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert len(set(ids)) == 20 and sid not in ids
+    fresh = SchemaRegistryClient({"url": brokers[1].registry_url})
+    assert fresh.get_versions(subject) == list(range(1, 22))
