@@ -266,6 +266,13 @@ std::vector<TopicConfigDef> carelog_defs() {
   dlq_topic.custom = check_dlq_topic_name;
   Validator resource_types;
   resource_types.custom = check_resource_type_names;
+  Validator subject_strategy;
+  subject_strategy.choices = {"TopicNameStrategy",
+                              "RecordNameStrategy",
+                              "TopicRecordNameStrategy",
+                              "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+                              "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+                              "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"};
   return {
       {{"carelog.audit.access", T::kBoolean, "false", none,
         "Record every Produce and Fetch of this topic in the audit stream (who, partition, offsets, bytes).",
@@ -290,6 +297,15 @@ std::vector<TopicConfigDef> carelog_defs() {
         "resourceTypes fhir-r4 validation accepts at the top level, e.g. Observation,Patient; empty accepts "
         "all.",
         true},
+       {}},
+      {{"carelog.value.subject.name.strategy", T::kString, "TopicNameStrategy", subject_strategy,
+        "Subject a schema-id/schema value's id must be a version of: TopicNameStrategy (<topic>-value), "
+        "RecordNameStrategy (the record type's full name) or TopicRecordNameStrategy (<topic>-<record "
+        "name>).",
+        true},
+       {}},
+      {{"carelog.key.subject.name.strategy", T::kString, "TopicNameStrategy", subject_strategy,
+        "The same for keys (TopicNameStrategy: <topic>-key).", true},
        {}},
   };
 }

@@ -1,6 +1,6 @@
-// Schema formats as the registry sees them: one interface over Avro (and
-// later JSON Schema and Protobuf), so registration, lookup, compatibility and
-// validation at produce do not care which format a schema is in.
+// Schema formats as the registry sees them: one interface over Avro, JSON
+// Schema and Protobuf, so registration, lookup, compatibility and validation
+// at produce do not care which format a schema is in.
 //
 // A ParsedSchema is immutable after parsing and shared between threads
 // (the registry caches them by id; ids never change content).
@@ -39,6 +39,13 @@ class ParsedSchema {
   // Does `payload` (the record's bytes after the registry's wire-format
   // header) hold valid data of this schema? The error starts with a path.
   virtual Status validate(std::string_view payload) const = 0;
+  // The fully-qualified name of the record type `payload` carries, for the
+  // RecordNameStrategy subjects: Avro the named root type, Protobuf the
+  // message the payload's indexes select, JSON the root "title".
+  virtual Result<std::string> record_name(std::string_view payload) const = 0;
+  // The schema as GET answers it with `?format=`: Protobuf "serialized" is
+  // the base64 FileDescriptorProto; anything else is canonical().
+  virtual std::string formatted(std::string_view format) const { return canonical(); }
 };
 
 // The types the registry serves (GET /schemas/types).

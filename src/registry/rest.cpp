@@ -74,6 +74,15 @@ Json version_json(const SubjectVersion& v) {
   return j;
 }
 
+// `?format=` (Protobuf "serialized": the base64 descriptor), applied to an
+// answered schema; the stored form otherwise.
+void apply_format(Registry& registry, StoredSchema& s, const std::map<std::string, std::string>& q) {
+  auto it = q.find("format");
+  if (it == q.end() || it->second.empty() || it->second == "default") return;
+  auto parsed = registry.parsed(s.id);
+  if (parsed.ok()) s.schema = (*parsed)->formatted(it->second);
+}
+
 RestResponse forbidden() { return error_response(kForbidden, "User is denied operation on this resource"); }
 RestResponse not_found() { return error_response(kNotFound, "HTTP 404 Not Found"); }
 RestResponse method_not_allowed() { return error_response(kMethodNotAllowed, "HTTP 405 Method Not Allowed"); }
@@ -249,6 +258,7 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
         if (!allowed(Action::kRead, subject)) return forbidden();
         auto v = registry_.version(subject, version, flag(q, "deleted"));
         if (!v.ok()) return from_error(v.error());
+        apply_format(registry_, v->schema, q);
         return json_response(version_json(*v));
       }
       if (m == "DELETE") {
@@ -265,6 +275,7 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
       if (seg[4] == "schema") {
         auto v = registry_.version(subject, version, flag(q, "deleted"));
         if (!v.ok()) return from_error(v.error());
+        apply_format(registry_, v->schema, q);
         return RestResponse{200, v->schema.schema, std::string(kContentType)};
       }
       auto ids = registry_.referenced_by(subject, version);
@@ -301,6 +312,7 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
     if (n == 3 || seg[3] == "schema") {
       auto s = registry_.schema_by_id(*id);
       if (!s.ok()) return from_error(s.error());
+      apply_format(registry_, *s, q);
       if (n == 4) return RestResponse{200, s->schema, std::string(kContentType)};
       Json j = Json::object();
       add_schema_fields(j, *s);

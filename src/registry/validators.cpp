@@ -12,8 +12,13 @@ using Clock = std::chrono::steady_clock;
 
 class SchemaIdValidator final : public schema::Validator {
  public:
-  SchemaIdValidator(std::shared_ptr<Registry> registry, std::string subject, bool check_payload)
-      : registry_(std::move(registry)), subject_(std::move(subject)), check_payload_(check_payload) {}
+  SchemaIdValidator(std::shared_ptr<Registry> registry, std::string topic, bool is_key,
+                    schema::SubjectNameStrategy strategy, bool check_payload)
+      : registry_(std::move(registry)),
+        topic_(std::move(topic)),
+        is_key_(is_key),
+        strategy_(strategy),
+        check_payload_(check_payload) {}
 
   std::optional<std::string> validate(const schema::RecordRef& record) const override {
     const std::string_view d = record.data;
@@ -25,37 +30,53 @@ class SchemaIdValidator final : public schema::Validator {
                                             (static_cast<uint32_t>(static_cast<unsigned char>(d[2])) << 16) |
                                             (static_cast<uint32_t>(static_cast<unsigned char>(d[3])) << 8) |
                                             static_cast<uint32_t>(static_cast<unsigned char>(d[4])));
-    if (!member(id)) {
-      auto has = registry_->subject_has_id(subject_, id);
+    const std::string_view payload = d.substr(5);
+    std::shared_ptr<const ParsedSchema> schema;
+    if (check_payload_ || strategy_ != schema::SubjectNameStrategy::kTopic) {
+      auto parsed = registry_->parsed(id);
+      if (!parsed.ok()) return fmt::format("schema id {}: {}", id, parsed.error().message);
+      schema = *parsed;
+    }
+    std::string subject = topic_subject(topic_, is_key_);
+    if (strategy_ != schema::SubjectNameStrategy::kTopic) {
+      auto name = schema->record_name(payload);
+      if (!name.ok())
+        return fmt::format("schema id {}: no record name for {}: {}", id,
+                           schema::subject_strategy_name(strategy_), name.error().message);
+      subject =
+          strategy_ == schema::SubjectNameStrategy::kRecord ? *name : fmt::format("{}-{}", topic_, *name);
+    }
+    if (!member(id, subject)) {
+      auto has = registry_->subject_has_id(subject, id);
       if (!has.ok()) return fmt::format("schema id {}: registry unavailable: {}", id, has.error().message);
-      if (!*has) return fmt::format("schema id {}: not a schema of subject '{}'", id, subject_);
-      remember(id);
+      if (!*has) return fmt::format("schema id {}: not a schema of subject '{}'", id, subject);
+      remember(id, subject);
     }
     if (!check_payload_) return std::nullopt;
-    auto parsed = registry_->parsed(id);
-    if (!parsed.ok()) return fmt::format("schema id {}: {}", id, parsed.error().message);
-    Status st = (*parsed)->validate(d.substr(5));
+    Status st = schema->validate(payload);
     if (!st.ok()) return fmt::format("schema id {}: {}", id, st.error().message);
     return std::nullopt;
   }
 
  private:
-  bool member(int32_t id) const {
+  bool member(int32_t id, const std::string& subject) const {
     std::lock_guard lock(mu_);
-    auto it = members_.find(id);
+    auto it = members_.find({id, subject});
     return it != members_.end() && Clock::now() < it->second;
   }
-  void remember(int32_t id) const {
+  void remember(int32_t id, const std::string& subject) const {
     std::lock_guard lock(mu_);
     if (members_.size() > 4096) members_.clear();
-    members_[id] = Clock::now() + kMembershipTtl;
+    members_[{id, subject}] = Clock::now() + kMembershipTtl;
   }
 
   std::shared_ptr<Registry> registry_;
-  const std::string subject_;
+  const std::string topic_;
+  const bool is_key_;
+  const schema::SubjectNameStrategy strategy_;
   const bool check_payload_;
   mutable std::mutex mu_;
-  mutable std::map<int32_t, Clock::time_point> members_;  // guarded by mu_
+  mutable std::map<std::pair<int32_t, std::string>, Clock::time_point> members_;  // guarded by mu_
 };
 
 }  // namespace
@@ -70,7 +91,9 @@ Result<std::shared_ptr<const schema::Validator>> RegistryValidatorFactory::make(
   if (mode != schema::ValidationMode::kSchemaId && mode != schema::ValidationMode::kSchema)
     return builtin_.make(mode, config, topic, is_key);
   return std::shared_ptr<const schema::Validator>(std::make_shared<SchemaIdValidator>(
-      registry_, topic_subject(topic, is_key), mode == schema::ValidationMode::kSchema));
+      registry_, std::string(topic), is_key,
+      is_key ? config.key_subject_strategy : config.value_subject_strategy,
+      mode == schema::ValidationMode::kSchema));
 }
 
 }  // namespace carelog::registry

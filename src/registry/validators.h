@@ -6,8 +6,12 @@
 //
 //   schema-id  the record starts with the registry wire format (magic byte
 //              0, a 4-byte big-endian schema id) and the id is a live
-//              version of the topic's subject (TopicNameStrategy:
-//              "<topic>-value" / "<topic>-key");
+//              version of the record's subject under the topic's
+//              carelog.{value,key}.subject.name.strategy: TopicNameStrategy
+//              (default) "<topic>-value" / "<topic>-key"; RecordNameStrategy
+//              the record type's full name (Avro named root type, Protobuf
+//              message the record's indexes select, JSON root "title");
+//              TopicRecordNameStrategy "<topic>-<record name>";
 //   schema     and the rest of the record is valid data of that schema.
 //
 // Threading: validators are shared by every connection thread. They keep a

@@ -53,6 +53,27 @@ std::optional<ValidationMode> parse_mode(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view subject_strategy_name(SubjectNameStrategy s) {
+  switch (s) {
+    case SubjectNameStrategy::kTopic:
+      return "TopicNameStrategy";
+    case SubjectNameStrategy::kRecord:
+      return "RecordNameStrategy";
+    case SubjectNameStrategy::kTopicRecord:
+      return "TopicRecordNameStrategy";
+  }
+  return "TopicNameStrategy";
+}
+
+std::optional<SubjectNameStrategy> parse_subject_strategy(std::string_view s) {
+  constexpr std::string_view kPackage = "io.confluent.kafka.serializers.subject.";
+  if (s.substr(0, kPackage.size()) == kPackage) s.remove_prefix(kPackage.size());
+  for (auto v :
+       {SubjectNameStrategy::kTopic, SubjectNameStrategy::kRecord, SubjectNameStrategy::kTopicRecord})
+    if (subject_strategy_name(v) == s) return v;
+  return std::nullopt;
+}
+
 ValidationConfig parse_validation_config(const std::map<std::string, std::string>& configs) {
   ValidationConfig c;
   if (auto* v = find(configs, kValueValidationKey)) c.value = parse_mode(*v).value_or(ValidationMode::kNone);
@@ -61,6 +82,10 @@ ValidationConfig parse_validation_config(const std::map<std::string, std::string
     c.action = *v == "dlq" ? ValidationAction::kDlq : ValidationAction::kReject;
   if (auto* v = find(configs, kDlqTopicKey)) c.dlq_topic = *v;
   if (auto* v = find(configs, kFhirTypesKey)) c.fhir_types = split_names(*v);
+  if (auto* v = find(configs, kValueSubjectStrategyKey))
+    c.value_subject_strategy = parse_subject_strategy(*v).value_or(SubjectNameStrategy::kTopic);
+  if (auto* v = find(configs, kKeySubjectStrategyKey))
+    c.key_subject_strategy = parse_subject_strategy(*v).value_or(SubjectNameStrategy::kTopic);
   return c;
 }
 

@@ -36,6 +36,16 @@ inline constexpr std::string_view kKeyValidationKey = "carelog.key.validation";
 inline constexpr std::string_view kActionKey = "carelog.validation.action";
 inline constexpr std::string_view kDlqTopicKey = "carelog.validation.dlq.topic";
 inline constexpr std::string_view kFhirTypesKey = "carelog.fhir.resource.types";
+inline constexpr std::string_view kValueSubjectStrategyKey = "carelog.value.subject.name.strategy";
+inline constexpr std::string_view kKeySubjectStrategyKey = "carelog.key.subject.name.strategy";
+
+// Which registry subject a schema-id/schema record's id must be a version of
+// (Confluent's serializer setting of the same name).
+enum class SubjectNameStrategy { kTopic, kRecord, kTopicRecord };
+std::string_view subject_strategy_name(SubjectNameStrategy s);
+// "TopicNameStrategy", "RecordNameStrategy", "TopicRecordNameStrategy", or
+// the same with Confluent's package (io.confluent.kafka.serializers.subject.).
+std::optional<SubjectNameStrategy> parse_subject_strategy(std::string_view s);
 
 struct ValidationConfig {
   ValidationMode key = ValidationMode::kNone;
@@ -43,6 +53,8 @@ struct ValidationConfig {
   ValidationAction action = ValidationAction::kReject;
   std::string dlq_topic;                // empty: "<topic>.dlq"
   std::vector<std::string> fhir_types;  // allowed top-level resourceTypes; empty = all
+  SubjectNameStrategy key_subject_strategy = SubjectNameStrategy::kTopic;
+  SubjectNameStrategy value_subject_strategy = SubjectNameStrategy::kTopic;
 };
 
 // Reads the carelog.* validation keys of a topic's configs (already checked

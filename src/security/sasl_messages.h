@@ -16,16 +16,16 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base64.h"
 #include "common/result.h"
 
 namespace carelog::security {
 
 inline constexpr int32_t kSaslAuthenticationFailed = 58;
 
-// Standard base64 with padding (RFC 4648 section 4).
-std::string base64_encode(std::span<const uint8_t> data);
-// Strict: rejects characters outside the alphabet, missing or misplaced padding.
-std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);
+// base64 (common/base64.h), under the names SCRAM code uses.
+using carelog::base64_decode;
+using carelog::base64_encode;
 
 // SCRAM saslname: ',' is sent as "=2C" and '=' as "=3D"; any other '='
 // sequence is malformed (nullopt).

@@ -167,7 +167,7 @@ def test_delete_lookup_and_modes(client):
 
 def test_rest_error_codes_and_probed_endpoints(reg_broker):
     url = reg_broker.registry_url
-    assert rest(url + "/schemas/types") == (200, ["AVRO"])
+    assert rest(url + "/schemas/types") == (200, ["AVRO", "JSON", "PROTOBUF"])
     assert rest(url + "/subjects/nope/versions")[1]["error_code"] == 40401
     assert rest(url + "/schemas/ids/99999")[1]["error_code"] == 40403
     status, body = rest(url + "/subjects/x-value/versions", "POST", {"schema": "{\"type\": \"nope\"}"})

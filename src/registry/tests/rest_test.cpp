@@ -65,7 +65,7 @@ TEST_F(RestTest, RegisterFetchAndLookup) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json(r)["version"], 1);
   r = call("GET", "/schemas/types");
-  EXPECT_EQ(json(r), Json::array({"AVRO"}));
+  EXPECT_EQ(json(r), Json::array({"AVRO", "JSON", "PROTOBUF"}));
 }
 
 TEST_F(RestTest, ConfluentErrors) {
