@@ -22,7 +22,7 @@ from procstat import Sampler  # noqa: E402
 from targets import ROOT, make_target  # noqa: E402
 from workloads import make_workloads  # noqa: E402
 
-ORDER = ["max", "adt", "vitals", "claims", "audit-replay", "partitions"]
+ORDER = ["max", "adt", "vitals", "claims", "claims-txn", "audit-replay", "partitions"]
 TARGETS = ["carelog", "kafka", "kafka-flush", "mock"]
 DEFAULT_WAL_WRITE = 256 * 1024
 # The WAL's average write size is measured under these workloads; fio then

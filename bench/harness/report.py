@@ -21,6 +21,10 @@ def summarize(workload, target, phases, sampler, produced_bytes, wall_s):
     if "burst_latency_ms" in prod:
         b = prod["burst_latency_ms"]
         row["burst_produce_ms"] = {k: b.get(k, 0.0) for k in ("p50", "p99", "p999")}
+    if "commit_latency_ms" in prod:
+        c = prod["commit_latency_ms"]
+        row["transactions"] = prod.get("transactions", 0)
+        row["commit_ms"] = {k: c.get(k, 0.0) for k in ("p50", "p99", "max")}
     cons = main.get("consume")
     if cons and "e2e_latency_ms" in cons:
         e = cons["e2e_latency_ms"]
@@ -66,6 +70,7 @@ COLUMNS = [
     ("e2e p50", lambda r: _fmt(r.get("e2e_ms", {}).get("p50"), 2)),
     ("e2e p99", lambda r: _fmt(r.get("e2e_ms", {}).get("p99"), 2)),
     ("replay MB/s", lambda r: _fmt(r.get("replay_mb_per_s"))),
+    ("commit p99", lambda r: _fmt(r.get("commit_ms", {}).get("p99"), 1)),
     ("errors", lambda r: _fmt(r.get("errors", 0))),
     ("CPU s", lambda r: _fmt(r.get("broker_cpu_s"))),
     ("RSS MiB", lambda r: _fmt(r.get("peak_rss_mib"), 0)),
@@ -132,6 +137,11 @@ def ratios(rows, limits):
         c, k = _get(rows, wl, "carelog"), _get(rows, wl, "kafka")
         if c and k and k.get(key):
             check(f"{wl} MB/s / Kafka default", c[key] / k[key], 1.0, f"{c[key]:.1f} vs {k[key]:.1f} MB/s")
+    c_claims, c_txn = _get(rows, "claims", "carelog"), _get(rows, "claims-txn", "carelog")
+    if c_claims and c_txn and c_claims.get("mb_per_s"):
+        check("claims-txn MB/s / claims (idempotent) MB/s", c_txn["mb_per_s"] / c_claims["mb_per_s"], 0.8,
+              f"{c_txn['mb_per_s']:.1f} vs {c_claims['mb_per_s']:.1f} MB/s; commit p99 "
+              f"{c_txn.get('commit_ms', {}).get('p99', 0):.1f} ms over {c_txn.get('transactions', 0)} transactions")
     c_ar = _get(rows, "audit-replay", "carelog")
     raw = limits.get("raw_object_read")
     if c_ar and raw:

@@ -90,6 +90,13 @@ def make_workloads(quick=False, smoke=False):
                                           "-d", dur(30), "-p", 2, "--inflight", 20000, "--linger-ms", 10]
     w["claims"] = Workload("claims", [("claims", 24)], [("produce", claims)],
                            "2.5 KiB keyed, 24 partitions, zstd, acks=all, closed loop, 2 producers")
+    # claims-txn: claims with transactional producers committing every
+    # 100 ms (issue 14: >= 0.8x the idempotent claims of the same run).
+    w["claims-txn"] = Workload("claims-txn", [("claims-txn", 24)],
+                               [("produce", _topic_args("claims-txn", 24) + claims[len(_topic_args("claims", 24)):]
+                                 + ["--txn-ms", 100])],
+                               "claims with transactional producers, one commit every 100 ms",
+                               skip={"mock": "the librdkafka mock has no transaction coordinator worth timing"})
     # audit-replay: write N bytes, restart (cold broker caches), 4 groups read from offset 0.
     gib = 0.02 if smoke else (0.25 if quick else 2.0)
     msgs = int(gib * 2**30 / 1024)

@@ -96,6 +96,10 @@ int run(const Options& o) {
       if (!ps->first_error.empty()) p["first_error"] = ps->first_error;
       p["latency_ms"] = latency_json(ps->latency);
       if (o.burst_factor > 1) p["burst_latency_ms"] = latency_json(ps->burst_latency);
+      if (o.txn_ms > 0) {
+        p["transactions"] = ps->transactions;
+        p["commit_latency_ms"] = latency_json(ps->commit_latency);
+      }
       out["produce"] = p;
       ok = ps->errors == 0 && ps->acked == ps->sent;
       if (consumers) {

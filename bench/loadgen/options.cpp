@@ -42,6 +42,8 @@ Result<Options> parse_options(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--burst-fraction", o.burst_fraction, "share of a period spent bursting")
       ->check(CLI::Range(0.01, 0.5));
+  app.add_option("--txn-ms", o.txn_ms, "transactional producers committing every this many ms")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("-c,--consumers", o.consumers, "consumers (one group) for end-to-end latency")
       ->check(CLI::Range(0, 256));
   app.add_option("--groups", o.groups, "consume only: groups reading everything from offset 0")

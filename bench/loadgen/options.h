@@ -31,6 +31,9 @@ struct Options {
   double burst_factor = 1;  // > 1: bursts at this multiple of the average rate
   double burst_period_s = 10;
   double burst_fraction = 0.1;  // share of each period spent bursting
+  // > 0: transactional producers (one transactional.id each) committing
+  // a transaction every this many ms; EndTxn latency is reported.
+  double txn_ms = 0;
 
   // Consuming.
   int consumers = 0;   // consumers in one group, started before producing (end-to-end latency)

@@ -1,5 +1,7 @@
 #include "loadgen/producer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <barrier>
 #include <cmath>
@@ -61,6 +63,21 @@ class Schedule {
   double base_rate_ = 0;
 };
 
+Status txn_error(const char* what, rd_kafka_error_t* e) {
+  Status st = make_error(std::string(what) + ": " + rd_kafka_error_string(e));
+  rd_kafka_error_destroy(e);
+  return st;
+}
+
+// Commits the open transaction and records how long it took.
+Status commit_txn(rd_kafka_t* rk, ThreadState& st) {
+  const int64_t t0 = now_ns();
+  if (rd_kafka_error_t* e = rd_kafka_commit_transaction(rk, 60000)) return txn_error("commit_transaction", e);
+  st.stats.commit_latency.record(now_ns() - t0);
+  st.stats.transactions++;
+  return Status::OK();
+}
+
 Status produce_one(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::string& payload, const std::string* key,
                    int64_t tag, int64_t send_ns, uint64_t seq, ThreadState& st) {
   std::memcpy(payload.data(), &send_ns, 8);
@@ -89,14 +106,20 @@ using StartBarrier = std::barrier<StartLine>;
 
 Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier& barrier,
                        const int64_t& start, ThreadState& st) {
-  auto conf = make_conf(o, {{"acks", o.acks},
-                            {"compression.type", o.compression},
-                            {"linger.ms", std::to_string(o.linger_ms)},
-                            {"batch.size", std::to_string(o.batch_bytes)},
-                            {"queue.buffering.max.messages", "2000000"},
-                            {"queue.buffering.max.kbytes", "1048576"},
-                            {"message.timeout.ms", "120000"},
-                            {"message.max.bytes", std::to_string(std::max(1000000, o.size + 4096))}});
+  Props props = {{"acks", o.acks},
+                 {"compression.type", o.compression},
+                 {"linger.ms", std::to_string(o.linger_ms)},
+                 {"batch.size", std::to_string(o.batch_bytes)},
+                 {"queue.buffering.max.messages", "2000000"},
+                 {"queue.buffering.max.kbytes", "1048576"},
+                 {"message.timeout.ms", "120000"},
+                 {"message.max.bytes", std::to_string(std::max(1000000, o.size + 4096))}};
+  if (o.txn_ms > 0) {
+    props.emplace_back("transactional.id",
+                       "loadgen-txn-" + std::to_string(getpid()) + "-" + std::to_string(index));
+    props.emplace_back("transaction.timeout.ms", "120000");  // librdkafka: >= message.timeout.ms
+  }
+  auto conf = make_conf(o, props);
   if (!conf.ok()) {
     barrier.arrive_and_drop();
     return conf.take_error();
@@ -119,6 +142,15 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
   for (int k = 0; k < std::min(o.keys, 100000); k++) keys.push_back("patient-" + std::to_string(1000000 + k));
   std::uniform_int_distribution<size_t> pick_key(0, keys.empty() ? 0 : keys.size() - 1);
 
+  if (o.txn_ms > 0) {
+    rd_kafka_error_t* e = rd_kafka_init_transactions(rk->get(), 30000);
+    if (!e) e = rd_kafka_begin_transaction(rk->get());
+    if (e) {
+      barrier.arrive_and_drop();
+      for (auto* t : topics) rd_kafka_topic_destroy(t);
+      return txn_error("init_transactions", e);
+    }
+  }
   const rd_kafka_metadata_t* md = nullptr;
   if (rd_kafka_metadata(rk->get(), 1, nullptr, &md, 15000) == RD_KAFKA_RESP_ERR_NO_ERROR)
     rd_kafka_metadata_destroy(md);
@@ -131,6 +163,8 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
   // Producers start staggered across one interval so they do not send in lockstep.
   int64_t next = rate > 0 ? static_cast<int64_t>(1e9 / rate * index / o.producers) : 0;
   st.stats.start_ns = start_ns;
+  const int64_t txn_ns = static_cast<int64_t>(o.txn_ms * 1e6);
+  int64_t txn_due = start_ns + txn_ns;
   Status status;
   for (uint64_t seq = 0; status.ok(); seq++) {
     if (quota > 0 && static_cast<int64_t>(seq) >= quota) break;
@@ -160,10 +194,20 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
         rd_kafka_poll(rk->get(), 5);
       if (quota == 0 && now_ns() >= end_ns) break;
     }
+    if (txn_ns > 0 && now_ns() >= txn_due) {
+      status = commit_txn(rk->get(), st);
+      if (!status.ok()) break;
+      if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk->get())) {
+        status = txn_error("begin_transaction", e);
+        break;
+      }
+      txn_due = now_ns() + txn_ns;
+    }
     const std::string* key = keys.empty() ? nullptr : &keys[pick_key(rng)];
     status = produce_one(rk->get(), topics[seq % topics.size()], payload, key, tag, send_ns, seq, st);
     rd_kafka_poll(rk->get(), 0);
   }
+  if (txn_ns > 0 && status.ok()) status = commit_txn(rk->get(), st);
   // A broker that cannot keep up gets a minute to acknowledge what was sent;
   // the rest is purged and counted as errors (a result, not a hang).
   if (rd_kafka_flush(rk->get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -179,6 +223,8 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
 void ProducerStats::merge(const ProducerStats& o) {
   latency.merge(o.latency);
   burst_latency.merge(o.burst_latency);
+  commit_latency.merge(o.commit_latency);
+  transactions += o.transactions;
   sent += o.sent;
   acked += o.acked;
   errors += o.errors;

@@ -14,6 +14,10 @@
 //
 // Threading: run_producers() starts and joins the threads; each thread owns
 // its librdkafka handle and its ProducerStats, merged after the join.
+//
+// Transactional (--txn-ms): each producer has its own transactional.id and
+// commits whatever it sent every txn_ms; the commit waits for every delivery
+// of the transaction, so its latency is what an exactly-once app pays.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +30,10 @@
 namespace carelog::bench {
 
 struct ProducerStats {
-  LatencyHistogram latency;        // every acknowledged message
-  LatencyHistogram burst_latency;  // messages scheduled inside a burst window
+  LatencyHistogram latency;         // every acknowledged message
+  LatencyHistogram burst_latency;   // messages scheduled inside a burst window
+  LatencyHistogram commit_latency;  // --txn-ms: each commit_transaction call (EndTxn and the flush before it)
+  int64_t transactions = 0;         // committed transactions
   int64_t sent = 0;
   int64_t acked = 0;
   int64_t errors = 0;

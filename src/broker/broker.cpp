@@ -33,7 +33,9 @@
 #include "server/registry_http.h"
 #include "server/server.h"
 #include "server/topic_registry.h"
+#include "server/txn_hooks.h"
 #include "storage/file_system.h"
+#include "txn/coordinator.h"
 
 namespace carelog::broker {
 
@@ -47,6 +49,8 @@ struct Broker::Parts {
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
   group::SteadyClock group_clock;
   std::unique_ptr<group::GroupCoordinator> groups;
+  txn::SystemTxnClock txn_clock;
+  std::unique_ptr<txn::TxnCoordinator> txns;
   std::unique_ptr<security::Authorizer> authorizer;  // null: no authorization
   std::unique_ptr<audit::AuditLog> audit;            // null when audit.enable=false
   std::unique_ptr<governance::Governance> governance;
@@ -204,6 +208,23 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
                                  }});
   if (auto st = p.groups->load(); !st.ok()) return make_error("group coordinator: " + st.error().message);
   p.groups->start_timer();
+  // The transaction coordinator's hooks reach the partitions and groups
+  // through the context from its start on.
+  p.context.topics = p.topics.get();
+  p.context.logs = p.logs.get();
+  p.context.producer_ids = p.producer_ids.get();
+  p.context.groups = p.groups.get();
+  txn::TxnConfig txn_config;
+  txn_config.max_timeout_ms =
+      static_cast<int32_t>(config::parse_number(p.config.raw["transaction.max.timeout.ms"]));
+  txn_config.abort_check_interval_ms =
+      config::parse_number(p.config.raw["transaction.abort.timed.out.transaction.cleanup.interval.ms"]);
+  txn_config.id_expiration_ms = config::parse_number(p.config.raw["transactional.id.expiration.ms"]);
+  p.txns = std::make_unique<txn::TxnCoordinator>(txn_config, *p.metadata, server::make_txn_hooks(p.context),
+                                                 p.txn_clock);
+  if (auto st = p.txns->load(); !st.ok()) return make_error("transaction coordinator: " + st.error().message);
+  p.txns->start();
+  p.context.txns = p.txns.get();
 
   const auto& listener = p.config.listeners.front();
   const auto& advertised =
@@ -225,11 +246,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   o.connections_max_reauth_ms = config::parse_number(p.config.raw["connections.max.reauth.ms"]);
   p.context.config = &p.config;
   p.context.cluster_id = *cluster_id;
-  p.context.metadata = p.metadata.get();
-  p.context.logs = p.logs.get();
-  p.context.topics = p.topics.get();
-  p.context.producer_ids = p.producer_ids.get();
-  p.context.groups = p.groups.get();
+  p.context.metadata = p.metadata.get();  // logs, topics, producer ids, groups, txns: above
   server::install_consumer_offsets_topic(p.consumer_offsets.get());
   auto authorizer =
       security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
@@ -303,6 +320,9 @@ void Broker::shutdown() {
   if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
   server::install_consumer_offsets_topic(nullptr);
+  // After the server: no request reaches it any more. Unfinished
+  // transactions stay durable and complete after the restart.
+  if (parts_->txns) parts_->txns->shutdown();
   parts_->admin_http.reset();
   parts_->registry_http.reset();
   // Audit records still queued are appended before the WAL is emptied.

@@ -176,6 +176,13 @@ std::vector<ConfigDef> make_defs() {
        "Smallest session timeout a member may use."},
       {"group.max.session.timeout.ms", T::kInt, "1800000", range(0),
        "Largest session timeout a member may use."},
+      // --- transactions ---
+      {"transaction.max.timeout.ms", T::kInt, "900000", range(1),
+       "Largest transaction.timeout.ms a transactional producer may use."},
+      {"transaction.abort.timed.out.transaction.cleanup.interval.ms", T::kInt, "10000", range(1),
+       "How often the transaction coordinator aborts transactions that exceeded their timeout."},
+      {"transactional.id.expiration.ms", T::kInt, "604800000", range(1),
+       "Idle time after which a transactional id may be forgotten (not enforced yet)."},
       // --- storage (Carelog) ---
       {"data.dir", T::kString, "./carelog-data", custom(check_not_empty),
        "Directory for all broker state (WAL, metadata, local object store)."},

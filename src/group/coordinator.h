@@ -92,6 +92,21 @@ class GroupCoordinator {
   LeaveResult leave_group(const std::string& group_id, const std::vector<LeavingMember>& members);
 
   void commit_offsets(CommitRequest req, CommitCallback done);
+  // Offsets a transaction staged (TxnOffsetCommit), committed with it: no
+  // membership checks (the group may have rebalanced since). `done` gets one
+  // error per offset, after the write is durable.
+  void commit_transactional_offsets(const std::string& group_id, std::vector<OffsetCommitEntry> offsets,
+                                    CommitCallback done);
+  // TxnOffsetCommit's membership check, made when the offsets are staged
+  // (Kafka's rules): a generation, member id or instance id, if given, must
+  // name a current member of this generation (UNKNOWN_MEMBER_ID,
+  // FENCED_INSTANCE_ID, ILLEGAL_GENERATION); without them (v0-2, or a
+  // producer given only the group id) the commit is accepted; an absent
+  // group accepts only generation -1. Unlike OffsetCommit, a group
+  // completing a rebalance accepts it. 0 when accepted.
+  int16_t validate_transactional_commit(const std::string& group_id, int32_t generation_id,
+                                        const std::string& member_id,
+                                        const std::optional<std::string>& group_instance_id);
   // `partitions` nullopt = every committed offset of the group.
   FetchResult fetch_offsets(const std::string& group_id,
                             const std::optional<std::vector<PartitionRef>>& partitions);
@@ -143,6 +158,13 @@ class GroupCoordinator {
   // store write, in queue order, so the cache always equals the store.
   // apply_* take mu_ (they run on the writer thread).
   void apply_committed(const std::vector<metadata::CommittedOffsetRecord>& recs);
+  static metadata::CommittedOffsetRecord make_record(const std::string& group_id, const OffsetCommitEntry& o,
+                                                     const Uuid& topic_id, int64_t now);
+  // Requires mu_ held: queues the upserts; `done` gets `errors` (with
+  // COORDINATOR_NOT_AVAILABLE at `record_index` if the write failed).
+  void submit_commit_locked(std::vector<metadata::CommittedOffsetRecord> records,
+                            std::vector<size_t> record_index, std::vector<int16_t> errors,
+                            CommitCallback done);
   void apply_deleted(const std::vector<metadata::OffsetChange>& changes);
   // Requires mu_ held (keeps queue order = decision order). `done` runs on
   // the writer thread without mu_.

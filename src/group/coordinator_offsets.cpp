@@ -28,6 +28,22 @@ Status GroupCoordinator::load() {
   return Status::OK();
 }
 
+int16_t GroupCoordinator::validate_transactional_commit(const std::string& group_id, int32_t generation_id,
+                                                        const std::string& member_id,
+                                                        const std::optional<std::string>& group_instance_id) {
+  std::lock_guard lock(mu_);
+  if (shut_down_) return E(ErrorCode::kCoordinatorNotAvailable);
+  Group* g = find(group_id);
+  if (!g) return generation_id < 0 ? 0 : E(ErrorCode::kIllegalGeneration);
+  if (g->is(GroupState::kDead)) return E(ErrorCode::kCoordinatorNotAvailable);
+  if (generation_id < 0 && g->is(GroupState::kEmpty)) return 0;
+  if (generation_id < 0 && member_id.empty() && !group_instance_id) return 0;
+  if (g->static_member_fenced(group_instance_id, member_id)) return E(ErrorCode::kFencedInstanceId);
+  if (!g->has(member_id)) return E(ErrorCode::kUnknownMemberId);
+  if (generation_id != g->generation_id) return E(ErrorCode::kIllegalGeneration);
+  return 0;
+}
+
 void GroupCoordinator::commit_offsets(CommitRequest req, CommitCallback done) {
   const size_t n = req.offsets.size();
   std::vector<int16_t> errors(n, 0);
@@ -92,40 +108,82 @@ void GroupCoordinator::commit_offsets(CommitRequest req, CommitCallback done) {
                    static_cast<int64_t>(o.metadata->size()) > config_.offset_metadata_max_bytes) {
           errors[i] = E(ErrorCode::kOffsetMetadataTooLarge);
         } else {
-          metadata::CommittedOffsetRecord r;
-          r.group_id = req.group_id;
-          r.topic = o.topic;
-          r.partition = o.partition;
-          r.topic_id = topic->id;
-          r.offset = o.offset;
-          r.leader_epoch = o.leader_epoch;
-          r.metadata = o.metadata;
-          r.commit_timestamp_ms = now;
-          records.push_back(std::move(r));
+          records.push_back(make_record(req.group_id, o, topic->id, now));
           record_index.push_back(i);
         }
       }
       if (!records.empty()) {
-        // Submitted under the lock so the writer's order (and so the order in
-        // which callbacks update the cache) matches the order of decisions.
-        std::vector<metadata::OffsetChange> changes;
-        changes.reserve(records.size());
-        for (const auto& r : records) changes.push_back({metadata::OffsetChange::Kind::kUpsert, r});
-        writer_.submit(std::move(changes),
-                       [this, records = std::move(records), record_index = std::move(record_index), errors,
-                        done = std::move(done)](Status st) mutable {
-                         if (st.ok()) {
-                           apply_committed(records);
-                         } else {
-                           for (size_t i : record_index) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
-                         }
-                         done(std::move(errors));
-                       });
+        submit_commit_locked(std::move(records), std::move(record_index), std::move(errors), std::move(done));
         return;
       }
     }
   }
   done(std::move(errors));
+}
+
+void GroupCoordinator::commit_transactional_offsets(const std::string& group_id,
+                                                    std::vector<OffsetCommitEntry> offsets,
+                                                    CommitCallback done) {
+  std::vector<int16_t> errors(offsets.size(), 0);
+  std::vector<metadata::CommittedOffsetRecord> records;
+  std::vector<size_t> record_index;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = clock_.wall_ms();
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      const auto& o = offsets[i];
+      auto topic = shut_down_ ? std::nullopt : topics_(o.topic);
+      if (shut_down_) {
+        errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
+      } else if (!topic || o.partition < 0 || o.partition >= topic->partitions) {
+        errors[i] = E(ErrorCode::kUnknownTopicOrPartition);  // topic deleted meanwhile
+      } else {
+        records.push_back(make_record(group_id, o, topic->id, now));
+        record_index.push_back(i);
+      }
+    }
+    if (!records.empty()) {
+      get_or_create(group_id);
+      submit_commit_locked(std::move(records), std::move(record_index), std::move(errors), std::move(done));
+      return;
+    }
+  }
+  done(std::move(errors));
+}
+
+metadata::CommittedOffsetRecord GroupCoordinator::make_record(const std::string& group_id,
+                                                              const OffsetCommitEntry& o,
+                                                              const Uuid& topic_id, int64_t now) {
+  metadata::CommittedOffsetRecord r;
+  r.group_id = group_id;
+  r.topic = o.topic;
+  r.partition = o.partition;
+  r.topic_id = topic_id;
+  r.offset = o.offset;
+  r.leader_epoch = o.leader_epoch;
+  r.metadata = o.metadata;
+  r.commit_timestamp_ms = now;
+  return r;
+}
+
+void GroupCoordinator::submit_commit_locked(std::vector<metadata::CommittedOffsetRecord> records,
+                                            std::vector<size_t> record_index, std::vector<int16_t> errors,
+                                            CommitCallback done) {
+  // Submitted under the lock so the writer's order (and so the order in
+  // which callbacks update the cache) matches the order of decisions.
+  std::vector<metadata::OffsetChange> changes;
+  changes.reserve(records.size());
+  for (const auto& r : records) changes.push_back({metadata::OffsetChange::Kind::kUpsert, r});
+  writer_.submit(std::move(changes),
+                 [this, records = std::move(records), record_index = std::move(record_index),
+                  errors = std::move(errors), done = std::move(done)](Status st) mutable {
+                   if (st.ok()) {
+                     apply_committed(records);
+                   } else {
+                     for (size_t i : record_index) errors[i] = E(ErrorCode::kCoordinatorNotAvailable);
+                   }
+                   done(std::move(errors));
+                 });
 }
 
 void GroupCoordinator::apply_committed(const std::vector<metadata::CommittedOffsetRecord>& recs) {

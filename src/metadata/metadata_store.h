@@ -410,6 +410,24 @@ class MetadataStore {
   virtual Result<std::map<PartitionKey, ProducerSnapshot>> producer_snapshots() {
     return Error{35, "producer snapshots are not supported by this metadata engine"};
   }
+
+  // --- transaction coordinator state ---
+  // One opaque record per transactional id (encoding:
+  // docs/formats/txn-state.md, owned by the txn module). Engines without
+  // transaction support return code 35 from these.
+  //
+  // Inserts or replaces the record of `transactional_id`.
+  virtual Status put_transaction(const std::string& transactional_id, const std::vector<uint8_t>& state) {
+    return Error{35, "transactions are not supported by this metadata engine"};
+  }
+  // Removes it; absent ids are ignored.
+  virtual Status delete_transaction(const std::string& transactional_id) {
+    return Error{35, "transactions are not supported by this metadata engine"};
+  }
+  // Every record, by transactional id.
+  virtual Result<std::map<std::string, std::vector<uint8_t>>> transactions() {
+    return Error{35, "transactions are not supported by this metadata engine"};
+  }
 };
 
 // Opens the engine named by a `metadata.store` URI:

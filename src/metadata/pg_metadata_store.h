@@ -111,6 +111,10 @@ class PgMetadataStore final : public MetadataStore {
   Status registry_set_setting(const std::string& subject, const std::string& key,
                               const std::optional<std::string>& value) override;
   Result<std::vector<RegistrySettingRecord>> registry_settings() override;
+  // Transaction coordinator state (pg_transactions.cpp).
+  Status put_transaction(const std::string& transactional_id, const std::vector<uint8_t>& state) override;
+  Status delete_transaction(const std::string& transactional_id) override;
+  Result<std::map<std::string, std::vector<uint8_t>>> transactions() override;
 
   int schema_version() const { return schema_version_; }
   // Statements sent to PostgreSQL so far (each is one round trip), and

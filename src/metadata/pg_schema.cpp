@@ -411,6 +411,14 @@ BEGIN
   RETURN QUERY SELECT 0, v_id, v_version, true;
 END $$;
 )sql",
+    // v3: transaction coordinator state (SQLite v8), one encoded TxnMetadata
+    // per transactional id (docs/formats/txn-state.md).
+    R"sql(
+CREATE TABLE transactions (
+  transactional_id text COLLATE "C" PRIMARY KEY,
+  state bytea NOT NULL
+);
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

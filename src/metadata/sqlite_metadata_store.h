@@ -88,6 +88,11 @@ class SqliteMetadataStore final : public MetadataStore {
                                       const std::vector<ProducerSnapshot>& snapshots) override;
   Result<std::map<PartitionKey, ProducerSnapshot>> producer_snapshots() override;
 
+  // Transaction coordinator state (sqlite_transactions.cpp).
+  Status put_transaction(const std::string& transactional_id, const std::vector<uint8_t>& state) override;
+  Status delete_transaction(const std::string& transactional_id) override;
+  Result<std::map<std::string, std::vector<uint8_t>>> transactions() override;
+
   // ACLs (sqlite_acls.cpp).
   Status add_acls(const std::vector<AclRecord>& acls) override;
   Status remove_acls(const std::vector<AclRecord>& acls) override;

@@ -168,6 +168,14 @@ CREATE TABLE registry_settings (
   PRIMARY KEY (subject, key)
 ) WITHOUT ROWID;
 )sql",
+    // v8: transaction coordinator state, one encoded TxnMetadata per
+    // transactional id (docs/formats/txn-state.md).
+    R"sql(
+CREATE TABLE transactions (
+  transactional_id TEXT PRIMARY KEY,
+  state BLOB NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

@@ -72,6 +72,24 @@ struct ReadRequest {
   bool min_one_message = true;
   // Upper bound for the returned data: high watermark for consumers.
   std::optional<int64_t> max_offset;
+  // isolation.level=read_committed: stop at the last stable offset and
+  // report the aborted transactions the returned range overlaps.
+  bool read_committed = false;
+};
+
+// An aborted transaction in a partition (Fetch aborted_transactions).
+struct AbortedTransaction {
+  int64_t producer_id = -1;
+  int64_t first_offset = -1;
+};
+
+// One producer's state in a partition (DescribeProducers).
+struct ActiveProducer {
+  int64_t producer_id = -1;
+  int16_t epoch = -1;
+  int32_t last_sequence = -1;
+  int64_t last_timestamp = -1;
+  int64_t txn_start_offset = -1;  // first offset of its open transaction, or -1
 };
 
 struct ReadResult {
@@ -83,6 +101,9 @@ struct ReadResult {
   int64_t high_watermark = 0;
   int64_t log_start_offset = 0;
   int64_t last_stable_offset = 0;
+  // read_committed reads only: aborted transactions overlapping the
+  // returned batches, by first offset.
+  std::vector<AbortedTransaction> aborted;
 };
 
 struct OffsetForTimestamp {
@@ -119,7 +140,11 @@ class PartitionLog {
 
   virtual int64_t high_watermark() const = 0;
   virtual int64_t log_start_offset() const = 0;
+  // High watermark, or the first offset of the oldest open transaction
+  // when that is lower (read_committed consumers stop there).
   virtual int64_t last_stable_offset() const = 0;
+  // Producers with state in this partition (DescribeProducers).
+  virtual std::vector<ActiveProducer> active_producers() const { return {}; }
 
   // ListOffsets support: first offset whose timestamp >= ts; and the record
   // with the largest timestamp (ts == -3, KIP-734).

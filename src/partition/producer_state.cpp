@@ -13,10 +13,12 @@ namespace {
 
 // Snapshot layout (docs/formats/producer-snapshot.md), big-endian.
 constexpr uint32_t kSnapshotMagic = 0x43505331;  // "CPS1"
-constexpr uint16_t kSnapshotVersion = 1;
+constexpr uint16_t kSnapshotVersion = 2;
 constexpr size_t kSnapshotHeader = 12;  // magic, version, flags, producer count
-constexpr size_t kEntryHeader = 20;     // producer id, epoch, batch count, last timestamp
+constexpr size_t kEntryHeaderV1 = 20;   // producer id, epoch, batch count, last timestamp
+constexpr size_t kEntryHeader = 28;     // v2: + open transaction's first offset
 constexpr size_t kBatchSize = 24;       // first seq, last seq, base offset, last offset
+constexpr size_t kAbortedSize = 24;     // producer id, first offset, last offset
 constexpr size_t kCrcSize = 4;
 
 void put(std::vector<uint8_t>& out, uint64_t v, int bytes) {
@@ -87,6 +89,17 @@ ProducerStateTable::Check ProducerStateTable::check(const record::BatchHeader& h
   return c;
 }
 
+ProducerStateTable::Check ProducerStateTable::check_marker(const record::BatchHeader& h) const {
+  Check c;
+  auto it = producers_.find(h.producer_id);
+  if (it != producers_.end() && h.producer_epoch < it->second.epoch) {
+    c.error = LogError::kInvalidProducerEpoch;
+    c.message =
+        fmt::format("marker epoch {} is older than current epoch {}", h.producer_epoch, it->second.epoch);
+  }
+  return c;
+}
+
 void ProducerStateTable::update(const record::BatchHeader& h, int64_t base_offset) {
   ProducerEntry& e = producers_[h.producer_id];
   if (h.producer_epoch < e.epoch) return;  // stale (cannot happen for checked batches)
@@ -95,6 +108,13 @@ void ProducerStateTable::update(const record::BatchHeader& h, int64_t base_offse
     e.batches.clear();
   }
   e.last_timestamp = h.max_timestamp;
+  if (h.control()) {
+    if (e.txn_first_offset >= 0 && h.control_type == 0)
+      aborted_.push_back(AbortedSpan{h.producer_id, e.txn_first_offset, base_offset});
+    e.txn_first_offset = -1;
+    return;
+  }
+  if (h.transactional() && e.txn_first_offset < 0) e.txn_first_offset = base_offset;
   e.batches.push_back(
       ProducerBatch{h.base_sequence, h.last_sequence(), base_offset, base_offset + h.last_offset_delta});
   while (e.batches.size() > kMaxBatches) e.batches.pop_front();
@@ -106,6 +126,7 @@ void ProducerStateTable::copy_entry_from(const ProducerStateTable& other, int64_
 
 void ProducerStateTable::merge_into(ProducerStateTable& dst) && {
   for (auto& [id, e] : producers_) dst.producers_[id] = std::move(e);
+  dst.aborted_.insert(dst.aborted_.end(), aborted_.begin(), aborted_.end());
 }
 
 std::vector<int64_t> ProducerStateTable::last_batch_offsets() const {
@@ -117,8 +138,31 @@ std::vector<int64_t> ProducerStateTable::last_batch_offsets() const {
 
 size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
   if (expiration_ms < 0) return 0;
-  return std::erase_if(producers_,
-                       [&](const auto& kv) { return now_ms - kv.second.last_timestamp >= expiration_ms; });
+  return std::erase_if(producers_, [&](const auto& kv) {
+    return kv.second.txn_first_offset < 0 && now_ms - kv.second.last_timestamp >= expiration_ms;
+  });
+}
+
+std::optional<int64_t> ProducerStateTable::first_unstable_offset() const {
+  std::optional<int64_t> first;
+  for (const auto& [id, e] : producers_) {
+    if (e.txn_first_offset >= 0 && (!first || e.txn_first_offset < *first)) first = e.txn_first_offset;
+  }
+  return first;
+}
+
+std::vector<AbortedSpan> ProducerStateTable::aborted_between(int64_t from, int64_t to) const {
+  std::vector<AbortedSpan> out;
+  auto it = std::lower_bound(aborted_.begin(), aborted_.end(), from,
+                             [](const AbortedSpan& a, int64_t off) { return a.last_offset < off; });
+  for (; it != aborted_.end(); ++it) {
+    if (it->first_offset < to) out.push_back(*it);
+  }
+  return out;
+}
+
+void ProducerStateTable::prune_aborted(int64_t log_start) {
+  std::erase_if(aborted_, [&](const AbortedSpan& a) { return a.last_offset < log_start; });
 }
 
 std::vector<uint8_t> ProducerStateTable::encode() const {
@@ -139,12 +183,19 @@ std::vector<uint8_t> ProducerStateTable::encode() const {
     put(out, static_cast<uint16_t>(e.epoch), 2);
     put(out, e.batches.size(), 2);
     put(out, static_cast<uint64_t>(e.last_timestamp), 8);
+    put(out, static_cast<uint64_t>(e.txn_first_offset), 8);
     for (const auto& b : e.batches) {
       put(out, static_cast<uint32_t>(b.first_seq), 4);
       put(out, static_cast<uint32_t>(b.last_seq), 4);
       put(out, static_cast<uint64_t>(b.base_offset), 8);
       put(out, static_cast<uint64_t>(b.last_offset), 8);
     }
+  }
+  put(out, aborted_.size(), 4);
+  for (const auto& a : aborted_) {
+    put(out, static_cast<uint64_t>(a.producer_id), 8);
+    put(out, static_cast<uint64_t>(a.first_offset), 8);
+    put(out, static_cast<uint64_t>(a.last_offset), 8);
   }
   put(out, crc32c(out.data(), out.size()), 4);
   return out;
@@ -156,19 +207,25 @@ Result<ProducerStateTable> ProducerStateTable::decode(std::span<const uint8_t> b
   if (crc_at.get(4) != crc32c(bytes.data(), bytes.size() - kCrcSize)) return corrupt("CRC mismatch");
   Cursor c{bytes.first(bytes.size() - kCrcSize)};
   if (c.get(4) != kSnapshotMagic) return corrupt("bad magic");
-  if (const auto v = c.get(2); v != kSnapshotVersion) return corrupt(fmt::format("unknown version {}", v));
+  const auto version = c.get(2);
+  if (version != 1 && version != kSnapshotVersion) return corrupt(fmt::format("unknown version {}", version));
+  const size_t entry_header = version == 1 ? kEntryHeaderV1 : kEntryHeader;
   if (c.get(2) != 0) return corrupt("unknown flags");
   const uint64_t count = c.get(4);
-  if (count > c.left() / kEntryHeader) return corrupt("producer count exceeds the data");
+  if (count > c.left() / entry_header) return corrupt("producer count exceeds the data");
   ProducerStateTable t;
   int64_t previous = -1;
   for (uint64_t i = 0; i < count; ++i) {
-    if (c.left() < kEntryHeader) return corrupt("truncated producer entry");
+    if (c.left() < entry_header) return corrupt("truncated producer entry");
     const auto id = static_cast<int64_t>(c.get(8));
     ProducerEntry e;
     e.epoch = static_cast<int16_t>(c.get(2));
     const auto batches = c.get(2);
     e.last_timestamp = static_cast<int64_t>(c.get(8));
+    if (version >= 2) {
+      e.txn_first_offset = static_cast<int64_t>(c.get(8));
+      if (e.txn_first_offset < -1) return corrupt("bad transaction first offset");
+    }
     if (id < 0 || id <= previous) return corrupt("producer ids not ascending");
     if (batches > kMaxBatches || c.left() < batches * kBatchSize) return corrupt("bad batch count");
     for (uint64_t j = 0; j < batches; ++j) {
@@ -182,6 +239,23 @@ Result<ProducerStateTable> ProducerStateTable::decode(std::span<const uint8_t> b
     }
     t.producers_.emplace(id, std::move(e));
     previous = id;
+  }
+  if (version >= 2) {
+    if (c.left() < 4) return corrupt("truncated aborted-transaction count");
+    const uint64_t aborted = c.get(4);
+    if (aborted > c.left() / kAbortedSize) return corrupt("aborted-transaction count exceeds the data");
+    int64_t previous_last = -1;
+    for (uint64_t i = 0; i < aborted; ++i) {
+      AbortedSpan a;
+      a.producer_id = static_cast<int64_t>(c.get(8));
+      a.first_offset = static_cast<int64_t>(c.get(8));
+      a.last_offset = static_cast<int64_t>(c.get(8));
+      if (a.producer_id < 0 || a.first_offset < 0 || a.last_offset < a.first_offset ||
+          a.last_offset <= previous_last)
+        return corrupt("bad aborted transaction");
+      previous_last = a.last_offset;
+      t.aborted_.push_back(a);
+    }
   }
   if (c.left() != 0) return corrupt("trailing bytes");
   return t;

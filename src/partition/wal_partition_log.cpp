@@ -279,6 +279,14 @@ void WalPartitionLog::append_reserved(const std::shared_ptr<PreparedAppend>& wor
     for (size_t i = 0; i < batches.size(); ++i) {
       const auto& h = batches[i].header;
       if (h.producer_id < 0) continue;
+      if (h.control()) {
+        // A transaction marker (written by the coordinator): epoch only.
+        auto c = scratch.check_marker(h);
+        if (c.error != LogError::kNone) return reject(fail(c.error, c.message));
+        scratch.update(h, offset);
+        offset += h.last_offset_delta + 1;
+        continue;
+      }
       auto c = scratch.check(h);
       if (c.error != LogError::kNone) return reject(fail(c.error, c.message));
       if (c.duplicate) {
@@ -474,6 +482,18 @@ Status WalPartitionLog::expand(const IndexEntry& range, std::vector<record::Batc
     }
     if (!hb.ok()) return hb.error();
     auto h = record::parse_header(hb->span());
+    if (h.ok() && h->control() && h->batch_length > 0 && h->total_size() <= end - pos) {
+      // Markers are tiny: read the whole batch for its commit/abort type
+      // (producer state recovery needs it).
+      Result<SharedBytes> whole = make_error("would block", storage::kErrKafkaStorageError);
+      if (io) {
+        whole = tier_.blocks->read(key, pos, h->total_size(), range.object->size);
+      } else if (auto cached = tier_.blocks->try_read(key, pos, h->total_size(), range.object->size)) {
+        whole = std::move(*cached);
+      }
+      if (!whole.ok()) return whole.error();
+      h = record::parse_header(whole->span());
+    }
     if (!h.ok() || h->batch_length <= 0 || h->total_size() > end - pos ||
         (!parts.empty() && h->base_offset <= parts.back().last_offset)) {
       return make_error(fmt::format("object {}: bad batch header at {}", key, pos), objstore::kErrCorrupt);
@@ -550,7 +570,7 @@ std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, boo
       std::lock_guard lk(mu_);
       out.high_watermark = high_watermark_;
       out.log_start_offset = log_start_;
-      out.last_stable_offset = high_watermark_;
+      out.last_stable_offset = last_stable_offset_locked();
       if (dropped_) {
         out.error = LogError::kUnknownTopicOrPartition;
         return out;
@@ -559,7 +579,7 @@ std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, boo
         out.error = LogError::kOffsetOutOfRange;
         return out;
       }
-      int64_t bound = high_watermark_;
+      int64_t bound = req.read_committed ? out.last_stable_offset : high_watermark_;
       if (req.max_offset) bound = std::min(bound, *req.max_offset);
       auto it = std::lower_bound(index_.begin(), index_.end(), req.offset,
                                  [](const IndexEntry& e, int64_t off) { return e.last_offset < off; });
@@ -577,6 +597,10 @@ std::optional<ReadResult> WalPartitionLog::read_impl(const ReadRequest& req, boo
         total += size;
       }
       if (tier_.blocks && !range) collect_readahead_locked(it, ahead);
+      if (req.read_committed && !picked.empty()) {
+        for (const auto& a : durable_producers_.aborted_between(req.offset, picked.back().last_offset + 1))
+          out.aborted.push_back(AbortedTransaction{a.producer_id, a.first_offset});
+      }
     }
     for (const auto& a : ahead) tier_.blocks->prefetch(a.object->key, a.position, a.length, a.object->size);
     if (range && attempt < 4) {
@@ -765,7 +789,34 @@ int64_t WalPartitionLog::log_start_offset() const {
   return log_start_;
 }
 
-int64_t WalPartitionLog::last_stable_offset() const { return high_watermark(); }
+int64_t WalPartitionLog::last_stable_offset() const {
+  std::lock_guard lk(mu_);
+  return last_stable_offset_locked();
+}
+
+int64_t WalPartitionLog::last_stable_offset_locked() const {
+  // Durable state only: a transaction's first batch counts once it is
+  // below the high watermark (before that the high watermark bounds reads).
+  auto first = durable_producers_.first_unstable_offset();
+  return first ? std::min(*first, high_watermark_) : high_watermark_;
+}
+
+std::vector<ActiveProducer> WalPartitionLog::active_producers() const {
+  std::lock_guard lk(mu_);
+  std::vector<ActiveProducer> out;
+  for (const auto& [id, e] : durable_producers_.entries()) {
+    ActiveProducer p;
+    p.producer_id = id;
+    p.epoch = e.epoch;
+    p.last_sequence = e.batches.empty() ? -1 : e.batches.back().last_seq;
+    p.last_timestamp = e.last_timestamp;
+    p.txn_start_offset = e.txn_first_offset;
+    out.push_back(p);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.producer_id < b.producer_id; });
+  return out;
+}
 
 std::optional<OffsetForTimestamp> WalPartitionLog::find_in_batch(const IndexEntry& e, int64_t timestamp,
                                                                  bool exact, bool io) {
@@ -903,6 +954,9 @@ LogError WalPartitionLog::advance_log_start(int64_t offset, int64_t* now_start) 
   auto keep = std::find_if(index_.begin(), index_.end(),
                            [&](const IndexEntry& e) { return e.last_offset >= log_start_; });
   erase_index_prefix_locked(keep);
+  producers_.prune_aborted(log_start_);
+  durable_producers_.prune_aborted(log_start_);
+  uploaded_producers_.prune_aborted(log_start_);
   *now_start = log_start_;
   return LogError::kNone;
 }

@@ -160,6 +160,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   int64_t high_watermark() const override;
   int64_t log_start_offset() const override;
   int64_t last_stable_offset() const override;
+  std::vector<ActiveProducer> active_producers() const override;
   OffsetForTimestamp offset_for_timestamp(int64_t timestamp) override;
   OffsetForTimestamp max_timestamp() override;
   void offset_for_timestamp_async(int64_t timestamp, std::function<void(OffsetForTimestamp)> done) override;
@@ -203,6 +204,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // doing anything that may block on object storage.
   std::optional<ReadResult> read_impl(const ReadRequest& req, bool allow_object_io);
   void recompute_max_ts_locked();
+  int64_t last_stable_offset_locked() const;
   // Timestamp lookups; with io false they return nullopt instead of doing
   // anything that may block on object storage (as read_impl).
   std::optional<OffsetForTimestamp> offset_for_timestamp_impl(int64_t timestamp, bool io);

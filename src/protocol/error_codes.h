@@ -136,7 +136,8 @@ namespace carelog::protocol {
   X(kFencedStateEpoch, FENCED_STATE_EPOCH, 124, false)                                     \
   X(kInvalidVoterKey, INVALID_VOTER_KEY, 125, false)                                       \
   X(kDuplicateVoter, DUPLICATE_VOTER, 126, false)                                          \
-  X(kVoterNotFound, VOTER_NOT_FOUND, 127, false)
+  X(kVoterNotFound, VOTER_NOT_FOUND, 127, false)                                           \
+  X(kInvalidRegularExpression, INVALID_REGULAR_EXPRESSION, 128, false)
 
 enum class ErrorCode : int16_t {
 #define CARELOG_X(camel, kafka, code, retriable) camel = code,

@@ -7,6 +7,7 @@
 #include "common/crc32c.h"
 #include "record/byte_order.h"
 #include "record/compression.h"
+#include "record/control.h"
 #include "record/records.h"
 
 namespace carelog::record {
@@ -37,6 +38,9 @@ Result<BatchHeader> parse_header(std::span<const uint8_t> d) {
   h.producer_epoch = static_cast<int16_t>(load_be16(p + 51));
   h.base_sequence = static_cast<int32_t>(load_be32(p + 53));
   h.records_count = static_cast<int32_t>(load_be32(p + 57));
+  if (h.control() && d.size() > kBatchHeaderSize) {
+    if (auto t = control_type(d)) h.control_type = static_cast<int8_t>(*t);
+  }
   return h;
 }
 

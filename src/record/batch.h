@@ -52,6 +52,9 @@ struct BatchHeader {
   int16_t producer_epoch = -1;
   int32_t base_sequence = -1;
   int32_t records_count = 0;
+  // Control batches only: the marker type (0 abort, 1 commit) when
+  // parse_header saw the first record; -1 otherwise (record/control.h).
+  int8_t control_type = -1;
 
   Compression compression() const { return static_cast<Compression>(attributes & 0x07); }
   bool log_append_time() const { return (attributes & 0x08) != 0; }
@@ -64,7 +67,8 @@ struct BatchHeader {
 };
 
 // Decodes the fixed header fields without any validation beyond size
-// (needs at least kBatchHeaderSize bytes).
+// (needs at least kBatchHeaderSize bytes). For a control batch given with
+// its record, also the marker type.
 Result<BatchHeader> parse_header(std::span<const uint8_t> data);
 
 struct BatchInfo {

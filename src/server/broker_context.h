@@ -21,6 +21,9 @@
 namespace carelog::group {
 class GroupCoordinator;
 }
+namespace carelog::txn {
+class TxnCoordinator;
+}
 namespace carelog::audit {
 class AuditSink;
 }
@@ -75,7 +78,9 @@ struct BrokerContext {
   TopicRegistry* topics = nullptr;
   ProducerIdAllocator* producer_ids = nullptr;
   group::GroupCoordinator* groups = nullptr;  // consumer groups and committed offsets
-  audit::AuditSink* audit = nullptr;          // security audit stream; null when auditing is off
+  txn::TxnCoordinator* txns =
+      nullptr;  // transactions; null: transactional requests get COORDINATOR_NOT_AVAILABLE
+  audit::AuditSink* audit = nullptr;  // security audit stream; null when auditing is off
   // ACL checks (server/authorize.h); null when authorizer.class.name is
   // empty, and then every request is allowed.
   security::Authorizer* authorizer = nullptr;

@@ -68,6 +68,14 @@ const Entry kHandlers[] = {
     CARELOG_HANDLER(DescribeUserScramCredentials, handle_describe_user_scram_credentials),
     CARELOG_HANDLER(AlterUserScramCredentials, handle_alter_user_scram_credentials),
     CARELOG_HANDLER(DescribeClientQuotas, handle_describe_client_quotas),
+    CARELOG_HANDLER(AddPartitionsToTxn, handle_add_partitions_to_txn),
+    CARELOG_HANDLER(AddOffsetsToTxn, handle_add_offsets_to_txn),
+    CARELOG_HANDLER(EndTxn, handle_end_txn),
+    CARELOG_HANDLER(TxnOffsetCommit, handle_txn_offset_commit),
+    CARELOG_HANDLER(DescribeTransactions, handle_describe_transactions),
+    CARELOG_HANDLER(ListTransactions, handle_list_transactions),
+    CARELOG_HANDLER(DescribeProducers, handle_describe_producers),
+    CARELOG_HANDLER(WriteTxnMarkers, handle_write_txn_markers),
 };
 
 HandlerFn find_handler(int16_t key) {

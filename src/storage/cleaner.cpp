@@ -143,7 +143,10 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
     CARELOG_RETURN_IF_ERROR(for_each_batch(
         *bytes, ranges[i].object_key, [&](const record::BatchHeader& h, SharedBytes b) -> Status {
           if (full || h.last_offset() <= st.clean_offset) return Status::OK();
-          if (h.control()) {
+          if (h.control() || h.transactional()) {
+            // A transactional record may belong to an aborted transaction:
+            // it must not supersede an older value (transactional batches
+            // are copied unchanged below, so nothing is lost either way).
             map_upto = h.last_offset();
             return Status::OK();
           }

@@ -9,6 +9,20 @@ from brokers import ROOT
 JAVA_PROJECT = ROOT / "tests" / "java"
 
 
+def run_java_test(broker, test_class):
+    """Runs one JUnit class of tests/java (e.g. TransactionsTest) against
+    `broker`; fails with its surefire report."""
+    cmd = ["mvn", "-q", "-B", "-o", "-f", str(JAVA_PROJECT / "pom.xml"),
+           f"-Dbootstrap.servers={broker.bootstrap}", f"-Dtest={test_class}",
+           "-Dsurefire.failIfNoSpecifiedTests=false", "test"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        report = JAVA_PROJECT / "target" / "surefire-reports" / f"dev.carelog.systest.{test_class}.txt"
+        details = report.read_text(errors="replace")[-6000:] if report.exists() else "(no report)"
+        raise AssertionError(f"mvn test failed ({out.returncode})\n{out.stdout[-6000:]}\n"
+                             f"{out.stderr[-3000:]}\n{details}")
+
+
 def test_java_clients(broker):
     cmd = ["mvn", "-q", "-B", "-o", "-f", str(JAVA_PROJECT / "pom.xml"),
            f"-Dbootstrap.servers={broker.bootstrap}",

@@ -83,6 +83,27 @@ TEST_F(OffsetsTest, Validation) {
   EXPECT_EQ(commit("active", 2, m, {{"t1", 0, 12, -1, {}}}), (std::vector<int16_t>{27}));
 }
 
+TEST_F(OffsetsTest, TransactionalCommitValidation) {
+  auto v = [this](const std::string& g, int32_t gen, const std::string& member,
+                  std::optional<std::string> instance = std::nullopt) {
+    return coord_->validate_transactional_commit(g, gen, member, instance);
+  };
+  EXPECT_EQ(v("absent", -1, ""), 0);
+  EXPECT_EQ(v("absent", 3, "m"), 22);  // ILLEGAL_GENERATION
+  auto m = stable_member("active");
+  EXPECT_EQ(v("active", 1, m), 0);
+  EXPECT_EQ(v("active", 0, m), 22);
+  EXPECT_EQ(v("active", 1, "stranger"), 25);  // UNKNOWN_MEMBER_ID
+  EXPECT_EQ(v("active", -1, "stranger"), 25);
+  // A producer that knows only the group id (v0-2) is not checked.
+  EXPECT_EQ(v("active", -1, ""), 0);
+  // Unlike OffsetCommit, accepted while the group completes a rebalance.
+  auto j = join(join_req("active", m, "changed"));
+  EXPECT_EQ(j.get().generation_id, 2);
+  EXPECT_EQ(v("active", 2, m), 0);
+  EXPECT_EQ(v("active", 1, m), 22);
+}
+
 TEST_F(OffsetsTest, ConcurrentCommitsShareTransactions) {
   constexpr int kThreads = 8, kPerThread = 200;
   std::vector<std::thread> threads;

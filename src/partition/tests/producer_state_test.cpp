@@ -124,7 +124,7 @@ TEST(ProducerSnapshot, FieldChecksAreNotOnlyTheCrc) {
   };
   auto good = sample().encode();
   auto version = good;
-  version[5] = 2;
+  version[5] = 3;  // versions 1 and 2 exist
   EXPECT_FALSE(ProducerStateTable::decode(reseal(version)).ok());
   auto count = good;
   count[11] = 200;  // more producers than the data holds
@@ -146,6 +146,100 @@ TEST(ProducerSnapshot, ExpiryFollowsLastBatchTimestamp) {
   EXPECT_EQ(t.expire(24000, 5000), 0u);
   EXPECT_EQ(t.expire(25000, 5000), 1u);
   EXPECT_EQ(t.size(), 0u);
+}
+
+}  // namespace
+}  // namespace carelog::partition
+
+namespace carelog::partition {
+namespace {
+
+record::BatchHeader txn_batch(int64_t pid, int16_t epoch, int32_t seq, int32_t count) {
+  record::BatchHeader h;
+  h.producer_id = pid;
+  h.producer_epoch = epoch;
+  h.base_sequence = seq;
+  h.records_count = count;
+  h.last_offset_delta = count - 1;
+  h.attributes = 0x10;  // transactional
+  return h;
+}
+
+record::BatchHeader marker(int64_t pid, int16_t epoch, bool commit) {
+  record::BatchHeader h;
+  h.producer_id = pid;
+  h.producer_epoch = epoch;
+  h.base_sequence = -1;
+  h.records_count = 1;
+  h.attributes = 0x30;  // transactional | control
+  h.control_type = commit ? 1 : 0;
+  return h;
+}
+
+TEST(ProducerTransactions, OpenTransactionsBoundTheStableOffset) {
+  ProducerStateTable t;
+  EXPECT_FALSE(t.first_unstable_offset());
+  t.update(txn_batch(1, 0, 0, 3), 10);  // 10..12
+  t.update(txn_batch(2, 0, 0, 2), 13);  // 13..14
+  t.update(txn_batch(1, 0, 3, 1), 15);
+  EXPECT_EQ(t.first_unstable_offset(), 10);
+  t.update(marker(1, 0, true), 16);  // producer 1 commits
+  EXPECT_EQ(t.first_unstable_offset(), 13);
+  EXPECT_TRUE(t.aborted().empty());
+  t.update(marker(2, 0, false), 17);  // producer 2 aborts
+  EXPECT_FALSE(t.first_unstable_offset());
+  ASSERT_EQ(t.aborted().size(), 1u);
+  EXPECT_EQ(t.aborted()[0], (AbortedSpan{2, 13, 17}));
+  // Fetch ranges: overlapping [from, to) only.
+  EXPECT_EQ(t.aborted_between(0, 13).size(), 0u);
+  EXPECT_EQ(t.aborted_between(0, 14).size(), 1u);
+  EXPECT_EQ(t.aborted_between(17, 100).size(), 1u);
+  EXPECT_EQ(t.aborted_between(18, 100).size(), 0u);
+  // The marker does not count as a sequence: the next batch follows on.
+  EXPECT_EQ(t.check(txn_batch(1, 0, 4, 1)).error, LogError::kNone);
+  t.prune_aborted(18);
+  EXPECT_TRUE(t.aborted().empty());
+}
+
+TEST(ProducerTransactions, MarkerEpochFencesTheProducer) {
+  ProducerStateTable t;
+  t.update(txn_batch(1, 3, 0, 1), 0);
+  EXPECT_EQ(t.check_marker(marker(1, 2, false)).error, LogError::kInvalidProducerEpoch);
+  EXPECT_EQ(t.check_marker(marker(1, 4, false)).error, LogError::kNone);
+  t.update(marker(1, 4, false), 1);  // coordinator fenced epoch 3 and aborted
+  EXPECT_EQ(t.check(txn_batch(1, 3, 1, 1)).error, LogError::kInvalidProducerEpoch);
+  EXPECT_EQ(t.check(txn_batch(1, 5, 0, 1)).error, LogError::kNone);
+}
+
+TEST(ProducerTransactions, OpenTransactionsNeverExpireAndSurviveSnapshots) {
+  ProducerStateTable t;
+  t.update(txn_batch(1, 0, 0, 2), 5);
+  t.update(txn_batch(2, 0, 0, 1), 7);
+  t.update(marker(2, 0, false), 8);
+  EXPECT_EQ(t.expire(1'000'000, 10), 1u);  // producer 2 (closed) goes, 1 stays
+  auto back = ProducerStateTable::decode(t.encode());
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(back->first_unstable_offset(), 5);
+  ASSERT_EQ(back->aborted().size(), 1u);
+  EXPECT_EQ(back->aborted()[0].first_offset, 7);
+}
+
+TEST(ProducerTransactions, DecodesVersionOneSnapshots) {
+  // Version 1 (before transactions): 20-byte entries, no aborted list.
+  std::vector<uint8_t> v1 = {0x43, 0x50, 0x53, 0x31, 0, 1, 0,    0,   0, 0, 0, 1,  // header, 1 producer
+                             0,    0,    0,    0,    0, 0, 0,    9,                // producer id 9
+                             0,    2,    0,    0,                                  // epoch 2, 0 batches
+                             0,    0,    0,    0,    0, 0, 0x13, 0x88};            // last timestamp 5000
+  uint32_t crc = crc32c(v1.data(), v1.size());
+  for (int i = 3; i >= 0; --i) v1.push_back(static_cast<uint8_t>(crc >> (8 * i)));
+  auto t = ProducerStateTable::decode(v1);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_TRUE(t->find(9));
+  EXPECT_EQ(t->find(9)->epoch, 2);
+  EXPECT_EQ(t->find(9)->last_timestamp, 5000);
+  EXPECT_EQ(t->find(9)->txn_first_offset, -1);
+  EXPECT_TRUE(t->aborted().empty());
 }
 
 }  // namespace

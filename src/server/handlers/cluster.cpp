@@ -38,11 +38,7 @@ asio::awaitable<protocol::InitProducerIdResponse> handle_init_producer_id(
   protocol::InitProducerIdResponse resp;
   resp.producer_id = -1;
   resp.producer_epoch = -1;
-  if (req.transactional_id.has_value()) {
-    // Transactions come later; an idempotent-only producer sends null here.
-    resp.error_code = code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed);
-    co_return resp;
-  }
+  if (req.transactional_id.has_value()) co_return co_await handle_transactional_init_producer_id(ctx, req);
   if (!authorize_cluster(ctx, security::AclOperation::kIdempotentWrite, false) &&
       !authorize_any(ctx, security::AclOperation::kWrite, security::ResourceType::kTopic)) {
     resp.error_code = code(protocol::ErrorCode::kClusterAuthorizationFailed);

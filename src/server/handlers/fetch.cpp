@@ -38,6 +38,7 @@ struct Target {
   std::shared_ptr<partition::PartitionLog> log;
   const protocol::FetchRequest::FetchPartition* request;
   PartitionData* out;
+  bool read_committed = false;  // isolation_level 1: up to the last stable offset
 };
 
 using PartitionRead = std::pair<partition::PartitionLog*, partition::ReadRequest>;
@@ -101,6 +102,7 @@ bool prepare(Target& t) {
   PartitionData& out = *t.out;
   if (!t.log) return false;  // error already set
   out.records = protocol::Records{};
+  out.aborted_transactions.reset();
   out.high_watermark = t.log->high_watermark();
   out.log_start_offset = t.log->log_start_offset();
   out.last_stable_offset = t.log->last_stable_offset();
@@ -120,6 +122,15 @@ size_t apply(Target& t, partition::ReadResult& result) {
   }
   out.error_code = 0;
   out.records->chunks = std::move(result.batches);
+  if (t.read_committed) {
+    // Kafka sends the (possibly empty) list for read_committed fetches.
+    auto& aborted = out.aborted_transactions.emplace();
+    for (const auto& a : result.aborted) {
+      auto& e = aborted.emplace_back();
+      e.producer_id = a.producer_id;
+      e.first_offset = a.first_offset;
+    }
+  }
   return result.total_bytes;
 }
 
@@ -139,6 +150,7 @@ asio::awaitable<size_t> read_concurrently(std::vector<Target*>& active) {
     rr.offset = t->request->fetch_offset;
     rr.max_bytes = std::max(t->request->partition_max_bytes, 0);
     rr.min_one_message = false;
+    rr.read_committed = t->read_committed;
     reads.emplace_back(t->log.get(), rr);
   }
   std::vector<partition::ReadResult> results = co_await read_many(reads);
@@ -146,7 +158,7 @@ asio::awaitable<size_t> read_concurrently(std::vector<Target*>& active) {
     const auto& r = results[i];
     if (r.error != partition::LogError::kNone) continue;
     if (!r.batches.empty()) break;
-    if (reads[i].second.offset < r.high_watermark) {
+    if (reads[i].second.offset < (reads[i].second.read_committed ? r.last_stable_offset : r.high_watermark)) {
       std::vector<PartitionRead> again{reads[i]};
       again[0].second.min_one_message = true;
       std::vector<partition::ReadResult> one = co_await read_many(again);
@@ -179,6 +191,7 @@ asio::awaitable<size_t> read_all(std::vector<Target>& targets, int32_t max_bytes
     rr.max_bytes = static_cast<int32_t>(
         std::min<int64_t>(t->request->partition_max_bytes, std::max<int64_t>(remaining, 0)));
     rr.min_one_message = total == 0;  // KIP-74: only until something is in the response
+    rr.read_committed = t->read_committed;
     one[0] = PartitionRead{t->log.get(), rr};
     std::vector<partition::ReadResult> result = co_await read_many(one);
     total += apply(*t, result[0]);
@@ -229,7 +242,7 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
                                              : code(protocol::ErrorCode::kUnknownTopicOrPartition);
         out.records = protocol::Records{};
       }
-      targets.push_back(Target{std::move(log), &fp, &out});
+      targets.push_back(Target{std::move(log), &fp, &out, req.isolation_level == 1});
     }
   }
 
@@ -270,7 +283,10 @@ asio::awaitable<protocol::FetchResponse> handle_fetch(RequestContext& ctx, proto
     bool arrived = false;
     for (auto& t : targets) {
       // New data since our last read of this partition.
-      if (t.log && t.out->error_code == 0 && t.log->high_watermark() > t.out->high_watermark) arrived = true;
+      if (t.log && t.out->error_code == 0 &&
+          (t.read_committed ? t.log->last_stable_offset() > t.out->last_stable_offset
+                            : t.log->high_watermark() > t.out->high_watermark))
+        arrived = true;
     }
     if (!arrived) {
       asio::error_code ec;

@@ -28,6 +28,7 @@
 #include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
+#include "txn/coordinator.h"
 
 namespace carelog::server {
 namespace {
@@ -299,6 +300,20 @@ void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_
   r.offsets = std::move(kept);
 }
 
+// require_stable (v7+): offsets a transaction staged and has not
+// finished yet are UNSTABLE_OFFSET_COMMIT, which the client retries.
+void mark_unstable(RequestContext& ctx, const std::string& group_id, group::FetchResult& r) {
+  if (!ctx.broker.txns) return;
+  for (auto& o : r.offsets) {
+    if (o.error == 0 && ctx.broker.txns->has_pending_offsets(group_id, o.topic, o.partition)) {
+      o.offset = -1;
+      o.leader_epoch = -1;
+      o.metadata = "";
+      o.error = code(ErrorCode::kUnstableOffsetCommit);
+    }
+  }
+}
+
 }  // namespace
 
 asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContext& ctx,
@@ -309,6 +324,7 @@ asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContex
     for (const auto& g : req.groups) {
       auto r = gc->fetch_offsets(g.group_id, fetch_partitions(g.topics));
       authorize_fetch(ctx, g.group_id, !g.topics.has_value(), r);
+      if (req.require_stable) mark_unstable(ctx, g.group_id, r);
       auto& out = resp.groups.emplace_back();
       out.group_id = g.group_id;
       out.error_code = r.error;
@@ -318,6 +334,7 @@ asio::awaitable<protocol::OffsetFetchResponse> handle_offset_fetch(RequestContex
   }
   auto r = gc->fetch_offsets(req.group_id, fetch_partitions(req.topics));
   authorize_fetch(ctx, req.group_id, !req.topics.has_value(), r);
+  if (req.require_stable) mark_unstable(ctx, req.group_id, r);
   resp.error_code = r.error;
   fill_topics(r, resp.topics);
   co_return resp;

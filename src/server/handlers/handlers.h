@@ -48,6 +48,14 @@ CARELOG_DECLARE_API(SaslAuthenticate)
 CARELOG_DECLARE_API(DescribeUserScramCredentials)
 CARELOG_DECLARE_API(AlterUserScramCredentials)
 CARELOG_DECLARE_API(DescribeClientQuotas)
+CARELOG_DECLARE_API(AddPartitionsToTxn)
+CARELOG_DECLARE_API(AddOffsetsToTxn)
+CARELOG_DECLARE_API(EndTxn)
+CARELOG_DECLARE_API(TxnOffsetCommit)
+CARELOG_DECLARE_API(DescribeTransactions)
+CARELOG_DECLARE_API(ListTransactions)
+CARELOG_DECLARE_API(DescribeProducers)
+CARELOG_DECLARE_API(WriteTxnMarkers)
 #undef CARELOG_DECLARE_API
 }  // namespace carelog::protocol
 
@@ -89,6 +97,16 @@ CARELOG_DECLARE_HANDLER(SaslAuthenticate, handle_sasl_authenticate)
 CARELOG_DECLARE_HANDLER(DescribeUserScramCredentials, handle_describe_user_scram_credentials)
 CARELOG_DECLARE_HANDLER(AlterUserScramCredentials, handle_alter_user_scram_credentials)
 CARELOG_DECLARE_HANDLER(DescribeClientQuotas, handle_describe_client_quotas)
+CARELOG_DECLARE_HANDLER(AddPartitionsToTxn, handle_add_partitions_to_txn)
+CARELOG_DECLARE_HANDLER(AddOffsetsToTxn, handle_add_offsets_to_txn)
+CARELOG_DECLARE_HANDLER(EndTxn, handle_end_txn)
+CARELOG_DECLARE_HANDLER(TxnOffsetCommit, handle_txn_offset_commit)
+CARELOG_DECLARE_HANDLER(DescribeTransactions, handle_describe_transactions)
+CARELOG_DECLARE_HANDLER(ListTransactions, handle_list_transactions)
+CARELOG_DECLARE_HANDLER(DescribeProducers, handle_describe_producers)
+CARELOG_DECLARE_HANDLER(WriteTxnMarkers, handle_write_txn_markers)
+// InitProducerId with a transactional id (handle_init_producer_id calls it).
+CARELOG_DECLARE_HANDLER(InitProducerId, handle_transactional_init_producer_id)
 #undef CARELOG_DECLARE_HANDLER
 
 // The API keys and versions this broker serves (ApiVersions, and the v0

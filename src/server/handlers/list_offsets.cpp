@@ -26,8 +26,9 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
       out.timestamp = -1;
       out.offset = -1;
       out.leader_epoch = -1;
-      auto [log, error] = auth_error ? ServingLog{nullptr, auth_error}
-                                     : serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
+      auto [log, error] = auth_error
+                              ? ServingLog{nullptr, auth_error}
+                              : serving_log(ctx, topic.get(), p.partition_index, p.current_leader_epoch);
       out.error_code = error;
       if (!log) continue;
       out.leader_epoch = log->leader_epoch();
@@ -49,7 +50,10 @@ asio::awaitable<protocol::ListOffsetsResponse> handle_list_offsets(RequestContex
         auto r = co_await await_callback<partition::OffsetForTimestamp>(start);
         out.offset = r.offset;
         out.timestamp = r.timestamp;
-        if (r.offset < 0) out.leader_epoch = -1;
+        // read_committed: nothing at or above the last stable offset.
+        if (req.isolation_level == 1 && r.offset >= log->last_stable_offset())
+          out.offset = out.timestamp = -1;
+        if (out.offset < 0) out.leader_epoch = -1;
       }
     }
   }

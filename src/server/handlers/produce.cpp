@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <deque>
+#include <utility>
 
 #include "common/log.h"
 #include "record/batch.h"
@@ -23,6 +24,7 @@
 #include "server/handlers/handlers.h"
 #include "server/handlers/produce_compacted.h"
 #include "server/handlers/produce_validation.h"
+#include "txn/coordinator.h"
 
 namespace carelog::server {
 namespace {
@@ -43,6 +45,31 @@ void fill_error(PartitionResponse& out, int16_t error, std::string message = {})
   if (!message.empty()) out.error_message = std::move(message);
 }
 
+// Transactional produce rules: control batches come only from the
+// coordinator; a transactional batch needs the request's transactional id
+// and (KIP-890 part 1) a partition the coordinator has in the producer's
+// ongoing transaction.
+int16_t check_transactional(RequestContext& ctx, const protocol::ProduceRequest& req,
+                            const std::string& topic, int32_t partition, const record::BatchHeader& h,
+                            std::string* message) {
+  if (h.control()) {
+    *message = "control batches are written by the transaction coordinator only";
+    return code(protocol::ErrorCode::kInvalidRecord);
+  }
+  if (!h.transactional()) return 0;
+  if (!req.transactional_id.has_value()) {
+    *message = "transactional batch without a transactional id";
+    return code(protocol::ErrorCode::kInvalidRecord);
+  }
+  if (h.producer_id < 0) {
+    *message = "transactional batch without a producer id";
+    return code(protocol::ErrorCode::kInvalidRecord);
+  }
+  if (!ctx.broker.txns) return code(protocol::ErrorCode::kCoordinatorNotAvailable);
+  return ctx.broker.txns->verify_partition(*req.transactional_id, h.producer_id, h.producer_epoch,
+                                           txn::TopicPartition{topic, partition});
+}
+
 }  // namespace
 
 asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
@@ -59,6 +86,15 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
   };
   std::deque<DeadLetter> dead_letters;
   std::deque<PartitionResponse> dlq_responses;
+
+  // WRITE on the transactional id, once per request.
+  const int16_t txn_auth_error =
+      req.transactional_id.has_value() &&
+              !authorize(ctx, security::AclOperation::kWrite, security::ResourceType::kTransactionalId,
+                         *req.transactional_id)
+          ? code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed)
+          : 0;
+  std::string error_message;
 
   resp.responses.reserve(req.topic_data.size());
   for (auto& topic_data : req.topic_data) {
@@ -81,10 +117,8 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
         fill_error(out, auth_error, policy_message);
         continue;
       }
-      if (req.transactional_id.has_value()) {
-        // Transactions are not implemented yet: refuse rather than pretend.
-        fill_error(out, code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed),
-                   "transactions are not supported by this broker yet");
+      if (txn_auth_error) {
+        fill_error(out, txn_auth_error);
         continue;
       }
       if (topic_data.name == kConsumerOffsetsTopic) {  // as Kafka: only the coordinator writes it
@@ -118,9 +152,9 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
                    "produce requests must carry exactly one record batch per partition");
         continue;
       }
-      if (batches->front().header.transactional() || batches->front().header.control()) {
-        fill_error(out, code(protocol::ErrorCode::kInvalidRecord),
-                   "transactional and control batches are not supported yet");
+      if (int16_t e = check_transactional(ctx, req, topic_data.name, pd.index, batches->front().header,
+                                          &error_message)) {
+        fill_error(out, e, std::exchange(error_message, {}));
         continue;
       }
       if (auto keyless = check_compacted_keys(*topic, pd.index, batches->front())) {

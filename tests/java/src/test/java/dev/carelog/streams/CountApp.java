@@ -14,8 +14,10 @@ import org.apache.kafka.streams.kstream.Produced;
  * A stateful Kafka Streams app: counts records per key of the input topic
  * in a KTable (state store "counts", backed by the compacted changelog
  * topic Streams creates) and writes every updated count to the output
- * topic. Started by tests/system/test_streams.py with
- * BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR; SIGTERM closes it cleanly.
+ * topic. Started by tests/system/test_streams.py and test_streams_eos.py with
+ * BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR [GUARANTEE]; GUARANTEE is
+ * Streams' processing.guarantee (default at_least_once, or
+ * exactly_once_v2). SIGTERM closes it cleanly.
  */
 public final class CountApp {
   public static void main(String[] args) throws InterruptedException {
@@ -24,6 +26,7 @@ public final class CountApp {
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, args[1]);
     p.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+    if (args.length > 5) p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args[5]);
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     // Streams does not leave the group on close: a short session lets the
