@@ -14,21 +14,21 @@ import urllib.error
 import urllib.request
 
 import pytest
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError
 from confluent_kafka.admin import ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from brokers import CarelogBroker, free_port
+from brokers import free_port
 from kafka_util import admin_for, create_topic, unique
 from postgres_fixture import postgres  # noqa: F401  (session fixture)
+from registry_util import INVALID_RECORD, client, produce, reg_broker  # noqa: F401  (module fixtures)
+from registry_util import start_registry_broker as start_broker
 
 pytestmark = pytest.mark.skipif(os.environ.get("CARELOG_TEST_TARGET", "carelog") != "carelog",
                                 reason="Carelog's schema registry")
-
-INVALID_RECORD = 87
 
 ORDER_V1 = json.dumps({"type": "record", "name": "Order", "namespace": "shop",
                        "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}]})
@@ -40,27 +40,6 @@ ORDER_V2 = json.dumps({"type": "record", "name": "Order", "namespace": "shop",
 ORDER_BAD = json.dumps({"type": "record", "name": "Order", "namespace": "shop",
                         "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"},
                                    {"name": "price", "type": "double"}]})
-
-
-def start_broker(tmp_path_factory, name, **overrides):
-    port = free_port()
-    overrides.setdefault("schema.registry.listener", f"127.0.0.1:{port}")
-    b = CarelogBroker(tmp_path_factory.mktemp(name), overrides)
-    b.start()
-    b.registry_url = f"http://127.0.0.1:{port}"
-    return b
-
-
-@pytest.fixture(scope="module")
-def reg_broker(tmp_path_factory):
-    b = start_broker(tmp_path_factory, "registry")
-    yield b
-    b.stop_clean()
-
-
-@pytest.fixture(scope="module")
-def client(reg_broker):
-    return SchemaRegistryClient({"url": reg_broker.registry_url})
 
 
 def rest(url, method="GET", body=None, auth=None):
@@ -76,20 +55,6 @@ def rest(url, method="GET", body=None, auth=None):
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"null")
-
-
-def produce(broker, topic, values):
-    """Produces each value in its own batch; returns the delivery error codes (0 = stored)."""
-    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0, "retries": 0,
-                  "enable.idempotence": False})
-    results = []
-    for v in values:
-        out = {}
-        p.produce(topic, v, on_delivery=lambda err, msg, out=out: out.update(err=err))
-        p.flush(30)
-        err = out.get("err")
-        results.append(0 if err is None else err.code())
-    return results
 
 
 def test_avro_serializer_registers_and_round_trips(reg_broker, client):

@@ -12,7 +12,6 @@ import os
 import struct
 
 import pytest
-from confluent_kafka import Producer
 from confluent_kafka.schema_registry import (Schema, SchemaRegistryClient, record_subject_name_strategy,
                                              topic_record_subject_name_strategy)
 from confluent_kafka.schema_registry.avro import AvroSerializer
@@ -22,44 +21,11 @@ from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, Proto
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from brokers import CarelogBroker, free_port
 from kafka_util import admin_for, create_topic, unique
+from registry_util import INVALID_RECORD, client, produce, reg_broker  # noqa: F401  (module fixtures)
 
 pytestmark = pytest.mark.skipif(os.environ.get("CARELOG_TEST_TARGET", "carelog") != "carelog",
                                 reason="Carelog's schema registry")
-
-INVALID_RECORD = 87
-
-
-@pytest.fixture(scope="module")
-def reg_broker(tmp_path_factory):
-    port = free_port()
-    b = CarelogBroker(tmp_path_factory.mktemp("registry-formats"),
-                      {"schema.registry.listener": f"127.0.0.1:{port}"})
-    b.start()
-    b.registry_url = f"http://127.0.0.1:{port}"
-    yield b
-    b.stop_clean()
-
-
-@pytest.fixture(scope="module")
-def client(reg_broker):
-    return SchemaRegistryClient({"url": reg_broker.registry_url})
-
-
-def produce(broker, topic, values):
-    """Each value in its own batch; the delivery error codes (0 = stored)."""
-    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0, "retries": 0,
-                  "enable.idempotence": False})
-    results = []
-    for v in values:
-        out = {}
-        p.produce(topic, v, on_delivery=lambda err, msg, out=out: out.update(err=err))
-        p.flush(30)
-        err = out.get("err")
-        results.append(0 if err is None else err.code())
-    return results
-
 
 VITALS_V1 = {
     "$schema": "http://json-schema.org/draft-07/schema#",
