@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ_DIR="${FUZZ_DIR:-$ROOT/build-fuzz}"
 JOBS="${JOBS:-2}"
-TARGETS=(fuzz_request fuzz_record_batch fuzz_sasl fuzz_http fuzz_consumer_subscription fuzz_fhir fuzz_hl7 fuzz_prometheus fuzz_registry_rest fuzz_txn_state)
+TARGETS=(fuzz_request fuzz_record_batch fuzz_sasl fuzz_http fuzz_consumer_subscription fuzz_fhir fuzz_hl7 fuzz_prometheus fuzz_registry_rest fuzz_txn_state fuzz_schema_decoders)
 
 if [[ ! -f "$FUZZ_DIR/build.ninja" ]]; then
   CC=clang-14 CXX=clang++-14 cmake -S "$ROOT" -B "$FUZZ_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
