@@ -97,6 +97,30 @@ void listener_findings(const config::BrokerConfig& c, const Listener& l, Element
   }
 }
 
+// A listener without TLS on a broker holding ePHI topics. Under
+// governance.mode=enforce the default policy (rules.ephi.secure_transport)
+// refuses their produce and fetch there, so clients of those topics must use
+// a TLS listener; in warn or off nothing stops ePHI crossing it in clear.
+void ephi_findings(const config::BrokerConfig& c, const Listener& l, const std::vector<std::string>& ephi,
+                   Element& e) {
+  if (has_tls(l.protocol) || ephi.empty()) return;
+  std::string names;
+  for (size_t i = 0; i < ephi.size() && i < 5; ++i) names += (i ? ", " : "") + ephi[i];
+  if (ephi.size() > 5) names += fmt::format(" and {} more", ephi.size() - 5);
+  const std::string mode = raw(c, "governance.mode");  // resolved: the default when unset
+  if (mode == "enforce") {
+    add(e, Severity::kWarn, "ephi-plaintext-listener",
+        fmt::format("no TLS on a broker with {} topic(s) classified ephi ({}): governance.mode=enforce "
+                    "refuses their produce and fetch here while the policy keeps rules.ephi.secure_transport",
+                    ephi.size(), names));
+  } else {
+    add(e, Severity::kError, "ephi-plaintext-listener",
+        fmt::format("{} topic(s) classified ephi ({}) can be produced and fetched here without TLS: "
+                    "governance.mode={} does not refuse them",
+                    ephi.size(), names, mode));
+  }
+}
+
 std::string acl_text(const metadata::AclRecord& a) {
   return fmt::format("{} {} {} on {} '{}'", a.principal,
                      security::to_string(static_cast<security::PermissionType>(a.permission_type)),
@@ -238,6 +262,7 @@ Report analyze(const config::BrokerConfig& c, const Observed& obs) {
               listener_auth(c, l),   {}};
     e.what += fmt::format(" ({})", protocol_name(l.protocol));
     listener_findings(c, l, e);
+    if (obs.ephi_topics) ephi_findings(c, l, *obs.ephi_topics, e);
     data.elements.push_back(std::move(e));
   }
   auto advertised = [&](const std::string& what, const std::string& host, const std::string& where) {

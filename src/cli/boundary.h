@@ -69,6 +69,9 @@ struct Observed {
   std::optional<bool> operator_endpoint_answered;
   // Keys whose (secret) value is set though not visible (DescribeConfigs hides them).
   std::vector<std::string> hidden_keys_set;
+  // Topics whose carelog.classification is `ephi`, when known (online: the
+  // topic catalog; offline: the metadata store, if it exists).
+  std::optional<std::vector<std::string>> ephi_topics;
 };
 
 struct Report {

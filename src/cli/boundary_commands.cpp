@@ -8,17 +8,20 @@
 // the advertised brokers with DescribeCluster, the ACLs with DescribeAcls,
 // and probes the operator endpoint's GET /health. Offline it parses the file
 // exactly as carelogd does and reads the ACLs from the metadata store the
-// file names, if that database exists (never creating it).
+// file names, if that database exists (never creating it). Both read which
+// topics are classified ephi (online: the topic catalog; offline: the store).
 //
 // --format text|json|markdown (default: the global --output). --fail-on
 // warn|error: exit 1 when a finding of that severity or worse exists.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 
 #include "cli/admin.h"
 #include "cli/boundary.h"
+#include "cli/catalog.h"
 #include "cli/commands.h"
 #include "cli/http_get.h"
 #include "protocol/error_codes.h"
@@ -41,14 +44,38 @@ struct BoundaryOptions {
 constexpr int8_t kBrokerResource = 4;
 constexpr int8_t kDefaultSource = 5;
 
-// The ACLs of the metadata store named by `uri`, if it is an existing SQLite file.
-std::optional<std::vector<metadata::AclRecord>> offline_acls(const std::string& uri) {
-  if (uri.rfind("sqlite://", 0) != 0 || !std::filesystem::exists(uri.substr(9))) return std::nullopt;
+// The metadata store named by `uri` if it is an existing SQLite file (never created here), else null.
+std::unique_ptr<metadata::MetadataStore> existing_store(const std::string& uri) {
+  if (uri.rfind("sqlite://", 0) != 0 || !std::filesystem::exists(uri.substr(9))) return nullptr;
   auto md = metadata::open_metadata_store(uri);
-  if (!md.ok()) return std::nullopt;
-  auto acls = (*md)->list_acls();
-  if (!acls.ok()) return std::nullopt;
-  return std::move(*acls);
+  return md.ok() ? std::move(*md) : nullptr;
+}
+
+// Topics the store holds with carelog.classification=ephi, sorted.
+std::optional<std::vector<std::string>> stored_ephi_topics(metadata::MetadataStore& md) {
+  auto topics = md.list_topics();
+  if (!topics.ok()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& t : *topics) {
+    auto it = t.configs.find("carelog.classification");
+    if (it != t.configs.end() && it->second == "ephi") out.push_back(t.name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The same from a running broker's topic catalog (DescribeConfigs of every topic).
+std::optional<std::vector<std::string>> online_ephi_topics(CommandContext& ctx) {
+  CatalogOptions options;
+  options.live = false;
+  auto catalog = read_catalog(ctx, {}, options);
+  if (!catalog.ok()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& t : *catalog) {
+    auto it = t.catalog.find("carelog.classification");
+    if (it != t.catalog.end() && it->second == "ephi") out.push_back(t.name);
+  }
+  return out;
 }
 
 Result<std::vector<metadata::AclRecord>> online_acls(KafkaClient& client) {
@@ -137,7 +164,10 @@ int run_offline(CommandContext& ctx, const BoundaryOptions& o) {
   if (!cfg.ok()) return ctx.usage(cfg.error().message);
   Observed obs;
   obs.source = o.config_file;
-  obs.acls = offline_acls(cfg->metadata_store);
+  if (auto md = existing_store(cfg->metadata_store)) {
+    if (auto acls = md->list_acls(); acls.ok()) obs.acls = std::move(*acls);
+    obs.ephi_topics = stored_ephi_topics(*md);
+  }
   return finish(ctx, o, {analyze(*cfg, obs)});
 }
 
@@ -146,6 +176,8 @@ int run_online(CommandContext& ctx, const BoundaryOptions& o) {
   if (!bootstrap.ok()) return ctx.fail(bootstrap.error());
   auto cluster = describe_cluster(**bootstrap);
   if (!cluster.ok()) return ctx.fail(cluster.error());
+  // Topics are the cluster's, not one broker's: read them once.
+  const auto ephi = online_ephi_topics(ctx);
   std::vector<Report> reports;
   for (const auto& b : cluster->brokers) {
     std::string addr =
@@ -163,6 +195,7 @@ int run_online(CommandContext& ctx, const BoundaryOptions& o) {
       obs.advertised_brokers.emplace_back(other.id, fmt::format("{}:{}", other.host, other.port));
     auto acls = online_acls(**client);
     if (acls.ok()) obs.acls = std::move(*acls);
+    obs.ephi_topics = ephi;
     std::string op = o.admin_url.empty() ? cfg->raw["admin.http.listener"] : o.admin_url;
     if (!op.empty()) obs.operator_endpoint_answered = probe_operator(op, ctx.options.timeout_ms);
     reports.push_back(analyze(*cfg, obs));

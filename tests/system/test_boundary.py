@@ -2,7 +2,8 @@
 config files: the plane map, each flagged path (a public advertised
 listener, a listener on a public address, metrics on 0.0.0.0, PLAINTEXT
 listeners, no authorizer, anyone allowed to alter ACLs, an S3 endpoint on a
-public address without TLS), text/JSON/Markdown and --fail-on. Brokers that
+public address without TLS, PLAINTEXT listeners on a broker with topics
+classified ephi), text/JSON/Markdown and --fail-on. Brokers that
 must bind or advertise non-loopback addresses run in a private network
 namespace (netns_run.py), so nothing leaves this machine's loopback."""
 
@@ -10,6 +11,7 @@ import json
 
 from brokers import free_port
 from evidence_util import carelog, carelog_json, carelog_only, netns_carelog
+from kafka_util import admin_for, create_topic
 from s3_broker_util import s3_overrides
 from s3_fixture import rgw  # noqa: F401  (pytest fixture)
 
@@ -54,6 +56,37 @@ def test_online_loopback_broker_then_offline_from_its_file(broker_factory, tmp_p
     online_rows = [(e["element"], e["where"]) for e in plane(r, "data")["elements"] if "DescribeCluster" not in e["element"]]
     assert [(e["element"], e["where"]) for e in plane(off, "data")["elements"]] == online_rows
     assert codes(off)["plaintext-listener"] == "warn"
+
+
+def ephi_finding(report):
+    return next((f for p in report["planes"] for e in p["elements"] for f in e["findings"]
+                 if f["code"] == "ephi-plaintext-listener"), None)
+
+
+def test_plaintext_listener_with_ephi_topics(broker_factory, tmp_path):
+    # governance.mode=warn: nothing refuses ePHI on the PLAINTEXT listener.
+    b = broker_factory({"governance.mode": "warn"})
+    admin = admin_for(b)
+    create_topic(admin, "ops.metrics", config={"carelog.owner": "ops", "carelog.classification": "operational"})
+    assert ephi_finding(carelog_json("-b", b.bootstrap, "boundary")) is None
+    for t in ("clinical.vitals", "clinical.adt"):
+        create_topic(admin, t, config={"carelog.owner": "clinical", "carelog.classification": "ephi"})
+    f = ephi_finding(carelog_json("-b", b.bootstrap, "boundary"))
+    assert f["severity"] == "error", f
+    assert "2 topic(s) classified ephi (clinical.adt, clinical.vitals)" in f["message"]
+    assert "governance.mode=warn does not refuse them" in f["message"]
+    carelog("-b", b.bootstrap, "boundary", "--fail-on", "error", expect=1)
+    # Offline, from the broker's file and its metadata store: the same finding.
+    props = tmp_path / "server.properties"
+    props.write_text(f"listeners=PLAINTEXT://{b.bootstrap}\ndata.dir={b.data_dir}\ngovernance.mode=warn\n")
+    off = ephi_finding(carelog_json("boundary", "--config", props))
+    assert off is not None and off["message"] == f["message"]
+    # enforce (the default) refuses their produce and fetch without TLS: a warning.
+    b.stop_clean()
+    b.overrides["governance.mode"] = "enforce"
+    b.start()
+    f = ephi_finding(carelog_json("-b", b.bootstrap, "boundary"))
+    assert f["severity"] == "warn" and "refuses their produce and fetch here" in f["message"], f
 
 
 def test_anyone_may_alter_acls_is_an_error(broker_factory):

@@ -16,6 +16,13 @@ config::BrokerConfig load(std::vector<std::string> overrides) {
   return c.ok() ? *c : config::BrokerConfig{};
 }
 
+Observed observed(std::optional<std::vector<metadata::AclRecord>> acls = std::nullopt) {
+  Observed o;
+  o.source = "test";
+  o.acls = std::move(acls);
+  return o;
+}
+
 std::vector<std::string> codes(const Report& r) {
   std::vector<std::string> out;
   for (const auto& p : r.planes)
@@ -63,7 +70,7 @@ TEST(Boundary, ClassifiesAddresses) {
 }
 
 TEST(Boundary, LoopbackDefaultsStayInside) {
-  Report r = analyze(load({}), Observed{"test", {}, {}, {}, {}});
+  Report r = analyze(load({}), observed());
   EXPECT_EQ(plane(r, "data").inside_private(), std::optional<bool>(true));
   EXPECT_EQ(plane(r, "metadata").inside_private(), std::optional<bool>(true));
   // The default listener is PLAINTEXT on loopback, without an authorizer: warnings, no errors.
@@ -78,7 +85,7 @@ TEST(Boundary, FlagsEachPathThatLeavesTheBoundary) {
       analyze(load({"listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners=PLAINTEXT://203.0.113.7:9092",
                     "admin.http.listener=0.0.0.0:9644", "object.store=s3://phi-bucket/carelog",
                     "s3.endpoint=http://198.51.100.20:9000"}),
-              Observed{"test", {}, {}, {}, {}});
+              observed());
   EXPECT_TRUE(has(r, "public-advertised-listener"));
   EXPECT_TRUE(has(r, "plaintext-listener"));
   EXPECT_TRUE(has(r, "listener-all-interfaces"));
@@ -95,14 +102,11 @@ TEST(Boundary, FlagsEachPathThatLeavesTheBoundary) {
 }
 
 TEST(Boundary, TlsSaslAndAclsAreReported) {
-  Report r = analyze(load({"listeners=SASL_SSL://10.0.0.5:9093", "authorizer.class.name=carelog",
-                           "super.users=User:admin", "ssl.keystore.location=/etc/carelog/broker.pem",
-                           "object.store=s3://b/p", "s3.endpoint=https://s3.eu-west-1.amazonaws.com"}),
-                     Observed{"test",
-                              std::vector<metadata::AclRecord>{{4, "kafka-cluster", 3, "User:*", "*", 7, 3}},
-                              {},
-                              {},
-                              {}});
+  Report r =
+      analyze(load({"listeners=SASL_SSL://10.0.0.5:9093", "authorizer.class.name=carelog",
+                    "super.users=User:admin", "ssl.keystore.location=/etc/carelog/broker.pem",
+                    "object.store=s3://b/p", "s3.endpoint=https://s3.eu-west-1.amazonaws.com"}),
+              observed(std::vector<metadata::AclRecord>{{4, "kafka-cluster", 3, "User:*", "*", 7, 3}}));
   EXPECT_FALSE(has(r, "plaintext-listener"));
   EXPECT_FALSE(has(r, "no-authorizer"));
   EXPECT_TRUE(has(r, "s3-public-endpoint"));  // TLS, but a public endpoint
@@ -111,6 +115,40 @@ TEST(Boundary, TlsSaslAndAclsAreReported) {
   EXPECT_EQ(listener.tls, "yes");
   EXPECT_NE(listener.auth.find("SASL"), std::string::npos);
   EXPECT_EQ(listener.exposure, Exposure::kPrivate);
+}
+
+// The finding with `code` on the first element carrying it, or null.
+const Finding* finding(const Report& r, const std::string& code) {
+  for (const auto& p : r.planes)
+    for (const auto& e : p.elements)
+      for (const auto& f : e.findings)
+        if (f.code == code) return &f;
+  return nullptr;
+}
+
+TEST(Boundary, EphiTopicsOnListenersWithoutTls) {
+  Observed obs = observed();
+  obs.ephi_topics = std::vector<std::string>{"clinical.adt", "clinical.vitals"};
+  // The default governance.mode=enforce refuses them without TLS: a warning.
+  Report enforce = analyze(load({"listeners=PLAINTEXT://10.0.0.5:9092,SSL://10.0.0.5:9093"}), obs);
+  const Finding* f = finding(enforce, "ephi-plaintext-listener");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kWarn);
+  EXPECT_NE(f->message.find("2 topic(s) classified ephi (clinical.adt, clinical.vitals)"), std::string::npos);
+  size_t on_listeners = 0;  // only the PLAINTEXT listener, not the SSL one
+  for (const auto& e : plane(enforce, "data").elements)
+    for (const auto& x : e.findings)
+      on_listeners += x.code == "ephi-plaintext-listener" && e.what.find("SSL") == std::string::npos;
+  EXPECT_EQ(on_listeners, 1u);
+  // warn or off: nothing refuses them, an error.
+  Report warn = analyze(load({"listeners=SASL_PLAINTEXT://10.0.0.5:9092", "governance.mode=warn"}), obs);
+  ASSERT_NE(finding(warn, "ephi-plaintext-listener"), nullptr);
+  EXPECT_EQ(finding(warn, "ephi-plaintext-listener")->severity, Severity::kError);
+  // No ephi topics, or unknown ones: no finding.
+  obs.ephi_topics = std::vector<std::string>{};
+  EXPECT_EQ(finding(analyze(load({"governance.mode=off"}), obs), "ephi-plaintext-listener"), nullptr);
+  obs.ephi_topics.reset();
+  EXPECT_EQ(finding(analyze(load({"governance.mode=off"}), obs), "ephi-plaintext-listener"), nullptr);
 }
 
 }  // namespace
