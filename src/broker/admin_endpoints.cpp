@@ -126,6 +126,11 @@ server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::Obj
           "Records removed by log compaction (superseded, keyless, expired tombstones).", c.records_removed);
   counter(out, "carelog_log_compaction_removed_tombstones_total",
           "Tombstones removed after delete.retention.ms.", c.tombstones_removed);
+  counter(out, "carelog_log_compaction_removed_aborted_records_total",
+          "Records of aborted transactions removed by log compaction.", c.aborted_records_removed);
+  counter(out, "carelog_log_compaction_removed_markers_total",
+          "Transaction markers removed by log compaction (no data of their transaction left).",
+          c.markers_removed);
   counter(out, "carelog_log_compaction_failures_total", "Log compaction passes that failed (retried later).",
           c.failures);
   gauge(out, "carelog_log_compaction_max_overdue_ms",

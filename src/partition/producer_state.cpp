@@ -165,6 +165,13 @@ void ProducerStateTable::prune_aborted(int64_t log_start) {
   std::erase_if(aborted_, [&](const AbortedSpan& a) { return a.last_offset < log_start; });
 }
 
+void ProducerStateTable::forget_aborted(const std::vector<int64_t>& marker_offsets) {
+  if (marker_offsets.empty()) return;
+  std::erase_if(aborted_, [&](const AbortedSpan& a) {
+    return std::find(marker_offsets.begin(), marker_offsets.end(), a.last_offset) != marker_offsets.end();
+  });
+}
+
 std::vector<uint8_t> ProducerStateTable::encode() const {
   // Sorted by producer id so equal tables encode identically.
   std::vector<const std::pair<const int64_t, ProducerEntry>*> sorted;

@@ -81,6 +81,9 @@ class ProducerStateTable {
   std::vector<AbortedSpan> aborted_between(int64_t from, int64_t to) const;
   // Forgets aborted spans wholly below the log start offset.
   void prune_aborted(int64_t log_start);
+  // Forgets the aborted spans whose abort marker is at one of these offsets
+  // (log compaction removed their data and markers).
+  void forget_aborted(const std::vector<int64_t>& marker_offsets);
   const std::vector<AbortedSpan>& aborted() const { return aborted_; }
   const std::unordered_map<int64_t, ProducerEntry>& entries() const { return producers_; }
 

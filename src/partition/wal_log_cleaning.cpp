@@ -48,11 +48,26 @@ Result<size_t> WalLogManager::clean_once() {
       // waiting for it here means every object holding this partition's
       // ranges up to the cursor is re-pointed for its other partitions too,
       // so the remainders' relocate() never meets WAL entries.
-      { std::lock_guard sw(switch_mu_); }
-      for (int64_t o : p->producer_last_batches()) target.producer_last_batches.insert(o);
+      // The producer state is read under it too: an upload computes,
+      // commits and installs its snapshot under switch_mu_, so
+      // snapshot_aborted is exactly what the stored snapshot lists.
+      {
+        std::lock_guard sw(switch_mu_);
+        for (int64_t o : p->producer_last_batches()) target.producer_last_batches.insert(o);
+        target.stable_offset = p->last_stable_offset();
+        for (const auto& a : p->aborted_spans())
+          target.aborted.push_back(storage::AbortedTxnSpan{a.producer_id, a.first_offset, a.last_offset});
+        for (int64_t o : p->snapshot_aborted()) target.snapshot_aborted.insert(o);
+      }
       target.policy = *policy;
+      storage::CleanOutcome outcome;
       auto span = cleaner_->clean(
-          target, created, [this](const auto& e) { return range_live(e); }, storage::wall_clock_ms());
+          target, created, [this](const auto& e) { return range_live(e); }, storage::wall_clock_ms(),
+          &outcome);
+      if (!outcome.forget_aborted.empty()) {
+        std::lock_guard sw(switch_mu_);
+        p->forget_aborted(outcome.forget_aborted);
+      }
       if (!span.ok()) {
         log::warn("log compaction: {} partition {}: {}", t.name, i, span.error().message);
         continue;

@@ -273,6 +273,10 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
   // Producer snapshots as of exactly the uploaded offsets, committed with
   // the object.
   const int64_t now = storage::wall_clock_ms();
+  // Under switch_mu_ from computing the snapshots to installing them, so the
+  // cleaner's forget_aborted (also under it) is never undone by a snapshot
+  // computed before it.
+  std::lock_guard sw(switch_mu_);
   std::vector<ProducerStateTable> states(group.size());
   std::vector<metadata::ProducerSnapshot> snapshots;
   for (size_t g = 0; g < group.size(); ++g) {
@@ -282,7 +286,6 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
     snapshots.push_back(metadata::ProducerSnapshot{metadata::PartitionKey{p->topic_id(), p->partition()},
                                                    last[g], states[g].encode()});
   }
-  std::lock_guard sw(switch_mu_);
   auto up = uploader.upload(batches, snapshots);
   if (!up.ok()) {
     std::lock_guard lk(stats_mu_);

@@ -52,4 +52,21 @@ std::vector<int64_t> WalPartitionLog::producer_last_batches() const {
   return out;
 }
 
+std::vector<AbortedSpan> WalPartitionLog::aborted_spans() const {
+  std::lock_guard lk(mu_);
+  return durable_producers_.aborted();
+}
+
+std::vector<int64_t> WalPartitionLog::snapshot_aborted() const {
+  std::lock_guard lk(mu_);
+  return snapshot_aborted_;
+}
+
+void WalPartitionLog::forget_aborted(const std::vector<int64_t>& marker_offsets) {
+  std::lock_guard lk(mu_);
+  producers_.forget_aborted(marker_offsets);
+  durable_producers_.forget_aborted(marker_offsets);
+  uploaded_producers_.forget_aborted(marker_offsets);
+}
+
 }  // namespace carelog::partition

@@ -124,6 +124,8 @@ int64_t WalPartitionLog::uploaded_offset() const {
 void WalPartitionLog::recover_producer_snapshot(int64_t snapshot_offset, ProducerStateTable state) {
   std::lock_guard lk(mu_);
   producers_ = state;
+  snapshot_aborted_.clear();
+  for (const auto& a : state.aborted()) snapshot_aborted_.push_back(a.last_offset);
   uploaded_producers_ = std::move(state);
   producers_upto_ = snapshot_offset;
 }
@@ -709,6 +711,8 @@ ProducerStateTable WalPartitionLog::uploaded_producers_after(const std::vector<r
 void WalPartitionLog::set_uploaded_producers(ProducerStateTable state, int64_t now_ms,
                                              int64_t expiration_ms) {
   std::lock_guard lk(mu_);
+  snapshot_aborted_.clear();
+  for (const auto& a : state.aborted()) snapshot_aborted_.push_back(a.last_offset);
   uploaded_producers_ = std::move(state);
   producers_.expire(now_ms, expiration_ms);
 }

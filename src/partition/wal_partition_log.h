@@ -141,6 +141,14 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
       const std::vector<std::pair<metadata::ObjectRange, std::shared_ptr<const ObjectRef>>>& ranges);
   // Base offsets of the uploaded producer state's last batches.
   std::vector<int64_t> producer_last_batches() const;
+  // The durable aborted transactions (what read_committed Fetch lists).
+  std::vector<AbortedSpan> aborted_spans() const;
+  // Marker offsets of the aborted spans in the last stored producer snapshot.
+  std::vector<int64_t> snapshot_aborted() const;
+  // The cleaner removed the data of these aborted transactions (by marker
+  // offset) and is about to remove their markers: they leave every producer
+  // state table, so Fetch stops listing them and the next snapshot omits them.
+  void forget_aborted(const std::vector<int64_t>& marker_offsets);
 
   // --- retention ---
   // New log start offset that retention asks for (nullopt: no change).
@@ -237,6 +245,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   // Producer state as of the upload cursor (what the last snapshot stored);
   // the base of the next snapshot. Only batches in objects feed it.
   ProducerStateTable uploaded_producers_;
+  std::vector<int64_t> snapshot_aborted_;  // aborted spans' markers in the stored snapshot
   std::map<uint64_t, std::function<void()>> listeners_;
   uint64_t next_listener_id_ = 1;
   std::vector<Deferred> deferred_;  // duplicate retries waiting for durability

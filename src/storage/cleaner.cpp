@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "record/batch.h"
 #include "record/batch_builder.h"
+#include "record/control.h"
 #include "record/records.h"
 #include "storage/key_map.h"
 #include "storage/object_format.h"
@@ -34,6 +35,43 @@ Status for_each_batch(const SharedBytes& bytes, const std::string& key, Fn&& fn)
     pos += h->total_size();
   }
   return Status::OK();
+}
+
+// Which transactional batches belong to an aborted transaction.
+class AbortedIndex {
+ public:
+  explicit AbortedIndex(const std::vector<AbortedTxnSpan>& spans) {
+    for (const auto& a : spans) by_producer_[a.producer_id].push_back(a);
+    for (auto& [id, v] : by_producer_)
+      std::sort(v.begin(), v.end(),
+                [](const auto& a, const auto& b) { return a.marker_offset < b.marker_offset; });
+  }
+  bool aborted(int64_t producer_id, int64_t offset) const {
+    auto it = by_producer_.find(producer_id);
+    if (it == by_producer_.end()) return false;
+    auto s = std::lower_bound(it->second.begin(), it->second.end(), offset,
+                              [](const AbortedTxnSpan& a, int64_t o) { return a.marker_offset < o; });
+    return s != it->second.end() && s->first_offset <= offset;
+  }
+
+ private:
+  std::map<int64_t, std::vector<AbortedTxnSpan>> by_producer_;
+};
+
+// A re-encoded batch with the header fields encode_batch does not carry:
+// base offset, leader epoch and (a committed transaction's) transactional bit.
+SharedBytes reencode(const record::BatchHeader& h, const std::vector<record::RecordView>& keep) {
+  auto encoded = record::encode_batch(h, keep);
+  if (h.transactional()) {
+    const uint16_t attrs = static_cast<uint16_t>(
+        ((encoded[record::kAttributesOffset] << 8) | encoded[record::kAttributesOffset + 1]) | 0x10);
+    encoded[record::kAttributesOffset] = static_cast<uint8_t>(attrs >> 8);
+    encoded[record::kAttributesOffset + 1] = static_cast<uint8_t>(attrs);
+    record::update_crc(encoded.data(), encoded.size());
+  }
+  record::set_base_offset(encoded.data(), h.base_offset);
+  record::set_partition_leader_epoch(encoded.data(), h.partition_leader_epoch);
+  return SharedBytes::from_vector(std::move(encoded));
 }
 
 int64_t sub_sat(int64_t a, int64_t b) {
@@ -70,7 +108,10 @@ Result<CompactedObject> Cleaner::put_object(object_format::BuiltObject built) {
 
 Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
                                                   const std::map<std::string, int64_t>& created_ms,
-                                                  const RangeLiveFn& live, int64_t now_ms) {
+                                                  const RangeLiveFn& live, int64_t now_ms,
+                                                  CleanOutcome* outcome) {
+  CleanOutcome scratch;
+  if (!outcome) outcome = &scratch;
   const auto& pk = target.partition;
   // The partition's uploaded log, in offset order.
   std::vector<metadata::ObjectRange> ranges;
@@ -99,10 +140,14 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
     auto it = created_ms.find(r.object_key);
     return it == created_ms.end() ? now_ms : it->second;
   };
-  // Cleanable prefix: ranges older than min.compaction.lag.ms.
+  // Cleanable prefix: ranges older than min.compaction.lag.ms and below the
+  // last stable offset (an open transaction's data and what follows wait).
   const int64_t cutoff = sub_sat(now_ms, target.policy.min_lag_ms);
   size_t cleanable = 0;
-  while (cleanable < ranges.size() && ranges[cleanable].max_timestamp <= cutoff) ++cleanable;
+  // A range holding the stable offset is cleanable up to it (batch by batch).
+  while (cleanable < ranges.size() && ranges[cleanable].max_timestamp <= cutoff &&
+         ranges[cleanable].base_offset < target.stable_offset)
+    ++cleanable;
   size_t dirty_first = 0;
   while (dirty_first < ranges.size() && ranges[dirty_first].last_offset <= st.clean_offset) ++dirty_first;
   uint64_t cleanable_bytes = 0, dirty_bytes = 0;
@@ -134,19 +179,22 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
   CleanerStats pass;
   pass.deadline_passes = overdue && ratio < target.policy.min_dirty_ratio ? 1 : 0;
   KeyMap map(options_.key_map_bytes);
+  const AbortedIndex aborted(target.aborted);
   int64_t map_upto = st.clean_offset;
-  bool full = false;
-  for (size_t i = dirty_first; i < cleanable && !full; ++i) {
+  bool full = false, unstable = false;
+  for (size_t i = dirty_first; i < cleanable && !full && !unstable; ++i) {
     auto bytes = read_range(ranges[i]);
     if (!bytes.ok()) return bytes.take_error();
     pass.bytes_read += bytes->size();
     CARELOG_RETURN_IF_ERROR(for_each_batch(
         *bytes, ranges[i].object_key, [&](const record::BatchHeader& h, SharedBytes b) -> Status {
-          if (full || h.last_offset() <= st.clean_offset) return Status::OK();
-          if (h.control() || h.transactional()) {
-            // A transactional record may belong to an aborted transaction:
-            // it must not supersede an older value (transactional batches
-            // are copied unchanged below, so nothing is lost either way).
+          if (full || unstable || h.last_offset() <= st.clean_offset) return Status::OK();
+          if (h.base_offset >= target.stable_offset) {
+            unstable = true;  // an open transaction: it and what follows wait
+            return Status::OK();
+          }
+          if (h.control() || (h.transactional() && aborted.aborted(h.producer_id, h.base_offset))) {
+            // Markers have no key; aborted records never supersede anything.
             map_upto = h.last_offset();
             return Status::OK();
           }
@@ -165,6 +213,7 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
   }
   pass.keys = map.size();
   if (map_upto <= st.clean_offset) {
+    if (unstable) return std::optional<CleanedSpan>{};
     log::warn("cleaner: {}-{}: key map too small for one batch at offset {}", pk.topic_id.to_string(),
               pk.partition, ranges[dirty_first].base_offset);
     return std::optional<CleanedSpan>{};
@@ -172,7 +221,7 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
   size_t end = 0;
   while (end < ranges.size() && ranges[end].base_offset <= map_upto) ++end;
 
-  auto span = rewrite(target, ranges, end, map_upto, map, live, now_ms, pass);
+  auto span = rewrite(target, ranges, end, map_upto, map, live, now_ms, pass, *outcome);
   {
     std::lock_guard lk(mu_);
     if (!span.ok()) {
@@ -200,6 +249,8 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
     stats_.records_removed += pass.records_removed;
     stats_.tombstones_removed += pass.tombstones_removed;
     stats_.deadline_passes += pass.deadline_passes;
+    stats_.aborted_records_removed += pass.aborted_records_removed;
+    stats_.markers_removed += pass.markers_removed;
   }
   return span;
 }
@@ -208,10 +259,39 @@ Result<std::optional<CleanedSpan>> Cleaner::rewrite(const CleanTarget& target,
                                                     const std::vector<metadata::ObjectRange>& ranges,
                                                     size_t end, int64_t map_upto, const KeyMap& map,
                                                     const RangeLiveFn& live, int64_t now_ms,
-                                                    CleanerStats& pass) {
+                                                    CleanerStats& pass, CleanOutcome& outcome) {
   const auto& pk = target.partition;
   const int64_t log_last = ranges.back().last_offset;  // the log's last record always stays
   const int64_t tombstone_cutoff = sub_sat(now_ms, target.policy.delete_retention_ms);
+  const AbortedIndex aborted(target.aborted);
+  // Producers with a batch of their current transaction seen in this pass
+  // (the scan starts at the log start, so a marker whose producer is absent
+  // here has no data of its transaction left before it).
+  std::set<int64_t> txn_data;
+  const auto& empty_since_before = abort_empty_since_[pkey(pk)];
+  std::map<int64_t, int64_t> empty_since;  // replaces abort_empty_since_ after the pass
+  for (auto it = empty_since_before.upper_bound(map_upto); it != empty_since_before.end(); ++it)
+    empty_since.insert(*it);
+  // Whether a marker may go (Kafka's rules, docs/transactions.md#compaction).
+  auto marker_goes = [&](const record::BatchHeader& h) {
+    const bool had_data = txn_data.erase(h.producer_id) > 0;
+    if (h.base_offset > map_upto || h.last_offset() >= log_last || had_data) return false;
+    if (h.control_type == static_cast<int8_t>(record::ControlType::kCommit))
+      return h.max_timestamp < tombstone_cutoff;
+    if (h.control_type != static_cast<int8_t>(record::ControlType::kAbort)) return false;
+    auto seen = empty_since_before.find(h.base_offset);
+    const int64_t since = seen == empty_since_before.end() ? now_ms : seen->second;
+    if (since >= tombstone_cutoff || h.max_timestamp >= tombstone_cutoff) {
+      empty_since[h.base_offset] = since;
+      return false;
+    }
+    outcome.forget_aborted.push_back(h.base_offset);
+    if (target.snapshot_aborted.count(h.base_offset)) {
+      empty_since[h.base_offset] = since;  // a restart would bring the span back: next pass
+      return false;
+    }
+    return true;
+  };
   CleanedSpan span;
   span.partition = pk;
   bool started = false;
@@ -236,10 +316,34 @@ Result<std::optional<CleanedSpan>> Cleaner::rewrite(const CleanTarget& target,
     bool changed = false;
     CARELOG_RETURN_IF_ERROR(for_each_batch(
         *bytes, ranges[i].object_key, [&](const record::BatchHeader& h, SharedBytes b) -> Status {
-          // Transaction markers and transactional data: unchanged until the
-          // transactions work defines their cleaning rules.
-          if (h.control() || h.transactional() || h.base_offset > map_upto) {
+          if (h.control()) {
+            if (marker_goes(h)) {
+              changed = true;
+              pass.markers_removed++;
+            } else {
+              kept.push_back(std::move(b));
+            }
+            return Status::OK();
+          }
+          const bool txn = h.transactional();
+          if (txn) txn_data.insert(h.producer_id);
+          if (h.base_offset > map_upto) {
             kept.push_back(std::move(b));
+            return Status::OK();
+          }
+          const bool last_of_producer =
+              h.producer_id >= 0 && target.producer_last_batches.count(h.base_offset);
+          if (txn && aborted.aborted(h.producer_id, h.base_offset) && h.last_offset() < log_last) {
+            // An aborted transaction's records go; the batch stays empty
+            // when it is its producer's last (sequence numbers), as Kafka's.
+            if (h.records_count == 0 && last_of_producer) {
+              kept.push_back(std::move(b));
+              return Status::OK();
+            }
+            changed = true;
+            pass.records_removed += static_cast<uint64_t>(h.records_count);
+            pass.aborted_records_removed += static_cast<uint64_t>(h.records_count);
+            if (last_of_producer) kept.push_back(reencode(h, {}));
             return Status::OK();
           }
           auto decoded = record::decode_batch(b);
@@ -269,12 +373,8 @@ Result<std::optional<CleanedSpan>> Cleaner::rewrite(const CleanTarget& target,
             return Status::OK();
           }
           changed = true;
-          if (keep.empty() && !(h.producer_id >= 0 && target.producer_last_batches.count(h.base_offset)))
-            return Status::OK();
-          auto encoded = record::encode_batch(h, keep);
-          record::set_base_offset(encoded.data(), h.base_offset);
-          record::set_partition_leader_epoch(encoded.data(), h.partition_leader_epoch);
-          kept.push_back(SharedBytes::from_vector(std::move(encoded)));
+          if (keep.empty() && !last_of_producer) return Status::OK();
+          kept.push_back(reencode(h, keep));
           return Status::OK();
         }));
     if (!started && !changed) continue;  // leading ranges that stay as they are
@@ -293,6 +393,7 @@ Result<std::optional<CleanedSpan>> Cleaner::rewrite(const CleanTarget& target,
     if (builder.size_bytes() >= options_.output_object_bytes) CARELOG_RETURN_IF_ERROR(flush());
   }
   if (!started) {
+    abort_empty_since_[pkey(pk)] = std::move(empty_since);
     std::optional<CleanedSpan> none;
     return none;
   }
@@ -332,6 +433,7 @@ Result<std::optional<CleanedSpan>> Cleaner::rewrite(const CleanTarget& target,
     }
   }
   CARELOG_RETURN_IF_ERROR(metadata_.replace_objects(span.replaced, commit, now_ms + options_.grace_ms));
+  abort_empty_since_[pkey(pk)] = std::move(empty_since);
   pass.bytes_reclaimed = in_bytes > out_bytes ? in_bytes - out_bytes : 0;
   log::info(
       "cleaner: {}-{}: offsets {}..{} rewritten from {} objects into {} (+{} remainder), {} -> {} bytes, {} "
@@ -351,6 +453,7 @@ void Cleaner::forget(const metadata::PartitionKey& p) {
   std::lock_guard lk(mu_);
   states_.erase(pkey(p));
   max_lag_.erase(pkey(p));
+  abort_empty_since_.erase(pkey(p));
 }
 
 CleanerStats Cleaner::stats() const {

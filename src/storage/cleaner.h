@@ -20,9 +20,15 @@
 //      copied byte for byte, others are re-encoded uncompressed with the
 //      same offsets, timestamps, headers and producer fields; a batch
 //      emptied entirely is dropped, except the last batch of a producer the
-//      partition still tracks (kept empty, as Kafka does). Control batches
-//      and transactional batches are copied unchanged for now (the
-//      transactions work adds their rules);
+//      partition still tracks (kept empty, as Kafka does). Transactions
+//      follow Kafka's cleaner: only offsets below the last stable offset are
+//      cleanable; records of aborted transactions are removed (and never
+//      supersede anything); committed transactional records are compacted
+//      like others; a transaction marker stays while any batch of its
+//      transaction remains before it, then for delete.retention.ms (an abort
+//      marker: from the first pass that finds its data gone, and only once
+//      the stored producer snapshot no longer lists its aborted span, see
+//      CleanTarget::snapshot_aborted);
 //   3. copies the other partitions' live ranges out of every shared input
 //      object into one remainder object per input, so no input keeps any
 //      referenced byte;
@@ -93,7 +99,17 @@ struct CleanerStats {
   uint64_t records_removed = 0;
   uint64_t tombstones_removed = 0;
   uint64_t failures = 0;
-  uint64_t deadline_passes = 0;  // passes started by max.compaction.lag.ms
+  uint64_t deadline_passes = 0;          // passes started by max.compaction.lag.ms
+  uint64_t aborted_records_removed = 0;  // records of aborted transactions
+  uint64_t markers_removed = 0;          // transaction markers (control batches)
+};
+
+// An aborted transaction in the partition (its first batch and its abort
+// marker), as the partition's producer state lists it for Fetch.
+struct AbortedTxnSpan {
+  int64_t producer_id = -1;
+  int64_t first_offset = -1;
+  int64_t marker_offset = -1;
 };
 
 // The result of a pass, for the caller to re-point its indexes.
@@ -117,6 +133,25 @@ struct CleanTarget {
   // Base offsets of the batches that are some tracked producer's last one.
   std::set<int64_t> producer_last_batches;
   CleanerPolicy policy;
+  // Last stable offset: offsets at or above it (open transactions) are never
+  // cleaned.
+  int64_t stable_offset = INT64_MAX;
+  // The partition's aborted transactions (by marker offset; at least every
+  // one whose marker is at or below uploaded_offset).
+  std::vector<AbortedTxnSpan> aborted;
+  // Marker offsets of the aborted spans in the producer snapshot stored in
+  // the metadata store: a restart would restore those spans, so their abort
+  // markers are kept until a snapshot without them is stored (the pass
+  // reports them in CleanOutcome::forget_aborted instead).
+  std::set<int64_t> snapshot_aborted;
+};
+
+// Besides the rewritten span: aborted transactions whose data is gone and
+// whose marker is due for removal; the partition drops them from its
+// aborted-transaction list (Fetch aborted_transactions) and from the next
+// producer snapshot, even when the pass rewrote nothing.
+struct CleanOutcome {
+  std::vector<int64_t> forget_aborted;  // marker offsets
 };
 
 class Cleaner {
@@ -130,7 +165,8 @@ class Cleaner {
   // partition's range still matters (copied into remainders when it does).
   Result<std::optional<CleanedSpan>> clean(const CleanTarget& target,
                                            const std::map<std::string, int64_t>& created_ms,
-                                           const RangeLiveFn& live, int64_t now_ms);
+                                           const RangeLiveFn& live, int64_t now_ms,
+                                           CleanOutcome* outcome = nullptr);
 
   CleanerPartitionState state(const metadata::PartitionKey& p) const;
   void forget(const metadata::PartitionKey& p);
@@ -143,7 +179,7 @@ class Cleaner {
   Result<std::optional<CleanedSpan>> rewrite(const CleanTarget& target,
                                              const std::vector<metadata::ObjectRange>& ranges, size_t end,
                                              int64_t map_upto, const KeyMap& map, const RangeLiveFn& live,
-                                             int64_t now_ms, CleanerStats& pass);
+                                             int64_t now_ms, CleanerStats& pass, CleanOutcome& outcome);
   Result<SharedBytes> read_range(const metadata::ObjectRange& r);
   Result<CompactedObject> put_object(object_format::BuiltObject built);
 
@@ -155,6 +191,10 @@ class Cleaner {
   mutable std::mutex mu_;  // guards the two below
   std::map<std::pair<Uuid, int32_t>, CleanerPartitionState> states_;
   std::map<std::pair<Uuid, int32_t>, int64_t> max_lag_;  // policy at the last look
+  // Abort markers found without data, by partition: marker offset -> wall
+  // time of the first pass that found it so (their delete.retention.ms
+  // starts there; a restart starts it again). Only touched by clean().
+  std::map<std::pair<Uuid, int32_t>, std::map<int64_t, int64_t>> abort_empty_since_;
   CleanerStats stats_;
 };
 

@@ -66,29 +66,7 @@ def produce_all(broker, topic, records):
 def read_from_zero(broker, topic, timeout=30):
     """Every record of partition 0 from offset 0 up to the high watermark:
     a list of (offset, key, value)."""
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("cg"),
-                  "enable.auto.commit": False, "enable.partition.eof": True})
-    try:
-        _, high = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
-        c.assign([TopicPartition(topic, 0, 0)])
-        out = []
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = c.poll(1.0)
-            if m is None:
-                continue
-            if m.error():
-                if m.error().code() == KafkaError._PARTITION_EOF:
-                    if m.offset() >= high:
-                        break
-                    continue
-                raise AssertionError(m.error())
-            out.append((m.offset(), m.key(), m.value()))
-            if m.offset() >= high - 1:
-                break
-        return out
-    finally:
-        c.close()
+    return read_isolated(broker, topic, "read_uncommitted", timeout)
 
 
 class Filler:
@@ -291,3 +269,141 @@ def test_compaction_on_s3_keeps_latest_and_deletes_superseded_objects(broker_fac
     assert objects_with_secret() == [], "superseded values still stored in the bucket"
     got = read_from_zero(b, topic)
     assert {k: (off, v) for off, k, v in got} == latest
+
+
+def read_isolated(broker, topic, isolation, timeout=30):
+    """Partition 0 from offset 0 to its end when the read began (the last
+    stable offset for read_committed) or beyond: a list of (offset, key,
+    value). Stops at end of partition or at the first record at or past the
+    end it started with (a Filler may keep writing)."""
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("cg"),
+                  "enable.auto.commit": False, "enable.partition.eof": True, "isolation.level": isolation})
+    try:
+        _, high = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)
+        c.assign([TopicPartition(topic, 0, 0)])
+        out = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = c.poll(1.0)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    return out
+                raise AssertionError(m.error())
+            out.append((m.offset(), m.key(), m.value()))
+            if m.offset() >= high:
+                return out
+        raise AssertionError(f"no end of partition within {timeout}s ({isolation}): {len(out)} records, "
+                             f"last {out[-3:]}, end {high}")
+    finally:
+        c.close()
+
+
+def metrics_of(port):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        return {k: float(v) for k, v in (line.rsplit(" ", 1) for line in r.read().decode().splitlines()
+                                         if line and not line.startswith("#"))}
+
+
+@pytest.mark.skipif(TARGET != "carelog", reason="counts Carelog's removed markers in /metrics")
+def test_transactions_on_compacted_topic(broker_factory):
+    # Kafka's cleaner rules for transactions: aborted records are removed and
+    # never supersede a committed value; nothing at or above the last stable
+    # offset (an open transaction) is cleaned; markers go once no data of
+    # their transaction is left (after delete.retention.ms); read_committed
+    # and read_uncommitted consumers see the same latest committed values,
+    # also for a later transaction of the same producer and after a restart.
+    from brokers import free_port
+    http_port = free_port()
+    b = broker_factory(dict(OVERRIDES, **{"admin.http.listener": f"127.0.0.1:{http_port}"}))
+    topic = create_topic(admin_for(b), unique("compact-txn"), config=TOPIC_CONFIG)
+    keys = [b"acct-%02d" % i for i in range(20)]
+
+    def txn_producer(txn_id):
+        p = Producer({"bootstrap.servers": b.bootstrap, "transactional.id": txn_id, "linger.ms": 5})
+        p.init_transactions(30)
+        return p
+
+    p = txn_producer(unique("txn"))
+    for rnd in range(6):
+        p.begin_transaction()
+        for k in keys:
+            p.produce(topic, key=k, value=b"r%d-%s" % (rnd, k), partition=0)
+        if rnd % 2:
+            for g in range(5):
+                p.produce(topic, key=b"ghost-%d" % g, value=b"aborted-%d" % rnd, partition=0)
+            p.flush(30)
+            p.abort_transaction(30)
+        else:
+            p.commit_transaction(30)
+    committed = {k: b"r4-%s" % k for k in keys}
+
+    # An open transaction: it and everything after it stay as written.
+    p2 = txn_producer(unique("txn-open"))
+    p2.begin_transaction()
+    p2.produce(topic, key=keys[0], value=b"open-txn", partition=0)
+    p2.flush(30)
+
+    def latest(recs):
+        out = {}
+        for _, k, v in recs:
+            if k != b"filler":
+                out[k] = v
+        return out
+
+    with Filler(b, topic):
+        deadline = time.time() + 40
+        while True:
+            unc = read_isolated(b, topic, "read_uncommitted")
+            open_at = [o for o, k, v in unc if v == b"open-txn"]
+            below = [(o, k, v) for o, k, v in unc if not open_at or o < open_at[0]]
+            acct = [r for r in below if r[1].startswith(b"acct-")]
+            if (len(acct) == len(keys) and not any(r[1].startswith(b"ghost") for r in unc)) or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert not [r for r in unc if r[1].startswith(b"ghost")], f"aborted records survived compaction (log {b.log_path})"
+        assert {k: v for _, k, v in acct} == committed, "compaction below the stable offset"
+        assert len(open_at) == 1
+        # Past the open transaction nothing was cleaned: every filler record is there.
+        after = [o for o, k, _ in unc if k == b"filler" and o > open_at[0]]
+        assert len(after) >= 3 and after == list(range(after[0], after[0] + len(after))), after
+        rc = read_isolated(b, topic, "read_committed")
+        assert latest(rc) == committed
+        assert max(o for o, _, _ in rc) < open_at[0]
+
+        p2.commit_transaction(30)
+        committed[keys[0]] = b"open-txn"
+
+        def wait_markers(n):
+            deadline = time.time() + 40
+            while True:
+                m = metrics_of(http_port)
+                if m["carelog_log_compaction_removed_markers_total"] >= n or time.time() > deadline:
+                    return m
+                time.sleep(0.5)
+
+        # The markers of rounds 0-3 go (no data of theirs left); round 4's
+        # stays for its surviving values, round 5's because its emptied
+        # batch is the producer's last one (kept for its sequence numbers,
+        # as Kafka does)...
+        m = wait_markers(4)
+        assert m["carelog_log_compaction_removed_markers_total"] >= 4, m
+        assert m["carelog_log_compaction_removed_aborted_records_total"] >= 3 * (len(keys) + 5), m
+        # ...until the producer writes again: a later committed transaction,
+        # which the earlier aborted spans must not hide once they are gone.
+        p.begin_transaction()
+        p.produce(topic, key=keys[1], value=b"after-cleaning", partition=0)
+        p.commit_transaction(30)
+        committed[keys[1]] = b"after-cleaning"
+        m = wait_markers(5)
+        assert m["carelog_log_compaction_removed_markers_total"] >= 5, m
+    for isolation in ("read_committed", "read_uncommitted"):
+        assert latest(read_isolated(b, topic, isolation)) == committed, isolation
+    b.stop_clean()
+    b.start()
+    for isolation in ("read_committed", "read_uncommitted"):
+        assert latest(read_isolated(b, topic, isolation)) == committed, isolation
+    print("markers removed:", m["carelog_log_compaction_removed_markers_total"],
+          "aborted records removed:", m["carelog_log_compaction_removed_aborted_records_total"])

@@ -201,6 +201,22 @@ TEST(ProducerTransactions, OpenTransactionsBoundTheStableOffset) {
   EXPECT_TRUE(t.aborted().empty());
 }
 
+TEST(ProducerTransactions, CompactionForgetsAbortedSpansByMarkerOffset) {
+  ProducerStateTable t;
+  t.update(txn_batch(1, 0, 0, 1), 0);
+  t.update(marker(1, 0, false), 1);
+  t.update(txn_batch(2, 0, 0, 1), 2);
+  t.update(marker(2, 0, false), 3);
+  ASSERT_EQ(t.aborted().size(), 2u);
+  t.forget_aborted({1, 99});
+  ASSERT_EQ(t.aborted().size(), 1u);
+  EXPECT_EQ(t.aborted()[0], (AbortedSpan{2, 2, 3}));
+  EXPECT_TRUE(t.aborted_between(0, 2).empty());        // Fetch no longer lists it
+  auto back = ProducerStateTable::decode(t.encode());  // nor does the next snapshot
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->aborted(), t.aborted());
+}
+
 TEST(ProducerTransactions, MarkerEpochFencesTheProducer) {
   ProducerStateTable t;
   t.update(txn_batch(1, 3, 0, 1), 0);

@@ -8,6 +8,7 @@
 
 #include "objstore/file_object_store.h"
 #include "record/batch_builder.h"
+#include "record/control.h"
 #include "record/records.h"
 #include "storage/key_map.h"
 #include "storage/object_format.h"
@@ -46,6 +47,34 @@ SharedBytes make_batch(int64_t base, const std::vector<Rec>& recs, int64_t produ
   auto bytes = record::encode_batch(h, views);
   record::set_base_offset(bytes.data(), base);
   return SharedBytes::from_vector(std::move(bytes));
+}
+
+// A transactional batch of `producer_id` (attributes 0x10).
+SharedBytes make_txn_batch(int64_t base, const std::vector<Rec>& recs, int64_t producer_id) {
+  auto b = make_batch(base, recs, producer_id);
+  std::vector<uint8_t> bytes(b.span().begin(), b.span().end());
+  bytes[record::kAttributesOffset + 1] |= 0x10;
+  record::update_crc(bytes.data(), bytes.size());
+  return SharedBytes::from_vector(std::move(bytes));
+}
+
+SharedBytes make_marker(int64_t base, int64_t producer_id, record::ControlType type, int64_t ts = 1000) {
+  auto bytes = record::make_control_batch(producer_id, 0, type, 0, ts);
+  record::set_base_offset(bytes.data(), base);
+  return SharedBytes::from_vector(std::move(bytes));
+}
+
+struct StoredBatch {
+  int64_t base = 0;
+  bool control = false;
+  bool transactional = false;
+  int32_t records = 0;
+  friend bool operator==(const StoredBatch&, const StoredBatch&) = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const StoredBatch& b) {
+  return os << "{" << b.base << (b.control ? " marker" : "") << (b.transactional ? " txn" : "") << " x"
+            << b.records << "}";
 }
 
 class CleanerTest : public ::testing::Test {
@@ -107,6 +136,10 @@ class CleanerTest : public ::testing::Test {
       while (pos < bytes->size()) {
         auto h = record::parse_header(bytes->span().subspan(pos));
         EXPECT_TRUE(h.ok());
+        if (h->control()) {  // markers: see stored_batches()
+          pos += h->total_size();
+          continue;
+        }
         auto d = record::decode_batch(bytes->slice(pos, h->total_size()));
         EXPECT_TRUE(d.ok());
         for (const auto& rec : d->records) {
@@ -115,6 +148,25 @@ class CleanerTest : public ::testing::Test {
               std::string(rec.key.value_or("")),
               rec.value ? std::optional<std::string>(std::string(*rec.value)) : std::nullopt};
         }
+        pos += h->total_size();
+      }
+    }
+    return out;
+  }
+
+  // Every stored batch of partition 0, in offset order.
+  std::vector<StoredBatch> stored_batches() {
+    std::vector<StoredBatch> out;
+    auto ranges = metadata_->find_ranges(metadata::PartitionKey{topic_, 0}, 0, 1000);
+    EXPECT_TRUE(ranges.ok());
+    for (const auto& r : *ranges) {
+      auto bytes = objects_->get(r.object_key, objstore::ByteRange::at(r.position, r.length));
+      EXPECT_TRUE(bytes.ok());
+      for (size_t pos = 0; pos < bytes->size();) {
+        auto h = record::parse_header(bytes->span().subspan(pos));
+        EXPECT_TRUE(h.ok());
+        EXPECT_TRUE(record::decode_batch(bytes->slice(pos, h->total_size())).ok());  // CRC and records
+        out.push_back(StoredBatch{h->base_offset, h->control(), h->transactional(), h->records_count});
         pos += h->total_size();
       }
     }
@@ -321,6 +373,147 @@ TEST_F(CleanerTest, ProducersLastBatchIsKeptEmpty) {
   ASSERT_EQ(after.size(), 2u);
   EXPECT_EQ(after[2].second, "a2");
   EXPECT_EQ(after[3].second, "b2");
+}
+
+TEST_F(CleanerTest, AbortedRecordsGoCommittedOnesCompactMarkersStayWhileTheirDataDoes) {
+  using record::ControlType;
+  upload({make_batch(0, {{"a", "a1"}, {"k", "k1"}})});
+  // Producer 5 aborts {a, b}; producer 6 commits {a}.
+  upload({make_txn_batch(2, {{"a", "a2-aborted"}, {"b", "b1-aborted"}}, 5),
+          make_marker(4, 5, ControlType::kAbort), make_txn_batch(5, {{"a", "a3"}}, 6),
+          make_marker(6, 6, ControlType::kCommit)});
+  upload({make_batch(7, {{"c", "c1"}})});
+  Cleaner cleaner(*objects_, *metadata_, *gc_, CleanerOptions{1 << 20, 64 << 20, 0});
+  CleanerPolicy policy;
+  policy.min_dirty_ratio = 0;
+  policy.delete_retention_ms = 1000;
+  auto t = target(7, policy);
+  t.aborted = {AbortedTxnSpan{5, 2, 4}};
+  t.snapshot_aborted = {4};
+  CleanOutcome outcome;
+  auto span = cleaner.clean(t, created(), kAllLive, 100000, &outcome);
+  ASSERT_TRUE(span.ok()) << span.error().message;
+  ASSERT_TRUE(span->has_value());
+  // Aborted records are gone (and superseded nothing); a1 lost to the
+  // committed a3; both markers stay (their transactions' batches were still
+  // there when this pass began).
+  EXPECT_EQ(stored_batches(), (std::vector<StoredBatch>{{0, false, false, 1},
+                                                        {4, true, true, 1},
+                                                        {5, false, true, 1},
+                                                        {6, true, true, 1},
+                                                        {7, false, false, 1}}));
+  EXPECT_TRUE(outcome.forget_aborted.empty());
+  EXPECT_EQ(cleaner.stats().aborted_records_removed, 2u);
+  EXPECT_EQ(cleaner.stats().markers_removed, 0u);
+  ASSERT_TRUE(gc_->delete_expired(100001, nullptr).ok());
+  EXPECT_FALSE(bytes_stored("a2-aborted"));
+  EXPECT_FALSE(bytes_stored("b1-aborted"));
+
+  // New data, next pass: the abort marker has no data left, but its
+  // delete.retention.ms only starts now; the commit marker still has a3.
+  upload({make_batch(8, {{"c", "c2"}})});
+  t.uploaded_offset = 8;
+  outcome = {};
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 101000, &outcome).ok());
+  EXPECT_TRUE(outcome.forget_aborted.empty());
+  EXPECT_EQ(stored_batches().size(), 5u);  // c1 went, both markers stayed
+
+  // delete.retention.ms later: due, but the stored snapshot still lists
+  // the aborted span, so the pass only asks the partition to forget it.
+  upload({make_batch(9, {{"c", "c3"}})});
+  t.uploaded_offset = 9;
+  outcome = {};
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 102500, &outcome).ok());
+  EXPECT_EQ(outcome.forget_aborted, std::vector<int64_t>{4});
+  EXPECT_EQ(stored_batches()[1], (StoredBatch{4, true, true, 1}));
+
+  // Once the snapshot no longer has it, the marker goes.
+  t.aborted.clear();
+  t.snapshot_aborted.clear();
+  upload({make_batch(10, {{"c", "c4"}})});
+  t.uploaded_offset = 10;
+  outcome = {};
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 103000, &outcome).ok());
+  EXPECT_EQ(outcome.forget_aborted, std::vector<int64_t>{4});
+  EXPECT_EQ(stored_batches(),
+            (std::vector<StoredBatch>{
+                {0, false, false, 1}, {5, false, true, 1}, {6, true, true, 1}, {10, false, false, 1}}));
+  EXPECT_EQ(cleaner.stats().markers_removed, 1u);
+  auto after = read_all(0);
+  EXPECT_EQ(after[1].second, "k1");  // offset 1: a1 at 0 lost to a3
+  EXPECT_EQ(after[5].second, "a3");
+
+  // a3 superseded by a plain write: the committed batch is emptied away,
+  // and in the pass after that its commit marker (old enough) goes too.
+  upload({make_batch(11, {{"a", "a4"}})});
+  t.uploaded_offset = 11;
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 104000).ok());
+  EXPECT_EQ(stored_batches(),
+            (std::vector<StoredBatch>{
+                {0, false, false, 1}, {6, true, true, 1}, {10, false, false, 1}, {11, false, false, 1}}));
+  upload({make_batch(12, {{"z", "z1"}})});
+  t.uploaded_offset = 12;
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 105000).ok());
+  EXPECT_EQ(stored_batches(),
+            (std::vector<StoredBatch>{
+                {0, false, false, 1}, {10, false, false, 1}, {11, false, false, 1}, {12, false, false, 1}}));
+  EXPECT_EQ(cleaner.stats().markers_removed, 2u);
+}
+
+TEST_F(CleanerTest, CommittedTransactionalRecordKeepsItsTransactionalBitWhenReencoded) {
+  upload({make_txn_batch(0, {{"a", "a1"}, {"b", "b1"}}, 3), make_marker(2, 3, record::ControlType::kCommit)});
+  upload({make_batch(3, {{"a", "a2"}})});
+  Cleaner cleaner(*objects_, *metadata_, *gc_, CleanerOptions{1 << 20, 64 << 20, 0});
+  CleanerPolicy policy;
+  policy.min_dirty_ratio = 0;
+  policy.delete_retention_ms = 1000;
+  ASSERT_TRUE(cleaner.clean(target(3, policy), created(), kAllLive, 100000).ok());
+  // b1 survives in a re-encoded batch that is still transactional (so
+  // read_committed consumers still match it with its marker).
+  EXPECT_EQ(stored_batches(),
+            (std::vector<StoredBatch>{{0, false, true, 1}, {2, true, true, 1}, {3, false, false, 1}}));
+  auto after = read_all(0);
+  EXPECT_EQ(after[1].second, "b1");
+  EXPECT_EQ(after.count(0), 0u);
+}
+
+TEST_F(CleanerTest, NothingAtOrAboveTheLastStableOffsetIsCleaned) {
+  // Producer 4's transaction is open from offset 1: its record and every
+  // later one wait, even though a plain record supersedes a1 there.
+  upload({make_batch(0, {{"a", "a1"}}), make_txn_batch(1, {{"a", "a2-open"}}, 4)});
+  upload({make_batch(2, {{"a", "a3"}, {"x", "x1"}})});
+  Cleaner cleaner(*objects_, *metadata_, *gc_, CleanerOptions{1 << 20, 64 << 20, 0});
+  CleanerPolicy policy;
+  policy.min_dirty_ratio = 0;
+  auto t = target(2, policy);
+  t.stable_offset = 1;
+  auto span = cleaner.clean(t, created(), kAllLive, 100000);
+  ASSERT_TRUE(span.ok()) << span.error().message;
+  EXPECT_FALSE(span->has_value());
+  EXPECT_EQ(read_all(0).size(), 4u);
+  // The transaction aborts (marker at 4): a2 goes, and a1 to a3.
+  upload({make_marker(4, 4, record::ControlType::kAbort), make_batch(5, {{"x", "x2"}})});
+  t = target(5, policy);
+  t.aborted = {AbortedTxnSpan{4, 1, 4}};
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 100000).ok());
+  EXPECT_EQ(stored_batches(),
+            (std::vector<StoredBatch>{{2, false, false, 1}, {4, true, true, 1}, {5, false, false, 1}}));
+}
+
+TEST_F(CleanerTest, AbortedBatchThatIsItsProducersLastStaysEmpty) {
+  upload({make_txn_batch(0, {{"a", "a1-aborted"}}, 9), make_marker(1, 9, record::ControlType::kAbort),
+          make_batch(2, {{"b", "b1"}})});
+  Cleaner cleaner(*objects_, *metadata_, *gc_, CleanerOptions{1 << 20, 64 << 20, 0});
+  CleanerPolicy policy;
+  policy.min_dirty_ratio = 0;
+  auto t = target(2, policy);
+  t.aborted = {AbortedTxnSpan{9, 0, 1}};
+  t.producer_last_batches = {0};
+  ASSERT_TRUE(cleaner.clean(t, created(), kAllLive, 100000).ok());
+  EXPECT_EQ(stored_batches(),
+            (std::vector<StoredBatch>{{0, false, true, 0}, {1, true, true, 1}, {2, false, false, 1}}));
+  ASSERT_TRUE(gc_->delete_expired(100001, nullptr).ok());
+  EXPECT_FALSE(bytes_stored("a1-aborted"));
 }
 
 }  // namespace
