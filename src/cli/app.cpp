@@ -29,6 +29,7 @@ Result<std::pair<std::string, std::string>> parse_key_value(const std::string& t
 ClientOptions CommandContext::client_options() const {
   ClientOptions o;
   o.timeout_ms = options.timeout_ms;
+  o.security = options.security;
   return o;
 }
 
@@ -89,6 +90,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string output = "text";
   app.add_option("--output,-o", output, "Output format: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  std::string command_config;
+  std::vector<std::string> properties;
+  app.add_option("--command-config", command_config,
+                 "Properties file with the client's TLS/SASL settings (security.protocol, ssl.*, sasl.*)")
+      ->check(CLI::ExistingFile);
+  app.add_option("-X,--property", properties, "A client setting key=value, on top of --command-config")
+      ->allow_extra_args(false);  // one value per -X, so a subcommand name is never taken as one
 
   Action action;
   add_topic_commands(app, ctx, &action);
@@ -126,6 +134,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return kExitUsage;
   }
   ctx.options.output = output == "json" ? OutputFormat::kJson : OutputFormat::kText;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& p : properties) {
+    auto kv = parse_key_value(p);
+    if (!kv.ok()) return ctx.usage(kv.error().message);
+    overrides.push_back(std::move(*kv));
+  }
+  auto props = load_client_properties(command_config, overrides);
+  if (!props.ok()) return ctx.usage(props.error().message);
+  auto security = parse_client_security(*props);
+  if (!security.ok()) return ctx.usage(security.error().message);
+  ctx.options.security = std::move(*security);
   if (!action) {
     err << app.help();
     return kExitUsage;

@@ -27,6 +27,7 @@ struct GlobalOptions {
   std::string bootstrap = kDefaultBootstrap;
   int timeout_ms = 30000;
   OutputFormat output = OutputFormat::kText;
+  ClientSecurity security;  // --command-config / -X (cli/client_security.h)
 };
 
 // Shared state of one CLI invocation: options, output streams and the lazily

@@ -35,8 +35,11 @@ Result<std::unique_ptr<KafkaClient>> KafkaClient::connect(const std::string& boo
   auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
   auto sock = TcpSocket::connect(*addr, deadline);
   if (!sock.ok()) return sock.take_error();
+  if (options.security.tls)
+    CARELOG_RETURN_IF_ERROR(sock->start_tls(options.security.tls_config, addr->host, deadline));
   std::unique_ptr<KafkaClient> client(new KafkaClient(std::move(sock.value()), options));
   CARELOG_RETURN_IF_ERROR(client->negotiate());
+  if (options.security.sasl) CARELOG_RETURN_IF_ERROR(client->authenticate());
   return client;
 }
 

@@ -6,6 +6,9 @@
 // header v1, or v2 for flexible versions; responses are read with response
 // header v0/v1 (ApiVersions always v0), as protocol/headers.h defines.
 //
+// With options.security, the connection is TLS (before ApiVersions) and
+// authenticates with SASL right after ApiVersions, as Kafka clients do.
+//
 // Errors are Kafka error codes: NETWORK_EXCEPTION for connection failures,
 // REQUEST_TIMED_OUT past the timeout, UNSUPPORTED_VERSION when no common
 // version exists, CORRUPT_MESSAGE for a response that does not decode.
@@ -19,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/client_security.h"
 #include "cli/tcp_socket.h"
 #include "common/bytes.h"
 #include "common/result.h"
@@ -37,7 +41,8 @@ int16_t pick_version(const ApiVersionRange& ours, const ApiVersionRange& theirs)
 
 struct ClientOptions {
   std::string client_id = "carelog-cli";
-  int timeout_ms = 30000;  // applies to connect and to each request
+  int timeout_ms = 30000;   // applies to connect and to each request
+  ClientSecurity security;  // TLS and SASL (cli/client_security.h)
 };
 
 class KafkaClient {
@@ -80,6 +85,8 @@ class KafkaClient {
   KafkaClient(TcpSocket socket, ClientOptions options)
       : socket_(std::move(socket)), options_(std::move(options)) {}
   Status negotiate();
+  // SaslHandshake v1 + SaslAuthenticate with options_.security (cli/sasl_client.cpp).
+  Status authenticate();
   Clock::time_point deadline() const;
   static Error decode_error(int16_t api_key, int16_t version, const Error& cause);
 

@@ -167,7 +167,7 @@ int run_replay(CommandContext& ctx, const ReplayOptions& o) {
     std::optional<replay::GroupRun> run;
     if (!o.group.empty()) {
       auto r = replay::consume_as_group(ctx.options.bootstrap, o.group, topic, opt.high_watermarks, o.commit,
-                                        o.group_timeout_ms);
+                                        o.group_timeout_ms, ctx.options.security.properties);
       if (!r.ok()) return ctx.fail(r.error());
       for (const auto& [p, g] : r->partitions) opt.compare_ranges[p] = {g.first, g.last};
       run = std::move(*r);

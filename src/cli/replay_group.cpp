@@ -32,7 +32,8 @@ std::optional<std::string_view> view(const void* p, size_t n) {
 
 Result<GroupRun> consume_as_group(const std::string& bootstrap, const std::string& group,
                                   const std::string& topic, const std::map<int32_t, int64_t>& high_watermarks,
-                                  bool commit, int timeout_ms) {
+                                  bool commit, int timeout_ms,
+                                  const std::map<std::string, std::string>& client_properties) {
   auto started = std::chrono::steady_clock::now();
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -45,6 +46,13 @@ Result<GroupRun> consume_as_group(const std::string& bootstrap, const std::strin
                                                           {"log_level", "3"}};
   for (const auto& [k, v] : settings) {
     if (rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return make_error(fmt::format("consumer setting {}: {}", k, err));
+    }
+  }
+  // TLS and SASL: the CLI's own keys are librdkafka's (cli/client_security.h).
+  for (const auto& [k, v] : client_properties) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       return make_error(fmt::format("consumer setting {}: {}", k, err));
     }

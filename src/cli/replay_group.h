@@ -32,6 +32,7 @@ struct GroupRun {
 
 Result<GroupRun> consume_as_group(const std::string& bootstrap, const std::string& group,
                                   const std::string& topic, const std::map<int32_t, int64_t>& high_watermarks,
-                                  bool commit, int timeout_ms);
+                                  bool commit, int timeout_ms,
+                                  const std::map<std::string, std::string>& client_properties = {});
 
 }  // namespace carelog::cli::replay
