@@ -71,7 +71,7 @@ Result<MetadataView> fetch_metadata(KafkaClient& client, const std::vector<std::
     tv.internal = t.is_internal;
     for (const auto& p : t.partitions) {
       tv.partitions.push_back({p.partition_index, p.error_code, p.leader_id, p.leader_epoch, p.replica_nodes,
-                               p.isr_nodes, p.offline_replicas});
+                               p.isr_nodes, p.offline_replicas, std::nullopt});
     }
     std::sort(tv.partitions.begin(), tv.partitions.end(),
               [](const PartitionView& a, const PartitionView& b) { return a.partition < b.partition; });

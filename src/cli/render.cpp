@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cli/api_names.h"
@@ -13,6 +14,16 @@ namespace carelog::cli {
 namespace {
 
 using nlohmann::json;
+
+// 2026-12-03T17:40:05Z
+std::string utc_time_ms(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string error_name_of(int16_t code) {
   return std::string(protocol::error_name(static_cast<protocol::ErrorCode>(code)));
@@ -118,13 +129,19 @@ std::string render_topics(const std::vector<TopicView>& topics, bool all_configs
     for (const auto& t : topics) {
       json parts = json::array();
       for (const auto& p : t.partitions) {
-        parts.push_back({{"partition", p.partition},
-                         {"error", error_json(p.error_code)},
-                         {"leader", p.leader},
-                         {"leader_epoch", p.leader_epoch},
-                         {"replicas", p.replicas},
-                         {"isr", p.isr},
-                         {"offline_replicas", p.offline}});
+        parts.push_back(
+            {{"partition", p.partition},
+             {"error", error_json(p.error_code)},
+             {"leader", p.leader},
+             {"leader_epoch", p.leader_epoch},
+             {"replicas", p.replicas},
+             {"isr", p.isr},
+             {"offline_replicas", p.offline},
+             {"compaction", p.compaction ? json{{"dirty_ratio", p.compaction->dirty_ratio},
+                                                {"last_compaction_ms", p.compaction->last_compaction_ms},
+                                                {"bytes_reclaimed", p.compaction->bytes_reclaimed},
+                                                {"passes", p.compaction->passes}}
+                                         : json(nullptr)}});
       }
       json configs = json::array();
       for (const auto& c : t.configs) {
@@ -154,6 +171,13 @@ std::string render_topics(const std::vector<TopicView>& topics, bool all_configs
       out += fmt::format("\tTopic: {}\tPartition: {}\tLeader: {}\tReplicas: {}\tIsr: {}", t.name, p.partition,
                          node_or_none(p.leader), join_ints(p.replicas), join_ints(p.isr));
       if (!p.offline.empty()) out += "\tOffline: " + join_ints(p.offline);
+      if (p.compaction) {
+        out += fmt::format(
+            "\tDirtyRatio: {:.2f}\tLastCompaction: {}\tBytesReclaimed: {}", p.compaction->dirty_ratio,
+            p.compaction->last_compaction_ms < 0 ? std::string("never")
+                                                 : utc_time_ms(p.compaction->last_compaction_ms),
+            p.compaction->bytes_reclaimed);
+      }
       if (p.error_code != 0) out += "\tError: " + error_name_of(p.error_code);
       out += "\n";
     }

@@ -16,6 +16,15 @@ namespace carelog::cli {
 
 enum class OutputFormat { kText, kJson };
 
+// A compacted partition's cleaner state, from the operator endpoint's
+// /metrics (carelog_log_compaction_partition_*).
+struct CompactionView {
+  double dirty_ratio = 0;
+  int64_t last_compaction_ms = -1;  // -1: no pass since the broker started
+  uint64_t bytes_reclaimed = 0;
+  uint64_t passes = 0;
+};
+
 struct PartitionView {
   int32_t partition = 0;
   int16_t error_code = 0;
@@ -24,6 +33,7 @@ struct PartitionView {
   std::vector<int32_t> replicas;
   std::vector<int32_t> isr;
   std::vector<int32_t> offline;
+  std::optional<CompactionView> compaction;  // compacted topics, when the operator endpoint answered
 };
 
 // Kafka's DescribeConfigs config_source values.

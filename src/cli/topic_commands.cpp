@@ -6,7 +6,10 @@
 
 #include "cli/admin.h"
 #include "cli/commands.h"
+#include "cli/http_get.h"
+#include "cli/prometheus_text.h"
 #include "protocol/error_codes.h"
+#include "protocol/messages/describe_configs.h"
 
 namespace carelog::cli {
 
@@ -75,8 +78,77 @@ int run_list(CommandContext& ctx, bool exclude_internal) {
   return kExitOk;
 }
 
+bool compacted(const TopicView& t) {
+  for (const auto& c : t.configs)
+    if (c.name == "cleanup.policy" && c.value && c.value->find("compact") != std::string::npos) return true;
+  return false;
+}
+
+// The broker's admin.http.listener (empty when it has none), by DescribeConfigs.
+Result<std::string> operator_listener(KafkaClient& client, const ClusterView& cluster) {
+  if (cluster.brokers.empty()) return std::string();
+  protocol::DescribeConfigsRequest req;
+  auto& r = req.resources.emplace_back();
+  r.resource_type = 4;  // broker
+  r.resource_name = std::to_string(cluster.brokers.front().id);
+  r.configuration_keys = std::vector<std::string>{"admin.http.listener"};
+  auto resp = client.send<protocol::DescribeConfigsResponse>(req);
+  if (!resp.ok()) return resp.take_error();
+  for (const auto& res : resp->results)
+    for (const auto& c : res.configs)
+      if (c.name == "admin.http.listener" && c.value) {
+        std::string v = *c.value;
+        if (v.rfind("0.0.0.0:", 0) == 0) v = "127.0.0.1:" + v.substr(8);
+        return v;
+      }
+  return std::string();
+}
+
+// Label value of `key` in a sample's label text (topic="t",partition="0").
+std::string label_of(const std::string& labels, const std::string& key) {
+  const std::string needle = key + "=\"";
+  auto at = labels.find(needle);
+  if (at == std::string::npos) return {};
+  at += needle.size();
+  auto end = labels.find('"', at);
+  return end == std::string::npos ? std::string() : labels.substr(at, end - at);
+}
+
+// Fills PartitionView::compaction of compacted topics from the operator
+// endpoint's carelog_log_compaction_partition_* samples.
+Status fetch_compaction(const std::string& url, std::vector<TopicView>& topics, int timeout_ms) {
+  auto r = http_get(url, "/metrics", timeout_ms);
+  if (!r.ok()) return r.error();
+  if (r->status != 200) return make_error(fmt::format("GET {}: HTTP {}", url, r->status));
+  auto samples = parse_prometheus_text(r->body);
+  if (!samples.ok()) return samples.error();
+  std::map<std::pair<std::string, int32_t>, CompactionView> by_partition;
+  for (const auto& s : samples->samples) {
+    if (s.name.rfind("carelog_log_compaction_partition_", 0) != 0) continue;
+    const std::string topic = label_of(s.labels, "topic");
+    const std::string part = label_of(s.labels, "partition");
+    if (topic.empty() || part.empty()) continue;
+    auto& v = by_partition[{topic, std::stoi(part)}];
+    if (s.name == "carelog_log_compaction_partition_dirty_ratio") v.dirty_ratio = s.value;
+    if (s.name == "carelog_log_compaction_partition_last_pass_timestamp_ms")
+      v.last_compaction_ms = static_cast<int64_t>(s.value);
+    if (s.name == "carelog_log_compaction_partition_reclaimed_bytes_total")
+      v.bytes_reclaimed = static_cast<uint64_t>(s.value);
+    if (s.name == "carelog_log_compaction_partition_passes_total") v.passes = static_cast<uint64_t>(s.value);
+  }
+  for (auto& t : topics) {
+    if (!compacted(t)) continue;
+    for (auto& p : t.partitions) {
+      auto it = by_partition.find({t.name, p.partition});
+      // Not looked at yet (nothing uploaded): nothing dirty, no pass.
+      p.compaction = it == by_partition.end() ? CompactionView{} : it->second;
+    }
+  }
+  return Status::OK();
+}
+
 int run_describe(CommandContext& ctx, const std::vector<std::string>& names, bool all_configs,
-                 bool exclude_internal) {
+                 bool exclude_internal, const std::string& admin_url) {
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
   auto md = fetch_metadata(**client, names);
@@ -89,6 +161,19 @@ int run_describe(CommandContext& ctx, const std::vector<std::string>& names, boo
   std::vector<OperationView> failures = md->failures;
   Status st = fetch_topic_configs(**client, topics, failures);
   if (!st.ok()) return ctx.fail(st.error());
+  if (std::any_of(topics.begin(), topics.end(), compacted)) {
+    // Compaction state lives on the broker's operator endpoint.
+    std::string url = admin_url;
+    if (url.empty()) {
+      auto found = operator_listener(**client, md->cluster);
+      if (found.ok()) url = *found;
+    }
+    if (!url.empty()) {
+      Status cs = fetch_compaction(url, topics, ctx.options.timeout_ms);
+      if (!cs.ok() && !admin_url.empty()) return ctx.fail(cs.error());
+      if (!cs.ok()) ctx.err << "warning: no compaction state: " << cs.error().message << "\n";
+    }
+  }
   ctx.out << render_topics(topics, all_configs, ctx.options.output);
   int code = kExitOk;
   for (const auto& f : failures) {
@@ -167,6 +252,7 @@ void add_topic_commands(CLI::App& parent, CommandContext& ctx, Action* action) {
     std::vector<std::string> names;
     bool all_configs = false;
     bool exclude_internal = false;
+    std::string admin_url;
   };
   auto describe_args = std::make_shared<DescribeArgs>();
   CLI::App* describe =
@@ -174,10 +260,14 @@ void add_topic_commands(CLI::App& parent, CommandContext& ctx, Action* action) {
   describe->add_option("names", describe_args->names, "Topic names");
   describe->add_flag("--all-configs", describe_args->all_configs, "Show every config, not only overrides");
   describe->add_flag("--exclude-internal", describe_args->exclude_internal, "Hide internal topics");
+  describe->add_option(
+      "--admin-url", describe_args->admin_url,
+      "Operator endpoint for compacted topics' dirty ratio, last compaction and bytes reclaimed "
+      "(default: the broker's admin.http.listener)");
   describe->callback([&ctx, action, describe_args] {
     *action = [&ctx, describe_args] {
       return run_describe(ctx, describe_args->names, describe_args->all_configs,
-                          describe_args->exclude_internal);
+                          describe_args->exclude_internal, describe_args->admin_url);
     };
   });
 

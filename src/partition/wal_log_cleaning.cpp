@@ -42,6 +42,7 @@ Result<size_t> WalLogManager::clean_once() {
       }
       storage::CleanTarget target;
       target.partition = metadata::PartitionKey{t.id, i};
+      target.topic = t.name;
       target.log_start = p->log_start_offset();
       target.uploaded_offset = p->uploaded_offset();
       // An upload re-points all partitions of its object under switch_mu_;
@@ -106,6 +107,12 @@ storage::CleanerStats WalLogManager::cleaner_stats() const {
 
 int64_t WalLogManager::cleaner_max_overdue_ms() const {
   return cleaner_ ? cleaner_->max_overdue_ms(storage::wall_clock_ms()) : 0;
+}
+
+std::vector<std::pair<metadata::PartitionKey, storage::CleanerPartitionState>> WalLogManager::cleaner_states()
+    const {
+  if (!cleaner_) return {};
+  return cleaner_->states();
 }
 
 storage::CleanerPartitionState WalLogManager::cleaner_state(const Uuid& topic_id, int32_t partition) const {

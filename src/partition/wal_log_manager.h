@@ -86,6 +86,8 @@ class WalLogManager final : public LogManager {
   int64_t cleaner_max_overdue_ms() const;
   // The cleaner's view of one partition (carelog topic describe).
   storage::CleanerPartitionState cleaner_state(const Uuid& topic_id, int32_t partition) const;
+  // Every compacted partition's cleaner state (/metrics, carelog topic describe).
+  std::vector<std::pair<metadata::PartitionKey, storage::CleanerPartitionState>> cleaner_states() const;
   Result<size_t> sweep_orphans();
 
   // For tests and tools.

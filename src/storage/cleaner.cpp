@@ -165,6 +165,7 @@ Result<std::optional<CleanedSpan>> Cleaner::clean(const CleanTarget& target,
   {
     std::lock_guard lk(mu_);
     auto& s = states_[pkey(pk)];
+    s.topic = target.topic;
     s.dirty_ratio = ratio;
     s.dirty_since_ms = dirty_since;
   }
@@ -447,6 +448,13 @@ CleanerPartitionState Cleaner::state(const metadata::PartitionKey& p) const {
   std::lock_guard lk(mu_);
   auto it = states_.find(pkey(p));
   return it == states_.end() ? CleanerPartitionState{} : it->second;
+}
+
+std::vector<std::pair<metadata::PartitionKey, CleanerPartitionState>> Cleaner::states() const {
+  std::lock_guard lk(mu_);
+  std::vector<std::pair<metadata::PartitionKey, CleanerPartitionState>> out;
+  for (const auto& [k, s] : states_) out.emplace_back(metadata::PartitionKey{k.first, k.second}, s);
+  return out;
 }
 
 void Cleaner::forget(const metadata::PartitionKey& p) {

@@ -82,6 +82,7 @@ struct CleanerOptions {
 // What the cleaner knows of one partition (memory only; after a restart the
 // first pass treats the whole log as dirty).
 struct CleanerPartitionState {
+  std::string topic;            // name at the last look
   int64_t clean_offset = -1;    // offsets <= this were deduplicated
   int64_t last_clean_ms = -1;   // wall time of the last pass that rewrote it
   double dirty_ratio = 0;       // dirty / cleanable bytes at the last look
@@ -128,6 +129,7 @@ struct CleanedSpan {
 // One partition to look at.
 struct CleanTarget {
   metadata::PartitionKey partition;
+  std::string topic;  // its name (for state())
   int64_t log_start = 0;
   int64_t uploaded_offset = -1;  // ranges above it are not indexed in memory yet: ignored
   // Base offsets of the batches that are some tracked producer's last one.
@@ -169,6 +171,8 @@ class Cleaner {
                                            CleanOutcome* outcome = nullptr);
 
   CleanerPartitionState state(const metadata::PartitionKey& p) const;
+  // Every partition looked at (and not forgotten), by topic id and partition.
+  std::vector<std::pair<metadata::PartitionKey, CleanerPartitionState>> states() const;
   void forget(const metadata::PartitionKey& p);
   CleanerStats stats() const;
   // Largest age of dirty data beyond its max.compaction.lag.ms over all

@@ -407,3 +407,51 @@ def test_transactions_on_compacted_topic(broker_factory):
         assert latest(read_isolated(b, topic, isolation)) == committed, isolation
     print("markers removed:", m["carelog_log_compaction_removed_markers_total"],
           "aborted records removed:", m["carelog_log_compaction_removed_aborted_records_total"])
+
+
+@pytest.mark.skipif(TARGET != "carelog", reason="Carelog's CLI and operator endpoint")
+def test_cli_topic_describe_shows_compaction_state(broker_factory):
+    import json
+    import subprocess
+    from brokers import ROOT, free_port
+    cli = Path(os.environ.get("CARELOG_CLI", ROOT / "build" / "bin" / "carelog"))
+    http_port = free_port()
+    b = broker_factory(dict(OVERRIDES, **{"admin.http.listener": f"127.0.0.1:{http_port}"}))
+    topic = create_topic(admin_for(b), unique("compact-cli"), config=TOPIC_CONFIG)
+    plain = create_topic(admin_for(b), unique("plain-cli"))
+
+    def describe(*args, json_out=False):
+        out = subprocess.run([str(cli), "--bootstrap-server", b.bootstrap, *(["--output", "json"] if json_out else []),
+                              "topic", "describe", topic, plain, *args],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    # Before anything is uploaded: nothing dirty, no pass yet.
+    first = describe()
+    assert "DirtyRatio: 0.00\tLastCompaction: never\tBytesReclaimed: 0" in first, first
+    produce_all(b, topic, [(b"k%d" % (i % 10), b"v%d-" % i + b"z" * 100) for i in range(2000)])
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        [info] = [t for t in json.loads(describe(json_out=True)) if t["name"] == topic]
+        c = info["partitions"][0]["compaction"]
+        if c["passes"] >= 1 and c["bytes_reclaimed"] > 100000:
+            break
+        time.sleep(0.5)
+    assert c["passes"] >= 1 and c["bytes_reclaimed"] > 100000, c
+    assert abs(c["last_compaction_ms"] / 1000 - time.time()) < 60, c
+    assert 0 <= c["dirty_ratio"] <= 1
+    m = metrics_of(http_port)
+    assert m[f'carelog_log_compaction_partition_reclaimed_bytes_total{{topic="{topic}",partition="0"}}'] \
+        >= c["bytes_reclaimed"]
+    text = describe("--admin-url", f"http://127.0.0.1:{http_port}")
+    line = [ln for ln in text.splitlines() if ln.startswith(f"\tTopic: {topic}\tPartition: 0")][0]
+    assert "\tDirtyRatio: " in line and "LastCompaction: 20" in line and "BytesReclaimed: " in line, line
+    # Topics that are not compacted show no compaction columns.
+    assert not [ln for ln in text.splitlines() if plain in ln and "DirtyRatio" in ln]
+    [pinfo] = [t for t in json.loads(describe(json_out=True)) if t["name"] == plain]
+    assert pinfo["partitions"][0]["compaction"] is None
+    # An explicit operator endpoint that does not answer is an error.
+    out = subprocess.run([str(cli), "--bootstrap-server", b.bootstrap, "topic", "describe", topic,
+                          "--admin-url", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1, out

@@ -14,8 +14,8 @@ TopicView sample_topic() {
   TopicView t;
   t.name = "orders";
   t.topic_id = "AAAAAAAAAAAAAAAAAAAAAQ";
-  t.partitions.push_back({0, 0, 1, 0, {1, 2}, {1, 2}, {}});
-  t.partitions.push_back({1, 0, -1, 0, {2, 1}, {1}, {2}});
+  t.partitions.push_back({0, 0, 1, 0, {1, 2}, {1, 2}, {}, std::nullopt});
+  t.partitions.push_back({1, 0, -1, 0, {2, 1}, {1}, {2}, std::nullopt});
   t.configs.push_back({"cleanup.policy", "delete", 5, false, false});
   t.configs.push_back({"retention.ms", "7200000", 1, false, false});
   t.configs.push_back({"sasl.secret", "s3cr3t", 1, false, true});
@@ -47,6 +47,26 @@ TEST(Render, TopicListTextAndJson) {
   EXPECT_EQ(render_topic_list({}, OutputFormat::kText), "");
   auto j = nlohmann::json::parse(render_topic_list({"a", "b"}, OutputFormat::kJson));
   EXPECT_EQ(j, nlohmann::json({"a", "b"}));
+}
+
+TEST(Render, DescribeShowsCompactionStateOfCompactedPartitions) {
+  TopicView t = sample_topic();
+  t.partitions[0].compaction = CompactionView{0.25, 1796320000000, 4096, 3};
+  t.partitions[1].compaction = CompactionView{};
+  std::string text = render_topics({t}, false, OutputFormat::kText);
+  EXPECT_NE(
+      text.find("\tIsr: 1,2\tDirtyRatio: 0.25\tLastCompaction: 2026-12-03T17:46:40Z\tBytesReclaimed: 4096\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\tDirtyRatio: 0.00\tLastCompaction: never\tBytesReclaimed: 0\n"), std::string::npos)
+      << text;
+  auto j = nlohmann::json::parse(render_topics({t}, false, OutputFormat::kJson));
+  EXPECT_EQ(j[0]["partitions"][0]["compaction"], nlohmann::json({{"dirty_ratio", 0.25},
+                                                                 {"last_compaction_ms", 1796320000000},
+                                                                 {"bytes_reclaimed", 4096},
+                                                                 {"passes", 3}}));
+  auto plain = nlohmann::json::parse(render_topics({sample_topic()}, false, OutputFormat::kJson));
+  EXPECT_TRUE(plain[0]["partitions"][0]["compaction"].is_null());
 }
 
 TEST(Render, DescribeTextLikeKafkaTopics) {
