@@ -3,6 +3,9 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "common/log.h"
 #include "config/topic_config.h"
@@ -165,6 +168,36 @@ Status governance_check_topic(RequestContext& ctx, std::string_view name, const 
   return make_error(message, kPolicyViolation);
 }
 
+namespace {
+
+// Why `group` (run by the request's principal) may not consume `name`, or
+// nullopt: the topic's classification admits only approved consumers and
+// neither the group nor the principal is in carelog.consumers.approved.
+// `*group_approved` says whether the group itself is (JoinGroup admits the
+// principal then).
+std::optional<std::pair<std::string, std::string>> approval_refusal(
+    RequestContext& ctx, const governance::Policy& policy, std::string_view name, std::string_view group,
+    const std::string& principal, bool* group_approved) {
+  auto topic = ctx.broker.topics->find(std::string(name));
+  const governance::TopicCatalog* c = topic ? topic->catalog.get() : nullptr;
+  const governance::ClassificationRule* rule =
+      c && !c->classification.empty() ? policy.rule(c->classification) : nullptr;
+  if (!rule || !rule->approved_consumers_only) return std::nullopt;
+  if (c->approves_group(std::string(group))) {
+    if (group_approved) *group_approved = true;
+    return std::nullopt;
+  }
+  if (c->approves_principal(principal)) return std::nullopt;
+  std::string rule_name = "rules." + c->classification + ".approved_consumers_only";
+  std::string why = fmt::format(
+      "Governance policy {} ({} v{}): topic {} is classified {}: consumer group {} is not approved "
+      "(carelog.consumers.approved), nor is {}",
+      rule_name, policy.source, policy.version, name, c->classification, group, principal);
+  return std::make_pair(std::move(rule_name), std::move(why));
+}
+
+}  // namespace
+
 int16_t governance_join_error(RequestContext& ctx, const protocol::JoinGroupRequest& req) {
   Governance* g = active(ctx.broker);
   if (!g || req.protocol_type != "consumer") return 0;
@@ -177,21 +210,9 @@ int16_t governance_join_error(RequestContext& ctx, const protocol::JoinGroupRequ
   const std::string principal(principal_text(ctx));
   bool admit = false;
   for (const auto& name : topics) {
-    auto topic = ctx.broker.topics->find(name);
-    const governance::TopicCatalog* c = topic ? topic->catalog.get() : nullptr;
-    const governance::ClassificationRule* rule =
-        c && !c->classification.empty() ? policy.rule(c->classification) : nullptr;
-    if (!rule || !rule->approved_consumers_only) continue;
-    if (c->approves_group(req.group_id)) {
-      admit = true;
-      continue;
-    }
-    if (c->approves_principal(principal)) continue;
-    const std::string rule_name = "rules." + c->classification + ".approved_consumers_only";
-    const std::string why = fmt::format(
-        "Governance policy {} ({} v{}): topic {} is classified {}: consumer group {} is not approved "
-        "(carelog.consumers.approved), nor is {}",
-        rule_name, policy.source, policy.version, name, c->classification, req.group_id, principal);
+    auto refusal = approval_refusal(ctx, policy, name, req.group_id, principal, &admit);
+    if (!refusal) continue;
+    const auto& [rule_name, why] = *refusal;
     const bool refuse = g->mode() == governance::Mode::kEnforce;
     g->count(refuse ? Verdict::kRefuse : Verdict::kWarn);
     audit_decision(ctx, audit::Category::kAuthorization, "JoinGroup", audit::Action::kRead, "group",
@@ -207,6 +228,29 @@ int16_t governance_join_error(RequestContext& ctx, const protocol::JoinGroupRequ
     const int64_t ttl = std::max<int64_t>(2 * static_cast<int64_t>(req.session_timeout_ms), 30000);
     g->admit(principal, req.group_id, now_ms(), ttl);
   }
+  return 0;
+}
+
+int16_t governance_offsets_error(RequestContext& ctx, std::string_view api, std::string_view group,
+                                 std::string_view topic) {
+  Governance* g = active(ctx.broker);
+  if (!g) return 0;
+  const governance::Policy& policy = g->policy();
+  const std::string principal(principal_text(ctx));
+  auto refusal = approval_refusal(ctx, policy, topic, group, principal, nullptr);
+  if (!refusal) return 0;
+  const auto& [rule_name, why] = *refusal;
+  const bool refuse = g->mode() == governance::Mode::kEnforce;
+  g->count(refuse ? Verdict::kRefuse : Verdict::kWarn);
+  const audit::Action action = api == "OffsetCommit" ? audit::Action::kUpdate : audit::Action::kRead;
+  audit_decision(ctx, audit::Category::kAuthorization, api, action, "topic", topic,
+                 refuse ? Verdict::kRefuse : Verdict::kWarn, refuse ? kTopicAuthorizationFailed : 0,
+                 rule_name, why);
+  if (refuse) {
+    log::info("{} of group {} on {} by {} refused: {}", api, group, topic, principal, why);
+    return kTopicAuthorizationFailed;
+  }
+  log::warn("governance warning: {} of group {} on {} by {} allowed: {}", api, group, topic, principal, why);
   return 0;
 }
 

@@ -48,6 +48,13 @@ Status governance_check_topic(RequestContext& ctx, std::string_view name, const 
 // group is. Heartbeat refreshes the admission, LeaveGroup ends it.
 int16_t governance_join_error(RequestContext& ctx, const protocol::JoinGroupRequest& req);
 void governance_heartbeat(RequestContext& ctx, std::string_view group);
+
+// OffsetCommit and OffsetFetch (`api` names which, for the audit): the same
+// approval per topic, without the principal shortcut of a live admission: 0,
+// or TOPIC_AUTHORIZATION_FAILED (29) for that topic's partitions in enforce
+// mode, so an unapproved group can neither store nor read progress on it.
+int16_t governance_offsets_error(RequestContext& ctx, std::string_view api, std::string_view group,
+                                 std::string_view topic);
 void governance_leave(RequestContext& ctx, std::string_view group);
 
 // CreateAcls: POLICY_VIOLATION (44) for an ALLOW User:* binding on a topic

@@ -214,6 +214,38 @@ def test_ephi_topic_served_only_to_approved_consumers_over_tls(gov):
     assert any('"Produce"' in line or "Produce" in line for line in audit.splitlines() if EPHI in line)
 
 
+def test_offsets_of_ephi_topics_only_for_approved_groups(gov):
+    """OffsetCommit and OffsetFetch follow carelog.consumers.approved as Fetch
+    and JoinGroup do: another group of the same principal can neither store
+    nor read progress on the ePHI topic; the approved group can."""
+    from confluent_kafka import TopicPartition
+
+    def commit_and_read(group, offset):
+        c = Consumer({**_sasl(gov, **{"group.id": group}), "enable.auto.commit": False})
+        try:
+            try:
+                c.commit(offsets=[TopicPartition(EPHI, 0, offset)], asynchronous=False)
+                commit_error = None
+            except KafkaException as e:
+                commit_error = e.args[0].code()
+            [tp] = c.committed([TopicPartition(EPHI, 0)], timeout=30)
+            return commit_error, tp.offset, tp.error.code() if tp.error else None
+        except KafkaException as e:
+            return commit_error, None, e.args[0].code()
+        finally:
+            c.close()
+
+    assert commit_and_read(APPROVED_GROUP, 3) == (None, 3, None)
+    commit_error, _, fetch_error = commit_and_read("ephi-unapproved", 2)
+    assert commit_error == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert fetch_error == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    audit = subprocess.run(["kcat", "-b", gov.addr("PLAINTEXT"), "-C", "-t", "__carelog_audit", "-o",
+                            "beginning", "-e", "-q"], capture_output=True, text=True, timeout=60).stdout
+    refused = [line for line in audit.splitlines() if "ephi-unapproved" in line or "OffsetCommit" in line]
+    assert any("OffsetCommit" in line and "approved_consumers_only" in line for line in refused), refused[-5:]
+    assert any("OffsetFetch" in line and "approved_consumers_only" in line for line in audit.splitlines())
+
+
 def test_wildcard_acl_on_ephi_topic_refused_in_enforce(gov):
     b = AclBinding(ResourceType.TOPIC, "clinical.", ResourcePatternType.PREFIXED, "User:*", "*",
                    AclOperation.READ, AclPermissionType.ALLOW)

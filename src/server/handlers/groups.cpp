@@ -207,6 +207,8 @@ asio::awaitable<protocol::OffsetCommitResponse> handle_offset_commit(RequestCont
   for (const auto& t : req.topics) {
     topic_denied.push_back(group_denied ? group_denied
                                         : topic_auth_error(ctx, security::AclOperation::kRead, t.name));
+    if (topic_denied.back() == 0)
+      topic_denied.back() = governance_offsets_error(ctx, "OffsetCommit", req.group_id, t.name);
     if (topic_denied.back() != 0) continue;
     for (const auto& p : t.partitions)
       in.offsets.push_back(group::OffsetCommitEntry{t.name, p.partition_index, p.committed_offset,
@@ -276,13 +278,17 @@ void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_
     r.offsets.clear();
     return;
   }
-  if (!authorization_enabled(ctx)) return;
+  // Topic ACLs (when an authorizer runs) and governance approval: a topic
+  // whose classification admits only approved consumers hides its offsets
+  // from other groups (governance_offsets_error).
+  const bool acls = authorization_enabled(ctx);
   std::map<std::string, bool> allowed;
   auto may_describe = [&](const std::string& topic) {
     auto [it, fresh] = allowed.try_emplace(topic, false);
     if (fresh)
-      it->second = authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic,
-                             /*audit_denial=*/!all_topics);
+      it->second = (!acls || authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic,
+                                       topic, /*audit_denial=*/!all_topics)) &&
+                   governance_offsets_error(ctx, "OffsetFetch", group_id, topic) == 0;
     return it->second;
   };
   std::vector<group::FetchedOffset> kept;

@@ -19,6 +19,7 @@
 #include "protocol/messages/txn_offset_commit.h"
 #include "server/async.h"
 #include "server/authorize.h"
+#include "server/governance_hooks.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "txn/coordinator.h"
@@ -186,6 +187,7 @@ asio::awaitable<protocol::TxnOffsetCommitResponse> handle_txn_offset_commit(
     topic_out.partitions.reserve(t.partitions.size());
     int16_t topic_error = request_error;
     if (!topic_error) topic_error = topic_auth_error(ctx, AclOperation::kRead, t.name);
+    if (!topic_error) topic_error = governance_offsets_error(ctx, "TxnOffsetCommit", req.group_id, t.name);
     auto topic = ctx.broker.topics->find(t.name);
     for (const auto& p : t.partitions) {
       auto& out = topic_out.partitions.emplace_back();
