@@ -69,6 +69,17 @@ def read_from_zero(broker, topic, timeout=30):
     return read_isolated(broker, topic, "read_uncommitted", timeout)
 
 
+def objects_holding(rgw, prefix, needle):
+    """Keys of the objects under prefix/ in the test bucket whose bytes contain `needle`."""
+    from s3_broker_util import list_objects
+    hits = []
+    for key in list_objects(rgw, rgw.bucket, prefix):
+        status, body = rgw.request("GET", f"/{rgw.bucket}/{key}", {})
+        if status == 200 and needle in body:
+            hits.append(key)
+    return hits
+
+
 class Filler:
     """Keeps appending to one key while a test waits (Kafka's active segment
     is never cleaned, so the reference needs new segments)."""
@@ -246,7 +257,7 @@ def test_kill_during_compaction_loses_nothing_and_resurrects_nothing(broker_fact
 
 @pytest.mark.skipif(TARGET != "carelog", reason="carelogd on S3 is Carelog-specific")
 def test_compaction_on_s3_keeps_latest_and_deletes_superseded_objects(broker_factory, rgw):  # noqa: F811
-    from s3_broker_util import list_objects, s3_overrides
+    from s3_broker_util import s3_overrides
     prefix = unique("compact")
     b = broker_factory(s3_overrides(rgw, rgw.bucket, prefix, **OVERRIDES))
     topic = create_topic(admin_for(b), unique("compact-s3"), config=TOPIC_CONFIG)
@@ -256,12 +267,7 @@ def test_compaction_on_s3_keeps_latest_and_deletes_superseded_objects(broker_fac
     latest = {k: (off, v) for (k, v), off in zip(records, offsets)}
 
     def objects_with_secret():
-        hits = []
-        for key in list_objects(rgw, rgw.bucket, prefix):
-            status, body = rgw.request("GET", f"/{rgw.bucket}/{key}", {})
-            if status == 200 and secret in body:
-                hits.append(key)
-        return hits
+        return objects_holding(rgw, prefix, secret)
 
     deadline = time.time() + 40
     while (objects_with_secret() or len(read_from_zero(b, topic)) != 20) and time.time() < deadline:
@@ -455,3 +461,56 @@ def test_cli_topic_describe_shows_compaction_state(broker_factory):
     out = subprocess.run([str(cli), "--bootstrap-server", b.bootstrap, "topic", "describe", topic,
                           "--admin-url", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 1, out
+
+
+@pytest.mark.skipif(TARGET != "carelog", reason="carelogd's object WAL on S3 is Carelog-specific")
+def test_compaction_with_object_wal_on_s3_erases_by_max_compaction_lag(broker_factory, rgw):  # noqa: F811
+    # wal.type=object: the WAL itself is objects in the bucket. Only the
+    # deadline can start a pass (min.cleanable.dirty.ratio=0.99). Afterwards
+    # every key's latest value survives, tombstoned keys are gone, and no
+    # object under the prefix (WAL or stream-set) holds a superseded value.
+    from s3_broker_util import s3_overrides
+    prefix = unique("compact-owal")
+    b = broker_factory(s3_overrides(rgw, rgw.bucket, prefix, **dict(OVERRIDES, **{"wal.type": "object"})))
+    max_lag_ms = 3000
+    topic = create_topic(admin_for(b), unique("compact-owal"), config={
+        "cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.99", "delete.retention.ms": "500",
+        "max.compaction.lag.ms": str(max_lag_ms)})
+    produce_all(b, topic, [(b"bulk-%04d" % i, b"y" * 200) for i in range(1000)])
+    time.sleep(1)
+    secret = b"OWAL-SUPERSEDED-%d" % time.time_ns()
+    gone = b"OWAL-DELETED-%d" % time.time_ns()
+    records = [(b"device-%02d" % i, secret + b"-%d" % i) for i in range(20)]
+    records += [(b"erased-%02d" % i, gone) for i in range(5)]
+    produce_all(b, topic, records)
+    written = time.time()
+    latest = [(b"device-%02d" % i, b"reading-%d" % i) for i in range(20)] + [(b"erased-%02d" % i, None)
+                                                                           for i in range(5)]
+
+    def holding(needle):
+        return objects_holding(rgw, prefix, needle)
+
+    assert holding(secret), "the superseded values never reached the bucket (WAL objects)"
+    produce_all(b, topic, latest + [(b"last", b"keeps-the-tombstones-off-the-end")])
+    deadline = written + max_lag_ms / 1000 + 25
+    while (holding(secret) or holding(gone)) and time.time() < deadline:
+        time.sleep(0.5)
+    took = time.time() - written
+    assert holding(secret) == [] and holding(gone) == [], f"still stored after {took:.1f}s"
+    print(f"object WAL on S3: superseded and deleted values gone from the bucket {took:.1f}s after writing "
+          f"(max.compaction.lag.ms={max_lag_ms})")
+    # Tombstones go after delete.retention.ms (a later pass, started by the deadline again).
+    deadline = time.time() + 25
+    while time.time() < deadline:
+        got = read_from_zero(b, topic)
+        if not [r for r in got if r[1].startswith(b"erased-")]:
+            break
+        produce_all(b, topic, [(b"last", b"keeps-the-tombstones-off-the-end")])
+        time.sleep(1)
+    last = {}
+    for _, k, v in got:
+        last.setdefault(k, []).append(v)
+    assert not [k for k in last if k.startswith(b"erased-")], "tombstones (or deleted keys) left"
+    for k, v in latest[:20]:
+        assert last[k] == [v], (k, last[k])
+    assert len([k for k in last if k.startswith(b"bulk-")]) == 1000
