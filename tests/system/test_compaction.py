@@ -514,3 +514,59 @@ def test_compaction_with_object_wal_on_s3_erases_by_max_compaction_lag(broker_fa
     for k, v in latest[:20]:
         assert last[k] == [v], (k, last[k])
     assert len([k for k in last if k.startswith(b"bulk-")]) == 1000
+
+
+@pytest.mark.skipif(TARGET != "carelog", reason="measures Carelog's file:// object store")
+@pytest.mark.skipif(os.environ.get("CARELOG_LONG_TESTS") != "1",
+                    reason="long suite (about 60 s): set CARELOG_LONG_TESTS=1")
+def test_million_updates_over_10k_keys_shrink_to_the_live_set(broker_factory):
+    # Issue 13's shrink test: 1M keyed updates over 10k keys, then
+    # tombstones for 1k of them. After compaction every key's latest value
+    # remains, the tombstoned keys are gone, and the stored bytes come down
+    # to about the live set (the ratio is printed).
+    b = broker_factory(dict(OVERRIDES, **{"upload.interval.ms": "500", "log.cleaner.backoff.ms": "500"}))
+    topic = create_topic(admin_for(b), unique("compact-1m"), config=dict(TOPIC_CONFIG, **{
+        "min.cleanable.dirty.ratio": "0.5"}))
+    n, n_keys, n_dead = 1_000_000, 10_000, 1_000
+    pad = b"x" * 90
+    p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 50, "batch.size": 1_000_000,
+                  "queue.buffering.max.messages": 2_000_000, "queue.buffering.max.kbytes": 1_048_576,
+                  "enable.idempotence": True})
+    t0 = time.time()
+    for i in range(n):
+        p.produce(topic, key=b"k%05d" % (i % n_keys), value=b"%07d" % i + pad, partition=0)
+        if i % 100_000 == 0:
+            p.poll(0)
+    for k in range(n_dead):
+        p.produce(topic, key=b"k%05d" % k, value=None, partition=0)
+    p.produce(topic, key=b"last", value=b"end", partition=0)
+    assert p.flush(120) == 0
+    produced_s = time.time() - t0
+    want = {b"k%05d" % k: b"%07d" % (n - n_keys + k) + pad for k in range(n_dead, n_keys)}
+    want[b"last"] = b"end"
+    live = sum(len(k) + len(v) for k, v in want.items())
+    objects = b.data_dir / "objects"
+
+    def stored():
+        return sum(f.stat().st_size for f in objects.rglob("*") if f.is_file())
+
+    # Tombstones go in a pass after delete.retention.ms, which new dirty
+    # data starts (as Kafka needs a new segment): a filler key keeps writing.
+    deadline = time.time() + 90
+    with Filler(b, topic):
+        while stored() >= 3 * live and time.time() < deadline:
+            time.sleep(0.5)  # cheap: reading 1M records back would take longer than compacting them
+        while time.time() < deadline:
+            got = [r for r in read_from_zero(b, topic, timeout=60) if r[1] != b"filler"]
+            if len(got) == len(want) and stored() < 3 * live:
+                break
+            time.sleep(1)
+    settled_s = time.time() - t0
+    assert {k: v for _, k, v in got} == want
+    assert len(got) == len(want), "superseded records or tombstones left"
+    ratio = stored() / live
+    written = n * (len(b"k00000") + len(b"%07d" % 0 + pad))
+    print(f"1M updates over 10k keys: produced in {produced_s:.1f}s, settled after {settled_s:.1f}s; "
+          f"stored {stored()} bytes for {live} live key+value bytes: ratio {ratio:.2f} "
+          f"(written {written / live:.0f}x the live set)")
+    assert ratio < 3, ratio
