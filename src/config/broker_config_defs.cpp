@@ -80,6 +80,21 @@ std::vector<ConfigDef> make_defs() {
       // --- identity ---
       {"node.id", T::kInt, "1", range(0), "This broker's id."},
       {"broker.id", T::kInt, std::nullopt, range(0), "Alias of node.id."},
+      {"broker.rack", T::kString, std::nullopt, none,
+       "Rack (zone) of this broker, listed in Metadata and DescribeCluster."},
+      // --- cluster mode (docs/cluster.md) ---
+      {"cluster.enable", T::kBoolean, std::nullopt, none,
+       "Run as one of several brokers sharing metadata.store and object.store: register with a heartbeat "
+       "lease and lead only the partitions assigned to this broker. Default: on for a PostgreSQL "
+       "metadata.store, off for SQLite (a shared SQLite file works across processes on one machine)."},
+      {"broker.session.timeout.ms", T::kInt, "3000", range(100),
+       "Cluster mode: lease of this broker's registration. A broker that could not renew it stops "
+       "acknowledging before it ends; after it ends, other brokers take over its partitions."},
+      {"broker.heartbeat.interval.ms", T::kInt, "500", range(10),
+       "Cluster mode: how often the registration lease is renewed and the live brokers are re-read."},
+      {"cluster.wal.file.accept.data.loss", T::kBoolean, "false", none,
+       "Cluster mode with wal.type=file: accept that acknowledged records not yet uploaded are lost with "
+       "the node's disk (another broker cannot read them). Without it such a cluster refuses to start."},
       // --- topics ---
       {"num.partitions", T::kInt, "1", range(1), "Default partition count for auto-created topics."},
       {"default.replication.factor", T::kInt, "1", range(1, 32767),

@@ -107,7 +107,16 @@ struct ObjectRange {
   int64_t max_timestamp = -1;
   int64_t position = 0;  // byte position in the object
   int64_t length = 0;    // byte length
-  friend bool operator==(const ObjectRange&, const ObjectRange&) = default;
+  // Cluster mode: the writer's leader epoch. A commit carrying a range with
+  // leader_epoch >= 0 fails as a whole with 74 (FENCED_LEADER_EPOCH) unless
+  // the partition's leadership row still has that epoch (the fence against
+  // a paused or cut-off old leader). -1 = not fenced (one broker). Not stored.
+  int32_t leader_epoch = -1;
+  friend bool operator==(const ObjectRange& a, const ObjectRange& b) {
+    return a.object_key == b.object_key && a.topic_id == b.topic_id && a.partition == b.partition &&
+           a.base_offset == b.base_offset && a.last_offset == b.last_offset &&
+           a.max_timestamp == b.max_timestamp && a.position == b.position && a.length == b.length;
+  }
 };
 
 // One Kafka ACL binding as stored. The integer fields hold Kafka's wire
@@ -199,6 +208,41 @@ struct RegistrySettingRecord {
   friend bool operator==(const RegistrySettingRecord&, const RegistrySettingRecord&) = default;
 };
 
+// --- cluster mode (docs/cluster.md) ---
+// One broker's registration: written by the broker at start-up, kept alive
+// by heartbeats. Times are the store's clock (ms since the epoch).
+struct BrokerRegistration {
+  int32_t node_id = -1;
+  // Grows with every registration of node_id (Kafka's broker epoch); names
+  // this incarnation, e.g. in its WAL prefix and in partition leadership.
+  int64_t broker_epoch = 0;
+  // Advertised listeners, "NAME://host:port,NAME2://host:port".
+  std::string endpoints;
+  std::optional<std::string> rack;
+  int64_t registered_ms = 0;
+  int64_t lease_expires_ms = 0;
+  friend bool operator==(const BrokerRegistration&, const BrokerRegistration&) = default;
+};
+
+struct BrokerList {
+  int64_t now_ms = 0;                       // the store's clock when it was read
+  std::vector<BrokerRegistration> brokers;  // ordered by node id, expired ones included
+};
+
+// Who leads a partition in cluster mode. leader_epoch grows by one with
+// every change of leader (Kafka's leader epoch); leader_id -1 = released.
+struct PartitionLeader {
+  PartitionKey partition;
+  int32_t leader_id = -1;
+  int64_t broker_epoch = 0;  // the leader's registration (BrokerRegistration::broker_epoch)
+  int32_t leader_epoch = 0;
+  // A previous leader (node id, broker epoch) whose not yet uploaded WAL
+  // records the current leader has still to take over; node -1 = none.
+  int32_t recover_node = -1;
+  int64_t recover_broker_epoch = 0;
+  friend bool operator==(const PartitionLeader&, const PartitionLeader&) = default;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -243,6 +287,57 @@ class MetadataStore {
   // Every committed offset, ordered by group, topic, partition.
   virtual Result<std::vector<CommittedOffsetRecord>> committed_offsets() {
     return Error{35, "committed offsets are not supported by this metadata engine"};
+  }
+
+  // --- cluster membership (docs/cluster.md) ---
+  // Engines without cluster support return code 35 from all of these.
+  //
+  // Registers r.node_id with a lease of lease_ms and a new broker epoch
+  // (r.broker_epoch, registered_ms and lease_expires_ms are ignored and set
+  // here). Fails with 101 (DUPLICATE_BROKER_REGISTRATION) while another
+  // registration of the node id is live; the message names it.
+  virtual Result<BrokerRegistration> register_broker(const BrokerRegistration& r, int64_t lease_ms) {
+    return Error{35, "cluster membership is not supported by this metadata engine"};
+  }
+  // Extends the lease of (node_id, broker_epoch) to now + lease_ms and
+  // returns the new expiry. Fails with 77 (STALE_BROKER_EPOCH) when that
+  // registration is gone, replaced or already expired: its lease is lost.
+  virtual Result<int64_t> renew_broker_lease(int32_t node_id, int64_t broker_epoch, int64_t lease_ms) {
+    return Error{35, "cluster membership is not supported by this metadata engine"};
+  }
+  // Removes the registration (clean shutdown); absent is not an error.
+  virtual Status deregister_broker(int32_t node_id, int64_t broker_epoch) {
+    return Error{35, "cluster membership is not supported by this metadata engine"};
+  }
+  virtual Result<BrokerList> list_brokers() {
+    return Error{35, "cluster membership is not supported by this metadata engine"};
+  }
+
+  // --- partition leadership (docs/cluster.md) ---
+  // Every leadership row (partitions never claimed have none).
+  virtual Result<std::vector<PartitionLeader>> partition_leaders() {
+    return Error{35, "partition leadership is not supported by this metadata engine"};
+  }
+  // Makes (node_id, broker_epoch) the leader of p with leader epoch + 1,
+  // provided the row still has `expected_leader_epoch` (0 when it has no
+  // row yet) and its leader is released (-1), the caller itself, or not
+  // live (no unexpired registration with its broker epoch). The previous
+  // leader becomes recover_node unless one is still pending. Fails with 74
+  // (FENCED_LEADER_EPOCH) when the epoch moved, 6 (NOT_LEADER_OR_FOLLOWER)
+  // while another live broker leads, 3 when the partition does not exist.
+  virtual Result<PartitionLeader> claim_leadership(const PartitionKey& p, int32_t node_id,
+                                                   int64_t broker_epoch, int32_t expected_leader_epoch) {
+    return Error{35, "partition leadership is not supported by this metadata engine"};
+  }
+  // Planned move: the leader at leader_epoch gives p up (leader -1, no
+  // recovery pending: it has uploaded everything). 74 when fenced.
+  virtual Status release_leadership(const PartitionKey& p, int32_t leader_epoch) {
+    return Error{35, "partition leadership is not supported by this metadata engine"};
+  }
+  // The leader at leader_epoch has made recover_node's records durable in
+  // its own WAL: clears recover_node. 74 when fenced.
+  virtual Status finish_recovery(const PartitionKey& p, int32_t leader_epoch) {
+    return Error{35, "partition leadership is not supported by this metadata engine"};
   }
 
   // --- partition ownership (groundwork for several brokers) ---

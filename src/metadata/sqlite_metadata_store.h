@@ -93,6 +93,18 @@ class SqliteMetadataStore final : public MetadataStore {
   Status delete_transaction(const std::string& transactional_id) override;
   Result<std::map<std::string, std::vector<uint8_t>>> transactions() override;
 
+  // Cluster membership and leadership (sqlite_cluster.cpp). The store's
+  // clock is this machine's wall clock: brokers sharing the file run here.
+  Result<BrokerRegistration> register_broker(const BrokerRegistration& r, int64_t lease_ms) override;
+  Result<int64_t> renew_broker_lease(int32_t node_id, int64_t broker_epoch, int64_t lease_ms) override;
+  Status deregister_broker(int32_t node_id, int64_t broker_epoch) override;
+  Result<BrokerList> list_brokers() override;
+  Result<std::vector<PartitionLeader>> partition_leaders() override;
+  Result<PartitionLeader> claim_leadership(const PartitionKey& p, int32_t node_id, int64_t broker_epoch,
+                                           int32_t expected_leader_epoch) override;
+  Status release_leadership(const PartitionKey& p, int32_t leader_epoch) override;
+  Status finish_recovery(const PartitionKey& p, int32_t leader_epoch) override;
+
   // ACLs (sqlite_acls.cpp).
   Status add_acls(const std::vector<AclRecord>& acls) override;
   Status remove_acls(const std::vector<AclRecord>& acls) override;
@@ -138,6 +150,9 @@ class SqliteMetadataStore final : public MetadataStore {
   Status insert_object_locked(const ObjectRecord& object, const std::vector<ObjectRange>& ranges);
   Status retire_objects_locked(const std::vector<std::string>& keys, int64_t delete_after_ms);
   Status insert_snapshots_locked(const std::vector<ProducerSnapshot>& snapshots);
+  // Cluster mode: 74 unless every range with leader_epoch >= 0 matches its
+  // partition's leadership row (sqlite_cluster.cpp).
+  Status check_fence_locked(const std::vector<ObjectRange>& ranges);
 
   std::mutex mu_;
   std::unique_ptr<sqlite::Db> db_;

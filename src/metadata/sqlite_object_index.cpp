@@ -79,6 +79,7 @@ constexpr const char* kRangeColumns =
 Status SqliteMetadataStore::insert_object_locked(const ObjectRecord& object,
                                                  const std::vector<ObjectRange>& ranges) {
   CARELOG_RETURN_IF_ERROR(check_object(object, ranges));
+  CARELOG_RETURN_IF_ERROR(check_fence_locked(ranges));
   auto exists = db_->prepare("SELECT 1 FROM objects WHERE object_key = ?");
   if (!exists.ok()) return exists.take_error();
   CARELOG_RETURN_IF_ERROR((*exists)->bind_text(1, object.key));

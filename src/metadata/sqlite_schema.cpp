@@ -176,6 +176,33 @@ CREATE TABLE transactions (
   state BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // v9: cluster mode: broker registrations with heartbeat leases and the
+    // leader of every partition with its leader epoch (docs/cluster.md).
+    R"sql(
+CREATE TABLE brokers (
+  node_id INTEGER PRIMARY KEY,
+  broker_epoch INTEGER NOT NULL,
+  endpoints TEXT NOT NULL,
+  rack TEXT,
+  registered_ms INTEGER NOT NULL,
+  lease_expires_ms INTEGER NOT NULL
+);
+CREATE TABLE broker_epoch_seq (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  next_epoch INTEGER NOT NULL
+);
+INSERT INTO broker_epoch_seq (singleton, next_epoch) VALUES (1, 1);
+CREATE TABLE partition_leaders (
+  topic_id BLOB NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index INTEGER NOT NULL,
+  leader_id INTEGER NOT NULL,
+  broker_epoch INTEGER NOT NULL,
+  leader_epoch INTEGER NOT NULL,
+  recover_node INTEGER NOT NULL,
+  recover_broker_epoch INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

@@ -24,7 +24,11 @@ struct LogConfig {
   storage::ObjectWalConfig object_wal;                  // wal.object.*, for wal.type=object
   storage::WalConfig wal;             // wal.dir, wal.segment.bytes, wal.capacity.bytes, max wait
   uint64_t cache_bytes = 256u << 20;  // cache.log.bytes: recent batches kept in memory
-  int32_t leader_epoch = 0;           // constant per broker incarnation for now
+  int32_t leader_epoch = 0;           // of every partition when not in cluster mode
+  // Cluster mode (docs/cluster.md): partitions exist here only while this
+  // broker leads them (adopt/release), uploads are fenced on each
+  // partition's leader epoch, and compaction is off.
+  bool cluster = false;
 
   // Object storage (borrowed; must outlive the manager). Null: WAL only,
   // nothing is uploaded (unit tests of the WAL engine).

@@ -41,6 +41,7 @@ enum class LogError : int16_t {
   kUnsupportedForMessageFormat = 43,
   kInvalidProducerIdMapping = 49,
   kProducerFenced = 90,
+  kNotLeaderOrFollower = 6,  // cluster mode: the partition moved to another broker
 };
 
 enum class TimestampType : int8_t { kCreateTime = 0, kLogAppendTime = 1 };
@@ -160,7 +161,8 @@ class PartitionLog {
   // watermark). Durable before `done` is called.
   virtual void delete_records_before(int64_t offset, std::function<void(LogError, int64_t)> done) = 0;
 
-  // Leader epoch of this partition (constant per broker incarnation for now).
+  // Leader epoch of this partition: constant for the life of this object
+  // (in cluster mode a new leadership is a new PartitionLog).
   virtual int32_t leader_epoch() const = 0;
 
   // Registers a one-shot listener fired after the next committed append

@@ -19,7 +19,9 @@
 namespace carelog::partition {
 
 Result<size_t> WalLogManager::clean_once() {
-  if (!cleaner_ || !config_.cleanup) return size_t{0};
+  // Cluster mode: log cleaning rewrites objects other brokers index (left
+  // for later, docs/cluster.md).
+  if (!cleaner_ || !config_.cleanup || config_.cluster) return size_t{0};
   auto topics = store_.list_topics();
   if (!topics.ok()) return topics.take_error();
   std::map<std::string, int64_t> created;

@@ -28,10 +28,10 @@ WalLogManager::WalLogManager(const LogConfig& config, metadata::MetadataStore& s
 
 WalLogManager::~WalLogManager() { shutdown(); }
 
-std::shared_ptr<WalPartitionLog> WalLogManager::make_partition(const Uuid& topic_id, int32_t partition) {
-  auto p = std::make_shared<WalPartitionLog>(topic_id, partition, next_uid_++, cache_, store_,
-                                             config_.leader_epoch);
-  if (wal_) p->attach(wal_);
+std::shared_ptr<WalPartitionLog> WalLogManager::make_partition(const Uuid& topic_id, int32_t partition,
+                                                               int32_t leader_epoch, bool attach_wal) {
+  auto p = std::make_shared<WalPartitionLog>(topic_id, partition, next_uid_++, cache_, store_, leader_epoch);
+  if (wal_ && attach_wal) p->attach(wal_);
   if (blocks_) p->attach_objects(ObjectTier{blocks_.get(), pool_.get()});
   return p;
 }
@@ -43,7 +43,7 @@ std::shared_ptr<const ObjectRef> WalLogManager::object_ref(const std::string& ke
   return ref;
 }
 
-Status WalLogManager::recover_objects() {
+Status WalLogManager::recover_objects(PartitionMap& parts) {
   auto objects = store_.list_objects();
   if (!objects.ok()) return objects.take_error();
   std::map<std::string, std::shared_ptr<const ObjectRef>> refs;
@@ -56,7 +56,7 @@ Status WalLogManager::recover_objects() {
   auto uploaded = store_.uploaded_offsets();
   if (!uploaded.ok()) return uploaded.take_error();
   size_t ranges = 0;
-  for (auto& [key, p] : partitions_) {
+  for (auto& [key, p] : parts) {
     metadata::PartitionKey pk{key.first, key.second};
     int64_t from = 0;
     if (auto it = starts->find(pk); it != starts->end()) from = it->second;
@@ -76,10 +76,10 @@ Status WalLogManager::recover_objects() {
     if (auto it = uploaded->find(pk); it != uploaded->end()) p->recover_uploaded(it->second);
   }
   log::info("log manager: {} object ranges in {} objects indexed", ranges, refs.size());
-  return recover_producers();
+  return recover_producers(parts);
 }
 
-Status WalLogManager::recover_producers() {
+Status WalLogManager::recover_producers(PartitionMap& parts) {
   auto snapshots = store_.producer_snapshots();
   if (!snapshots.ok()) return snapshots.take_error();
   // Snapshot first; then only the uploaded batches after it are replayed.
@@ -90,7 +90,7 @@ Status WalLogManager::recover_producers() {
   };
   std::vector<Job> jobs;
   size_t from_snapshot = 0;
-  for (auto& [key, p] : partitions_) {
+  for (auto& [key, p] : parts) {
     if (auto it = snapshots->find(metadata::PartitionKey{key.first, key.second}); it != snapshots->end()) {
       auto state = ProducerStateTable::decode(it->second.state);
       if (state.ok()) {
@@ -170,10 +170,12 @@ Result<std::unique_ptr<WalLogManager>> WalLogManager::open(const LogConfig& conf
   auto topics = store.list_topics();
   if (!topics.ok()) return topics.take_error();
   for (const auto& t : *topics) {
-    for (int32_t p = 0; p < t.partitions; ++p) m->partitions_[Key{t.id, p}] = m->make_partition(t.id, p);
+    if (config.cluster) break;  // partitions come with leadership (adopt)
+    for (int32_t p = 0; p < t.partitions; ++p)
+      m->partitions_[Key{t.id, p}] = m->make_partition(t.id, p, config.leader_epoch, false);
   }
   const auto started = std::chrono::steady_clock::now();
-  if (config.object_store) CARELOG_RETURN_IF_ERROR(m->recover_objects());
+  if (config.object_store) CARELOG_RETURN_IF_ERROR(m->recover_objects(m->partitions_));
 
   uint64_t recovered = 0, already_uploaded = 0;
   auto on_record = [&](const storage::WalRecord& r) {
@@ -264,6 +266,7 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
       b.last_offset = e.last_offset;
       b.max_timestamp = e.max_timestamp;
       b.bytes = std::move(bytes).value();
+      b.leader_epoch = config_.cluster ? p->leader_epoch() : -1;
       batches.push_back(std::move(b));
       owners.emplace_back(g, e.base_offset);
       last[g] = e.last_offset;
@@ -496,8 +499,26 @@ bool WalLogManager::range_live(const storage::object_format::IndexEntry& e) {
 Status WalLogManager::collect_garbage() {
   if (!gc_) return Status::OK();
   const int64_t now = storage::wall_clock_ms();
-  auto retired = gc_->retire_dead_objects([this](const auto& e) { return range_live(e); }, now,
-                                          config_.object_delete_delay_ms);
+  // Cluster mode: most partitions are led elsewhere; their liveness comes
+  // from the store (the topic exists, the range is above the log start).
+  std::map<Uuid, int32_t> counts;
+  std::map<metadata::PartitionKey, int64_t> starts;
+  if (config_.cluster) {
+    auto topics = store_.list_topics();
+    if (!topics.ok()) return topics.error();
+    for (const auto& t : *topics) counts[t.id] = t.partitions;
+    auto s = store_.log_start_offsets();
+    if (!s.ok()) return s.error();
+    starts = std::move(*s);
+  }
+  auto live = [&](const storage::object_format::IndexEntry& e) {
+    if (!config_.cluster) return range_live(e);
+    auto c = counts.find(e.topic_id);
+    if (c == counts.end() || e.partition >= c->second) return false;
+    auto st = starts.find(metadata::PartitionKey{e.topic_id, e.partition});
+    return st == starts.end() || e.last_offset >= st->second;
+  };
+  auto retired = gc_->retire_dead_objects(live, now, config_.object_delete_delay_ms);
   if (!retired.ok()) return retired.error();
   auto deleted = gc_->delete_expired(now, [this](const std::string& key) { blocks_->invalidate(key); });
   if (!deleted.ok()) return deleted.error();
@@ -505,7 +526,8 @@ Status WalLogManager::collect_garbage() {
 }
 
 Result<bool> WalLogManager::compact_once() {
-  if (!compactor_) return false;
+  // Cluster mode: other brokers index the objects it would replace.
+  if (!compactor_ || config_.cluster) return false;
   // Holding switch_mu_ across the whole run keeps uploads from committing
   // an object that this run would list before its batches are repointed.
   std::lock_guard sw(switch_mu_);
@@ -541,10 +563,11 @@ std::shared_ptr<PartitionLog> WalLogManager::get(const Uuid& topic_id, int32_t p
 
 Status WalLogManager::ensure_partitions(const Uuid& topic_id, int32_t count) {
   if (count < 0) return make_error(fmt::format("invalid partition count {}", count), 37);
+  if (config_.cluster) return Status::OK();  // the leader adopts them
   std::unique_lock lk(mu_);
   for (int32_t p = 0; p < count; ++p) {
     auto& slot = partitions_[Key{topic_id, p}];
-    if (!slot) slot = make_partition(topic_id, p);
+    if (!slot) slot = make_partition(topic_id, p, config_.leader_epoch, true);
   }
   return Status::OK();
 }

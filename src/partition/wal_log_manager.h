@@ -63,6 +63,24 @@ class WalLogManager final : public LogManager {
   ~WalLogManager() override;
 
   std::shared_ptr<PartitionLog> get(const Uuid& topic_id, int32_t partition) override;
+
+  // --- cluster mode (config.cluster) ---
+  // Starts leading a partition at `leader_epoch`: its index from the object
+  // index, its producer state from the stored snapshot and the uploaded
+  // batches after it, then, when `recover_prefix` is not empty, the WAL
+  // records above the uploaded offset from that WAL prefix (a previous
+  // leader's object WAL), which are appended to this broker's WAL with
+  // their offsets before the partition serves. Blocks (object I/O).
+  Status adopt(const Uuid& topic_id, int32_t partition, int32_t leader_epoch,
+               const std::string& recover_prefix);
+  // Planned move, step 1: refuses further appends (NOT_LEADER_OR_FOLLOWER),
+  // waits up to `timeout` for appends in flight, then uploads everything.
+  // On failure the partition serves again and nothing changed.
+  Status prepare_release(const Uuid& topic_id, int32_t partition, std::chrono::milliseconds timeout);
+  // Stops leading a partition (after a release, or when fenced).
+  void forget(const Uuid& topic_id, int32_t partition);
+  // Partitions led here with their leader epochs.
+  std::vector<std::pair<metadata::PartitionKey, int32_t>> led_partitions();
   Status ensure_partitions(const Uuid& topic_id, int32_t count) override;
   void drop_topic(const Uuid& topic_id) override;
   void shutdown() override;
@@ -100,14 +118,19 @@ class WalLogManager final : public LogManager {
  private:
   using Key = std::pair<Uuid, int32_t>;
   WalLogManager(const LogConfig& config, metadata::MetadataStore& store);
-  std::shared_ptr<WalPartitionLog> make_partition(const Uuid& topic_id, int32_t partition);
+  using PartitionMap = std::map<Key, std::shared_ptr<WalPartitionLog>>;
+  std::shared_ptr<WalPartitionLog> make_partition(const Uuid& topic_id, int32_t partition,
+                                                  int32_t leader_epoch, bool attach_wal);
   // The partition, or null (shared lock on the map).
   std::shared_ptr<WalPartitionLog> find_partition(const Uuid& topic_id, int32_t partition);
   std::vector<std::shared_ptr<WalPartitionLog>> snapshot();
-  Status recover_objects();
+  Status recover_objects(PartitionMap& parts);
   // Producer state: stored snapshots, then the uploaded batches after them
   // (object reads in parallel).
-  Status recover_producers();
+  Status recover_producers(PartitionMap& parts);
+  // Appends a previous leader's WAL records of `p` (above its uploaded
+  // offset) to this broker's WAL and indexes them (adopt()).
+  Status take_over_wal_records(WalPartitionLog& p, const std::string& prefix);
   std::shared_ptr<const ObjectRef> object_ref(const std::string& key, uint64_t size);
   // Uploads the given partitions' pending entries as one object.
   Status upload_group(

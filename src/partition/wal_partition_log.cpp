@@ -205,6 +205,16 @@ void WalPartitionLog::mark_dropped() {
   dropped_ = true;
 }
 
+void WalPartitionLog::mark_moved(bool moved) {
+  std::lock_guard lk(mu_);
+  moved_ = moved;
+}
+
+bool WalPartitionLog::settled() const {
+  std::lock_guard lk(mu_);
+  return next_offset_ == high_watermark_;
+}
+
 size_t WalPartitionLog::index_size() const {
   std::lock_guard lk(mu_);
   return index_.size();
@@ -266,6 +276,7 @@ void WalPartitionLog::append_reserved(const std::shared_ptr<PreparedAppend>& wor
     done(std::move(r));
   };
   if (dropped_) return reject(fail(LogError::kUnknownTopicOrPartition, "partition was deleted"));
+  if (moved_) return reject(fail(LogError::kNotLeaderOrFollower, "partition moved to another broker"));
 
   // Idempotent producers: check every batch against state updated by the
   // earlier batches of this request (on a scratch copy).

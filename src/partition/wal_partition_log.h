@@ -160,6 +160,11 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
 
   // Rejects further appends/reads (topic deleted).
   void mark_dropped();
+  // Cluster mode, planned move: further appends fail with
+  // NOT_LEADER_OR_FOLLOWER (reads still work until the log is dropped).
+  void mark_moved(bool moved = true);
+  // No append is between offset assignment and durability.
+  bool settled() const;
 
   // PartitionLog
   void append(AppendRequest request, AppendCallback done) override;
@@ -234,6 +239,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   int64_t high_watermark_ = 0;
   int64_t log_start_ = 0;
   bool dropped_ = false;
+  bool moved_ = false;
   std::vector<IndexEntry> index_;  // sorted by offset; entries below log start removed
   size_t max_ts_entry_ = 0;        // index_ position of the first batch with the largest max timestamp
   ProducerStateTable producers_;

@@ -33,6 +33,9 @@ class Authorizer;
 namespace carelog::governance {
 class Governance;
 }
+namespace carelog::cluster {
+class Cluster;
+}
 
 namespace carelog::server {
 
@@ -87,6 +90,9 @@ struct BrokerContext {
   // Topic catalog and policy checks (server/governance_hooks.h); null when
   // none is configured (unit tests), which behaves like governance.mode=off.
   governance::Governance* governance = nullptr;
+  // Cluster mode (cluster/cluster.h): live brokers, partition leaders, the
+  // lease; null for a single broker, which then leads every partition.
+  cluster::Cluster* cluster = nullptr;
 };
 
 }  // namespace carelog::server

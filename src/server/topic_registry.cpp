@@ -92,6 +92,37 @@ Status TopicRegistry::load() {
   return Status::OK();
 }
 
+void TopicRegistry::refresh(const std::vector<metadata::TopicRecord>& topics) {
+  std::lock_guard admin(admin_mu_);
+  std::unordered_map<Uuid, const metadata::TopicRecord*, UuidHash> want;
+  for (const auto& rec : topics) want[rec.id] = &rec;
+  std::vector<std::shared_ptr<const TopicInfo>> gone;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [id, info] : by_id_)
+      if (!want.count(id)) gone.push_back(info);
+  }
+  for (const auto& info : gone) {
+    // Created here after `topics` was read: still there.
+    auto still = store_.topic_by_id(info->id);
+    if (!still.ok() || still->has_value()) continue;
+    {
+      std::unique_lock lock(mu_);
+      by_name_.erase(info->name);
+      by_id_.erase(info->id);
+    }
+    logs_.drop_topic(info->id);
+    log::info("topic {} was deleted by another broker", info->name);
+  }
+  for (const auto& rec : topics) {
+    auto info = find(rec.id);
+    if (info && info->partitions == rec.partitions && info->overrides == rec.configs) continue;
+    if (!info) log::info("topic {} was created by another broker", rec.name);
+    (void)logs_.ensure_partitions(rec.id, rec.partitions);
+    put(make_info(rec));
+  }
+}
+
 std::shared_ptr<const TopicInfo> TopicRegistry::find(const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = by_name_.find(name);

@@ -63,6 +63,10 @@ class TopicRegistry {
   // Loads every topic from the metadata store and opens its partitions.
   Status load();
 
+  // Cluster mode: brings the view up to date with topics read from the
+  // store (created, changed or deleted by other brokers).
+  void refresh(const std::vector<metadata::TopicRecord>& topics);
+
   std::shared_ptr<const TopicInfo> find(const std::string& name) const;
   std::shared_ptr<const TopicInfo> find(const Uuid& id) const;
   std::vector<std::shared_ptr<const TopicInfo>> list() const;

@@ -34,6 +34,98 @@ Error write_failed(const std::string& why) {
   return make_error("wal: object write failed (" + why + "); retry", kErrRequestTimedOut);
 }
 
+struct WalObject {
+  uint64_t seq;
+  SharedBytes bytes;
+  object_wal_format::DecodedObject decoded;
+};
+
+struct LoadedWal {
+  std::vector<uint64_t> seqs;  // every listed sequence, ascending
+  std::vector<WalObject> loaded;
+  std::set<uint64_t> cancelled;
+  uint64_t superseded = 0;
+  size_t replayed = 0;
+};
+
+// Lists and reads every WAL object under `prefix` and replays the records
+// that count through `on_record` (docs/formats/object-wal.md).
+Result<LoadedWal> load_wal_objects(objstore::ObjectStore& store, const std::string& prefix,
+                                   const WriteAheadLog::RecoveryFn& on_record) {
+  LoadedWal out;
+  std::vector<uint64_t>& seqs = out.seqs;
+  std::string continuation;
+  for (;;) {
+    auto page = store.list(prefix, continuation, 1000);
+    if (!page.ok()) return make_error("wal: listing " + prefix + ": " + page.error().message);
+    for (const auto& o : page->objects) {
+      if (auto seq = object_wal_format::parse_object_key(prefix, o.key)) seqs.push_back(*seq);
+    }
+    if (!page->next_continuation) break;
+    continuation = *page->next_continuation;
+  }
+  std::sort(seqs.begin(), seqs.end());
+
+  std::vector<WalObject>& loaded = out.loaded;
+  std::set<uint64_t>& cancelled = out.cancelled;
+  for (uint64_t seq : seqs) {
+    const std::string key = object_wal_format::object_key(prefix, seq);
+    auto bytes = store.get(key);
+    if (!bytes.ok()) {
+      if (objstore::is_not_found(bytes.error())) continue;  // deleted since the listing
+      return make_error("wal: reading " + key + ": " + bytes.error().message);
+    }
+    auto decoded = object_wal_format::decode(*bytes);
+    if (!decoded.ok()) return make_error(key + ": " + decoded.error().message);
+    if (decoded->sequence != seq) {
+      return make_error(fmt::format("{}: header says sequence {}", key, decoded->sequence));
+    }
+    cancelled.insert(decoded->cancelled.begin(), decoded->cancelled.end());
+    loaded.push_back(WalObject{seq, std::move(bytes).value(), std::move(decoded).value()});
+  }
+
+  // Per partition, a record supersedes every earlier-sequence record at or
+  // above its base offset: those were failed back to their producers, and
+  // the partition reassigned their offsets.
+  struct Ref {
+    size_t object;
+    size_t record;
+    int64_t base;
+  };
+  std::map<std::pair<Uuid, int32_t>, std::vector<Ref>> per_partition;
+  uint64_t& superseded = out.superseded;
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    if (cancelled.count(loaded[i].seq)) continue;
+    const auto& records = loaded[i].decoded.records;
+    for (size_t r = 0; r < records.size(); ++r) {
+      auto& refs = per_partition[{records[r].topic_id, records[r].partition}];
+      while (!refs.empty() && refs.back().base >= records[r].base_offset) {
+        refs.pop_back();
+        superseded++;
+      }
+      refs.push_back(Ref{i, r, records[r].base_offset});
+    }
+  }
+  std::vector<Ref> replay;
+  for (auto& [key, refs] : per_partition) replay.insert(replay.end(), refs.begin(), refs.end());
+  std::sort(replay.begin(), replay.end(), [](const Ref& a, const Ref& b) {
+    return std::tie(a.object, a.record) < std::tie(b.object, b.record);
+  });
+  for (const Ref& ref : replay) {
+    const WalObject& l = loaded[ref.object];
+    const auto& d = l.decoded.records[ref.record];
+    WalRecord r;
+    r.topic_id = d.topic_id;
+    r.partition = d.partition;
+    r.base_offset = d.base_offset;
+    r.batch = l.bytes.slice(d.batch_position, d.batch_length);
+    r.location = WalLocation{l.seq, d.batch_position, static_cast<uint32_t>(d.batch_length)};
+    on_record(r);
+  }
+  out.replayed = replay.size();
+  return out;
+}
+
 }  // namespace
 
 ObjectWal::ObjectWal(objstore::ObjectStore& store, ObjectWalConfig config)
@@ -56,81 +148,21 @@ Result<std::unique_ptr<ObjectWal>> ObjectWal::open(objstore::ObjectStore& store,
   return wal;
 }
 
+Status ObjectWal::replay_prefix(objstore::ObjectStore& store, const std::string& prefix,
+                                const RecoveryFn& on_record) {
+  auto wal = load_wal_objects(store, prefix, on_record);
+  if (!wal.ok()) return wal.take_error();
+  log::info("wal: read {} WAL objects under {} ({} records replayed, {} superseded, {} cancelled)",
+            wal->loaded.size(), prefix, wal->replayed, wal->superseded, wal->cancelled.size());
+  return Status::OK();
+}
+
 Status ObjectWal::recover(const RecoveryFn& on_record) {
-  std::vector<uint64_t> seqs;
-  std::string continuation;
-  for (;;) {
-    auto page = store_.list(config_.prefix, continuation, 1000);
-    if (!page.ok()) return make_error("wal: listing " + config_.prefix + ": " + page.error().message);
-    for (const auto& o : page->objects) {
-      if (auto seq = object_wal_format::parse_object_key(config_.prefix, o.key)) seqs.push_back(*seq);
-    }
-    if (!page->next_continuation) break;
-    continuation = *page->next_continuation;
-  }
-  std::sort(seqs.begin(), seqs.end());
-
-  struct Loaded {
-    uint64_t seq;
-    SharedBytes bytes;
-    object_wal_format::DecodedObject decoded;
-  };
-  std::vector<Loaded> loaded;
-  std::set<uint64_t> cancelled;
-  for (uint64_t seq : seqs) {
-    const std::string key = object_wal_format::object_key(config_.prefix, seq);
-    auto bytes = store_.get(key);
-    if (!bytes.ok()) {
-      if (objstore::is_not_found(bytes.error())) continue;  // deleted since the listing
-      return make_error("wal: reading " + key + ": " + bytes.error().message);
-    }
-    auto decoded = object_wal_format::decode(*bytes);
-    if (!decoded.ok()) return make_error(key + ": " + decoded.error().message);
-    if (decoded->sequence != seq) {
-      return make_error(fmt::format("{}: header says sequence {}", key, decoded->sequence));
-    }
-    cancelled.insert(decoded->cancelled.begin(), decoded->cancelled.end());
-    loaded.push_back(Loaded{seq, std::move(bytes).value(), std::move(decoded).value()});
-  }
-
-  // Per partition, a record supersedes every earlier-sequence record at or
-  // above its base offset: those were failed back to their producers, and
-  // the partition reassigned their offsets.
-  struct Ref {
-    size_t object;
-    size_t record;
-    int64_t base;
-  };
-  std::map<std::pair<Uuid, int32_t>, std::vector<Ref>> per_partition;
-  uint64_t superseded = 0;
-  for (size_t i = 0; i < loaded.size(); ++i) {
-    if (cancelled.count(loaded[i].seq)) continue;
-    const auto& records = loaded[i].decoded.records;
-    for (size_t r = 0; r < records.size(); ++r) {
-      auto& refs = per_partition[{records[r].topic_id, records[r].partition}];
-      while (!refs.empty() && refs.back().base >= records[r].base_offset) {
-        refs.pop_back();
-        superseded++;
-      }
-      refs.push_back(Ref{i, r, records[r].base_offset});
-    }
-  }
-  std::vector<Ref> replay;
-  for (auto& [key, refs] : per_partition) replay.insert(replay.end(), refs.begin(), refs.end());
-  std::sort(replay.begin(), replay.end(), [](const Ref& a, const Ref& b) {
-    return std::tie(a.object, a.record) < std::tie(b.object, b.record);
-  });
-  for (const Ref& ref : replay) {
-    const Loaded& l = loaded[ref.object];
-    const auto& d = l.decoded.records[ref.record];
-    WalRecord r;
-    r.topic_id = d.topic_id;
-    r.partition = d.partition;
-    r.base_offset = d.base_offset;
-    r.batch = l.bytes.slice(d.batch_position, d.batch_length);
-    r.location = WalLocation{l.seq, d.batch_position, static_cast<uint32_t>(d.batch_length)};
-    on_record(r);
-  }
+  auto wal = load_wal_objects(store_, config_.prefix, on_record);
+  if (!wal.ok()) return wal.take_error();
+  std::vector<WalObject>& loaded = wal->loaded;
+  const std::set<uint64_t>& cancelled = wal->cancelled;
+  const std::vector<uint64_t>& seqs = wal->seqs;
   uint64_t used = 0;
   for (auto& l : loaded) {
     if (cancelled.count(l.seq)) continue;
@@ -149,7 +181,7 @@ Status ObjectWal::recover(const RecoveryFn& on_record) {
   stats_.segments = objects_.size();
   log::info(
       "wal: recovered {} WAL objects ({} records replayed, {} superseded, {} cancelled objects ignored)",
-      objects_.size(), replay.size(), superseded, cancelled_.size());
+      objects_.size(), wal->replayed, wal->superseded, cancelled_.size());
   return Status::OK();
 }
 

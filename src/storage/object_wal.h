@@ -90,6 +90,11 @@ class ObjectWal final : public WriteAheadLog {
   // fails validation is an error naming its key. `store` must outlive this.
   static Result<std::unique_ptr<ObjectWal>> open(objstore::ObjectStore& store, ObjectWalConfig config,
                                                  const RecoveryFn& on_record);
+  // Reads the WAL objects under `prefix` (another broker incarnation's WAL,
+  // cluster mode) and replays the records that count, exactly as open()
+  // would, without writing or deleting anything. Read-only.
+  static Status replay_prefix(objstore::ObjectStore& store, const std::string& prefix,
+                              const RecoveryFn& on_record);
   ~ObjectWal() override;
   ObjectWal(const ObjectWal&) = delete;
   ObjectWal& operator=(const ObjectWal&) = delete;

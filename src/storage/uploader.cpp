@@ -76,7 +76,8 @@ Status ObjectUploader::commit(const metadata::ObjectRecord& record,
           if (o.key == record.key) return Status::OK();
       }
     }
-    if (st.error().code == 42) return st;  // rejected: retrying cannot help
+    // Rejected, or fenced by a newer leader epoch: retrying cannot help.
+    if (st.error().code == 42 || st.error().code == 74) return st;
     ambiguous = true;
     log::warn("uploader: committing {} failed (attempt {}): {}", record.key, attempt + 1, st.error().message);
     if (options_.max_attempts && attempt + 1 >= options_.max_attempts) return st;
@@ -113,6 +114,14 @@ Result<UploadedObject> ObjectUploader::upload(const std::vector<UploadBatch>& ba
     c += b.bytes.size();
   }
   out.ranges = object_ranges(out.key, built->entries);
+  for (auto& r : out.ranges) {
+    for (const auto& b : batches) {
+      if (b.topic_id == r.topic_id && b.partition == r.partition) {
+        r.leader_epoch = b.leader_epoch;
+        break;
+      }
+    }
+  }
 
   for (uint32_t attempt = 0;; ++attempt) {
     {

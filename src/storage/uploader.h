@@ -40,6 +40,9 @@ struct UploadBatch {
   int64_t last_offset = 0;
   int64_t max_timestamp = -1;
   SharedBytes bytes;
+  // Cluster mode: the partition leader's epoch; the commit is fenced on it
+  // (metadata::ObjectRange::leader_epoch). -1 = not fenced.
+  int32_t leader_epoch = -1;
 };
 
 struct UploadedObject {

@@ -4,6 +4,7 @@
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/offset_for_leader_epoch.h"
 #include "server/authorize.h"
+#include "server/handlers/cluster_view.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/topic_defaults.h"
@@ -13,10 +14,9 @@ namespace carelog::server {
 asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(
     RequestContext& ctx, protocol::DescribeClusterRequest& req) {
   protocol::DescribeClusterResponse resp;
-  const auto& opts = ctx.broker.options;
   resp.error_code = 0;
   resp.cluster_id = ctx.broker.cluster_id;
-  resp.controller_id = opts.node_id;
+  resp.controller_id = controller_node(ctx);
   resp.endpoint_type = 1;  // brokers
   if (ctx.api_version >= 1 && req.endpoint_type != 1) {
     // Carelog has no separate controller endpoints.
@@ -24,10 +24,13 @@ asio::awaitable<protocol::DescribeClusterResponse> handle_describe_cluster(
     resp.error_message = "only broker endpoints (endpoint_type 1) are available";
     co_return resp;
   }
-  auto& b = resp.brokers.emplace_back();
-  b.broker_id = opts.node_id;
-  b.host = ctx.session.advertised_host;
-  b.port = ctx.session.advertised_port;
+  for (auto& v : visible_brokers(ctx)) {
+    auto& b = resp.brokers.emplace_back();
+    b.broker_id = v.node_id;
+    b.host = std::move(v.host);
+    b.port = v.port;
+    b.rack = std::move(v.rack);
+  }
   resp.cluster_authorized_operations =
       req.include_cluster_authorized_operations ? cluster_operations(ctx) : kAuthorizedOperationsOmitted;
   co_return resp;

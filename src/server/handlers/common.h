@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "cluster/cluster.h"
 #include "protocol/error_codes.h"
 #include "server/request_context.h"
 
@@ -32,9 +33,19 @@ struct ServingLog {
   int16_t error = 0;
 };
 
+// In cluster mode a partition of an existing topic that this broker does
+// not lead (or any partition while its lease is not valid) gets
+// NOT_LEADER_OR_FOLLOWER, so the client refreshes its metadata.
 inline ServingLog serving_log(RequestContext& ctx, const TopicInfo* topic, int32_t partition,
                               int32_t current_leader_epoch = -1) {
   auto log = topic ? ctx.broker.logs->get(topic->id, partition) : nullptr;
+  if (ctx.broker.cluster && topic && partition >= 0 && partition < topic->partitions &&
+      (!log || !ctx.broker.cluster->lease_valid())) {
+    // A client ahead of this broker's view names a newer epoch: UNKNOWN_LEADER_EPOCH.
+    if (log && current_leader_epoch > log->leader_epoch())
+      return {nullptr, code(protocol::ErrorCode::kUnknownLeaderEpoch)};
+    return {nullptr, code(protocol::ErrorCode::kNotLeaderOrFollower)};
+  }
   if (!log) return {nullptr, code(protocol::ErrorCode::kUnknownTopicOrPartition)};
   if (int16_t e = leader_epoch_error(current_leader_epoch, log->leader_epoch())) return {nullptr, e};
   return {std::move(log), 0};

@@ -1,12 +1,15 @@
 // Metadata: brokers, cluster id, controller and topic/partition layout.
 //
-// Carelog is one logical replica per partition: this broker leads every
-// partition, replicas and ISR are just itself.
+// Carelog is one logical replica per partition: a single broker leads every
+// partition; in cluster mode each partition's leader is the live broker
+// holding its leadership row (replicas and ISR are just the leader; a
+// partition whose leader is not live yet reports LEADER_NOT_AVAILABLE).
 #include "protocol/messages/metadata.h"
 
 #include "common/log.h"
 #include "server/authorize.h"
 #include "server/consumer_offsets_topic.h"
+#include "server/handlers/cluster_view.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/topic_defaults.h"
@@ -31,8 +34,21 @@ void describe_topic(RequestContext& ctx, const TopicInfo& topic,
     part.leader_id = node;
     auto log = ctx.broker.logs->get(topic.id, p);
     part.leader_epoch = log ? log->leader_epoch() : 0;
-    part.replica_nodes = {node};
-    part.isr_nodes = {node};
+    if (ctx.broker.cluster && !log) {
+      auto leader = ctx.broker.cluster->leader_of(metadata::PartitionKey{topic.id, p});
+      if (leader && leader->leader_id != node) {
+        part.leader_id = leader->leader_id;
+        part.leader_epoch = leader->leader_epoch;
+      } else {
+        part.error_code = code(protocol::ErrorCode::kLeaderNotAvailable);
+        part.leader_id = -1;
+        part.leader_epoch = leader ? leader->leader_epoch : -1;
+        out.partitions.push_back(std::move(part));
+        continue;
+      }
+    }
+    part.replica_nodes = {part.leader_id};
+    part.isr_nodes = {part.leader_id};
     out.partitions.push_back(std::move(part));
   }
 }
@@ -42,14 +58,16 @@ void describe_topic(RequestContext& ctx, const TopicInfo& topic,
 asio::awaitable<protocol::MetadataResponse> handle_metadata(RequestContext& ctx,
                                                             protocol::MetadataRequest& req) {
   protocol::MetadataResponse resp;
-  const auto& opts = ctx.broker.options;
-  protocol::MetadataResponse::MetadataResponseBroker broker;
-  broker.node_id = opts.node_id;
-  broker.host = ctx.session.advertised_host;
-  broker.port = ctx.session.advertised_port;
-  resp.brokers.push_back(std::move(broker));
+  for (auto& b : visible_brokers(ctx)) {
+    protocol::MetadataResponse::MetadataResponseBroker broker;
+    broker.node_id = b.node_id;
+    broker.host = std::move(b.host);
+    broker.port = b.port;
+    broker.rack = std::move(b.rack);
+    resp.brokers.push_back(std::move(broker));
+  }
   resp.cluster_id = ctx.broker.cluster_id;
-  resp.controller_id = opts.node_id;
+  resp.controller_id = controller_node(ctx);
   resp.cluster_authorized_operations =
       req.include_cluster_authorized_operations ? cluster_operations(ctx) : kAuthorizedOperationsOmitted;
   const bool include_ops = req.include_topic_authorized_operations;

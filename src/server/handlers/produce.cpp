@@ -217,6 +217,14 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
       });
     }
   });
+  // Cluster mode: a broker whose lease ran out while the write was in
+  // flight acknowledges nothing (another broker may lead the partition by
+  // now and recover, or not, what was written); the client retries there.
+  if (ctx.broker.cluster && !ctx.broker.cluster->lease_valid()) {
+    for (auto& p : pending)
+      if (p.out->error_code == 0)
+        fill_error(*p.out, code(protocol::ErrorCode::kNotLeaderOrFollower), "this broker's lease expired");
+  }
   for (size_t i = 0; i < dead_letters.size(); ++i) {
     DeadLetter& dl = dead_letters[i];
     const PartitionResponse& dlq = dlq_responses[i];

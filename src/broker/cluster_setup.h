@@ -1,0 +1,30 @@
+// Cluster-mode start-up checks and options derived from the broker config
+// (docs/cluster.md).
+#pragma once
+
+#include <string>
+
+#include "cluster/membership.h"
+#include "common/result.h"
+#include "config/broker_config.h"
+#include "partition/log_config.h"
+
+namespace carelog::broker {
+
+// cluster.enable, or by default: on for a postgresql:// metadata.store.
+bool cluster_enabled(const config::BrokerConfig& config);
+
+// Kafka's meta.properties in data.dir: written on the first start in
+// cluster mode; on later starts its cluster.id must be the store's and its
+// node.id this broker's (INCONSISTENT_CLUSTER_ID otherwise).
+Status check_meta_properties(const std::string& data_dir, const std::string& cluster_id, int32_t node_id);
+
+// node.id, advertised listeners, broker.rack, broker.session.timeout.ms,
+// broker.heartbeat.interval.ms.
+cluster::MembershipOptions membership_options(const config::BrokerConfig& config);
+
+// wal.type defaults to object in a cluster; wal.type=file needs
+// cluster.wal.file.accept.data.loss=true.
+Status cluster_wal_options(const config::BrokerConfig& config, partition::LogConfig* options);
+
+}  // namespace carelog::broker

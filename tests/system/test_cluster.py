@@ -1,0 +1,216 @@
+"""Cluster mode: three carelogd processes on one metadata store and one bucket.
+
+Registration (live brokers in Metadata and DescribeCluster, a duplicate
+node.id and a foreign cluster id refused), partition leadership spread over
+the brokers with NOT_LEADER_OR_FOLLOWER elsewhere, and kill -9 failover
+during acks=all idempotent produce: every acknowledged message consumed
+exactly once and in order, failover time printed (docs/cluster.md).
+"""
+
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import NewTopic
+
+from brokers import log_tail  # noqa: F401
+from cluster_fixture import Cluster
+
+pytestmark = pytest.mark.skipif(
+    __import__("os").environ.get("CARELOG_TEST_TARGET", "carelog") != "carelog",
+    reason="cluster mode is Carelog's own (a Kafka cluster is a different set-up)")
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path).start()
+    yield c
+    c.stop()
+
+
+def create_topic(c, name, partitions):
+    admin = c.admin()
+    futures = admin.create_topics([NewTopic(name, partitions, 1)])
+    futures[name].result(timeout=30)
+    return c.leaders(name)
+
+
+def consume_all(bootstrap, topic, expected, timeout=60):
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    out = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(out) < expected and time.monotonic() < deadline:
+            m = consumer.poll(0.5)
+            if m is None or m.error():
+                continue
+            out.append((m.partition(), m.offset(), m.value()))
+        # Anything beyond `expected` would be a duplicate: read a little longer.
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            m = consumer.poll(0.2)
+            if m is not None and not m.error():
+                out.append((m.partition(), m.offset(), m.value()))
+    finally:
+        consumer.close()
+    return out
+
+
+def test_metadata_and_describe_cluster_list_every_live_broker(cluster):
+    md = cluster.admin().list_topics(timeout=10)
+    assert sorted(md.brokers) == [1, 2, 3]
+    for b in cluster.brokers:
+        assert md.brokers[b.overrides["node.id"]].port == b.port
+    admin = cluster.admin()
+    described = admin.describe_cluster().result(timeout=10)
+    assert sorted(n.id for n in described.nodes) == [1, 2, 3]
+    assert described.controller.id == 1
+    # Ask each broker itself: every one lists all three.
+    for b in cluster.brokers:
+        from confluent_kafka.admin import AdminClient
+        seen = AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(timeout=10).brokers
+        assert sorted(seen) == [1, 2, 3], (b.bootstrap, seen)
+    # A clean shutdown deregisters at once; the others stop listing it.
+    cluster.broker(3).stop_clean()
+    cluster.wait_brokers(2, timeout=10)
+
+
+def test_second_broker_with_live_node_id_refuses_to_start_naming_the_other(cluster, tmp_path):
+    dup = cluster.make_broker(2, {"data.dir": str(tmp_path / "dup-data")})
+    dup.workdir = tmp_path / "dup"
+    dup.workdir.mkdir()
+    result = subprocess.run(dup.command(), capture_output=True, text=True, timeout=30, cwd=dup.workdir)
+    assert result.returncode != 0
+    other = cluster.broker(2)
+    assert "node.id 2 is already registered by a live broker" in result.stderr, result.stderr
+    assert f"127.0.0.1:{other.port}" in result.stderr, result.stderr
+
+
+def test_broker_whose_cluster_id_differs_from_the_store_refuses_to_start(cluster, tmp_path):
+    b1 = cluster.broker(1)
+    b1.stop_clean()
+    # Same data dir (meta.properties names the first cluster), another store.
+    cmd = b1.command()
+    cmd = [a.replace(cluster.metadata_store, f"sqlite://{tmp_path / 'other.db'}") for a in cmd]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=b1.workdir)
+    assert result.returncode != 0
+    assert "meta.properties has cluster.id" in result.stderr, result.stderr
+    assert "refusing to start" in result.stderr
+
+
+def test_partitions_spread_over_brokers_and_others_answer_not_leader(cluster):
+    leaders = create_topic(cluster, "spread", 6)
+    assert sorted(set(leaders.values())) == [1, 2, 3], leaders
+    assert all(list(leaders.values()).count(n) == 2 for n in (1, 2, 3)), leaders
+    # Produce straight to a broker that does not lead partition 0.
+    not_leader = next(b for b in cluster.brokers if b.overrides["node.id"] != leaders[0])
+    p = Producer({"bootstrap.servers": not_leader.bootstrap, "enable.idempotence": True})
+    delivered = []
+    for i in range(60):
+        p.produce("spread", value=f"m{i}".encode(), partition=i % 6,
+                  on_delivery=lambda err, msg: delivered.append(err))
+    assert p.flush(30) == 0
+    assert delivered and all(e is None for e in delivered), delivered
+    got = consume_all(cluster.bootstrap, "spread", 60)
+    assert sorted(v for _, _, v in got) == sorted(f"m{i}".encode() for i in range(60))
+    with_leader = wire_produce_error(not_leader, "spread", 0)
+    assert with_leader == 6  # NOT_LEADER_OR_FOLLOWER from a broker that does not lead it
+
+
+def wire_produce_error(broker, topic, partition):
+    """ListOffsets (v1) for one partition straight to `broker`; returns its error code."""
+    import socket
+    import struct
+    body = struct.pack(">i", -1)  # replica id
+    body += struct.pack(">i", 1) + struct.pack(">h", len(topic)) + topic.encode()
+    body += struct.pack(">i", 1) + struct.pack(">iq", partition, -1)
+    client = b"t"
+    header = struct.pack(">hhih", 2, 1, 7, len(client)) + client
+    msg = header + body
+    with socket.create_connection((broker.host, broker.port), timeout=10) as s:
+        s.sendall(struct.pack(">i", len(msg)) + msg)
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        resp = recv_exact(s, size)
+    # correlation id, topics[1]: name, partitions[1]: index, error code
+    pos = 4 + 4
+    name_len = struct.unpack(">h", resp[pos:pos + 2])[0]
+    pos += 2 + name_len + 4 + 4
+    return struct.unpack(">h", resp[pos:pos + 2])[0]
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        assert chunk, "connection closed"
+        buf += chunk
+    return buf
+
+
+def test_kill9_during_idempotent_produce_loses_and_duplicates_nothing(cluster, report):
+    leaders = create_topic(cluster, "failover", 3)
+    victim_id = leaders[0]
+    victim = cluster.broker(victim_id)
+    acked = {}  # partition -> list of values in ack order
+    errors = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    first_ack_after_kill = {}
+    killed_at = []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(str(err))
+            return
+        with lock:
+            acked.setdefault(msg.partition(), []).append(msg.value())
+            if killed_at and msg.partition() == 0 and "t" not in first_ack_after_kill:
+                first_ack_after_kill["t"] = time.monotonic()
+
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "enable.idempotence": True, "acks": "all",
+                         "linger.ms": 5, "message.timeout.ms": 60000})
+
+    def produce():
+        i = 0
+        while not stop.is_set():
+            producer.produce("failover", value=f"{i:08d}".encode(), partition=i % 3, on_delivery=on_delivery)
+            producer.poll(0)
+            i += 1
+            time.sleep(0.002)
+        producer.flush(60)
+
+    t = threading.Thread(target=produce)
+    t.start()
+    time.sleep(2)
+    victim.kill()
+    with lock:
+        killed_at.append(time.monotonic())
+        before = {p: len(v) for p, v in acked.items()}
+    deadline = time.monotonic() + 30
+    while "t" not in first_ack_after_kill and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)
+    stop.set()
+    t.join(90)
+    assert "t" in first_ack_after_kill, f"no acknowledged produce on partition 0 after the kill; {errors[:3]}"
+    failover = first_ack_after_kill["t"] - killed_at[0]
+    report(f"cluster failover (kill -9 of the leader to the first acknowledged produce on the new leader): "
+           f"{failover:.2f} s; acknowledged before the kill {sum(before.values())}, in all "
+           f"{sum(len(v) for v in acked.values())}")
+    print(f"failover time: {failover:.2f} s")
+    assert not errors, errors[:5]
+    total = sum(len(v) for v in acked.values())
+    got = consume_all(cluster.bootstrap, "failover", total)
+    by_partition = {}
+    for part, _, value in sorted(got):
+        by_partition.setdefault(part, []).append(value)
+    for part, values in acked.items():
+        consumed = by_partition.get(part, [])
+        assert len(consumed) == len(set(consumed)), f"partition {part}: duplicates"
+        assert consumed == values, f"partition {part}: {len(values)} acknowledged, {len(consumed)} consumed"
+    assert failover < 15, f"failover took {failover:.1f} s"
