@@ -112,8 +112,15 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   if (cluster_mode) {
     CARELOG_RETURN_IF_ERROR(check_meta_properties(p.config.data_dir, *cluster_id, p.config.node_id));
     auto joined = cluster::Cluster::join(*p.metadata, membership_options(p.config));
-    if (!joined.ok()) return make_error("cluster: " + joined.error().message, joined.error().code);
-    p.cluster = std::move(*joined);
+    if (joined.ok()) {
+      p.cluster = std::move(*joined);
+    } else if (joined.error().code == 35 && !p.config.static_settings.count("cluster.enable")) {
+      // cluster mode by default (PostgreSQL), but an engine without it yet
+      log::warn("cluster: metadata engine has no cluster membership ({}); running as a single broker",
+                joined.error().message);
+    } else {
+      return make_error("cluster: " + joined.error().message, joined.error().code);
+    }
   }
 
   partition::LogConfig log_options;
@@ -133,7 +140,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
       std::chrono::milliseconds(config::parse_number(p.config.raw["wal.object.put.timeout.ms"]));
   log_options.object_wal.capacity_bytes = log_options.wal.capacity_bytes;
   log_options.object_wal.max_wait = log_options.wal.max_wait;
-  if (cluster_mode) {
+  if (p.cluster) {
     CARELOG_RETURN_IF_ERROR(cluster_wal_options(p.config, &log_options));
     log_options.object_wal.prefix = cluster::wal_prefix(p.cluster->node_id(), p.cluster->broker_epoch());
   }
