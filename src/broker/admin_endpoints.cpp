@@ -5,6 +5,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "cluster/cluster.h"
 #include "governance/governance.h"
 #include "metadata/pg_metadata_store.h"
 #include "objstore/s3_object_store.h"
@@ -15,8 +16,10 @@ namespace {
 
 const char* kStatusClass[objstore::S3Stats::kClassCount] = {"2xx", "3xx", "4xx", "5xx", "transport"};
 
-server::HttpResponse health(const objstore::ObjectStore& store, const governance::Governance* gov) {
+server::HttpResponse health(const objstore::ObjectStore& store, const governance::Governance* gov,
+                            const cluster::Cluster* cl) {
   const objstore::StoreHealth h = store.health();
+  bool ok = h.ok;
   nlohmann::json checks;
   checks["object_store"] = {{"ok", h.ok}, {"target", h.target}};
   if (!h.ok) checks["object_store"]["reason"] = h.reason;
@@ -29,8 +32,24 @@ server::HttpResponse health(const objstore::ObjectStore& store, const governance
     if (!s.last_reload_ok)
       checks["governance"]["reason"] = "policy reload rejected, previous policy kept: " + s.last_error;
   }
-  nlohmann::json body = {{"status", h.ok ? "ok" : "failing"}, {"checks", checks}};
-  return server::HttpResponse{h.ok ? 200 : 503, "application/json", body.dump() + "\n"};
+  if (cl) {
+    // The lease is renewed through the metadata store: a valid lease means
+    // the store answered within the last session timeout.
+    const cluster::ClusterStatus c = cl->status();
+    checks["cluster"] = {{"ok", c.lease_valid},
+                         {"node_id", c.node_id},
+                         {"broker_epoch", c.broker_epoch},
+                         {"lease_remaining_ms", c.lease_remaining_ms},
+                         {"live_brokers", c.live_brokers},
+                         {"led_partitions", c.led_partitions},
+                         {"renewal_failures", c.renewal_failures}};
+    if (!c.lease_valid)
+      checks["cluster"]["reason"] =
+          "lease not renewed within broker.session.timeout.ms: acknowledging nothing";
+    ok = ok && c.lease_valid;
+  }
+  nlohmann::json body = {{"status", ok ? "ok" : "failing"}, {"checks", checks}};
+  return server::HttpResponse{ok ? 200 : 503, "application/json", body.dump() + "\n"};
 }
 
 void counter(std::string& out, const char* name, const char* help, uint64_t value) {
@@ -192,10 +211,12 @@ server::HttpResponse metrics(partition::WalLogManager& logs, const objstore::Obj
 
 }  // namespace
 
-std::map<std::string, server::AdminHttpServer::Handler> admin_routes(
-    partition::WalLogManager& logs, const objstore::ObjectStore& store,
-    const governance::Governance* governance, const metadata::MetadataStore* metadata) {
-  return {{"/health", [&store, governance] { return health(store, governance); }},
+std::map<std::string, server::AdminHttpServer::Handler> admin_routes(partition::WalLogManager& logs,
+                                                                     const objstore::ObjectStore& store,
+                                                                     const governance::Governance* governance,
+                                                                     const metadata::MetadataStore* metadata,
+                                                                     const cluster::Cluster* cluster) {
+  return {{"/health", [&store, governance, cluster] { return health(store, governance, cluster); }},
           {"/metrics",
            [&logs, &store, governance, metadata] { return metrics(logs, store, governance, metadata); }}};
 }

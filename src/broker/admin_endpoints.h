@@ -3,7 +3,9 @@
 //   GET /health   200 {"status":"ok",...} or 503 {"status":"failing",...}
 //                 with one entry per check: today the object store (named
 //                 by bucket/directory, with the failing operation and the
-//                 store's answer, e.g. an S3 AccessDenied or NoSuchBucket).
+//                 store's answer, e.g. an S3 AccessDenied or NoSuchBucket),
+//                 and in cluster mode this broker's lease (503 while it is
+//                 not valid: the metadata store did not answer in time).
 //   GET /metrics  Prometheus text format: WAL, uploads, object-store
 //                 requests by operation and status class, bytes, retries,
 //                 latency histogram.
@@ -30,6 +32,9 @@ class Governance;
 namespace carelog::metadata {
 class MetadataStore;
 }
+namespace carelog::cluster {
+class Cluster;
+}
 
 namespace carelog::broker {
 
@@ -38,6 +43,7 @@ namespace carelog::broker {
 // with the previous policy) and decision counters to /metrics.
 std::map<std::string, server::AdminHttpServer::Handler> admin_routes(
     partition::WalLogManager& logs, const objstore::ObjectStore& store,
-    const governance::Governance* governance, const metadata::MetadataStore* metadata = nullptr);
+    const governance::Governance* governance, const metadata::MetadataStore* metadata = nullptr,
+    const cluster::Cluster* cluster = nullptr);
 
 }  // namespace carelog::broker

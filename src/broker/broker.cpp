@@ -112,15 +112,8 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   if (cluster_mode) {
     CARELOG_RETURN_IF_ERROR(check_meta_properties(p.config.data_dir, *cluster_id, p.config.node_id));
     auto joined = cluster::Cluster::join(*p.metadata, membership_options(p.config));
-    if (joined.ok()) {
-      p.cluster = std::move(*joined);
-    } else if (joined.error().code == 35 && !p.config.static_settings.count("cluster.enable")) {
-      // cluster mode by default (PostgreSQL), but an engine without it yet
-      log::warn("cluster: metadata engine has no cluster membership ({}); running as a single broker",
-                joined.error().message);
-    } else {
-      return make_error("cluster: " + joined.error().message, joined.error().code);
-    }
+    if (!joined.ok()) return make_error("cluster: " + joined.error().message, joined.error().code);
+    p.cluster = std::move(*joined);
   }
 
   partition::LogConfig log_options;
@@ -321,7 +314,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
       return make_error(fmt::format("admin.http.listener '{}': expected host:port", admin));
     auto http = server::AdminHttpServer::start(
         host, static_cast<uint16_t>(port_number),
-        admin_routes(*p.logs, *p.objects, p.governance.get(), p.metadata.get()));
+        admin_routes(*p.logs, *p.objects, p.governance.get(), p.metadata.get(), p.cluster.get()));
     if (!http.ok()) return http.take_error();
     p.admin_http = std::move(*http);
     log::info("admin HTTP endpoint (/health, /metrics) on {}:{}", host, p.admin_http->port());

@@ -91,6 +91,18 @@ class PgMetadataStore final : public MetadataStore {
                                       const std::vector<ProducerSnapshot>& snapshots) override;
   Result<std::map<PartitionKey, ProducerSnapshot>> producer_snapshots() override;
 
+  // Cluster membership and leadership (pg_cluster.cpp); leases on the
+  // server's clock.
+  Result<BrokerRegistration> register_broker(const BrokerRegistration& r, int64_t lease_ms) override;
+  Result<int64_t> renew_broker_lease(int32_t node_id, int64_t broker_epoch, int64_t lease_ms) override;
+  Status deregister_broker(int32_t node_id, int64_t broker_epoch) override;
+  Result<BrokerList> list_brokers() override;
+  Result<std::vector<PartitionLeader>> partition_leaders() override;
+  Result<PartitionLeader> claim_leadership(const PartitionKey& p, int32_t node_id, int64_t broker_epoch,
+                                           int32_t expected_leader_epoch) override;
+  Status release_leadership(const PartitionKey& p, int32_t leader_epoch) override;
+  Status finish_recovery(const PartitionKey& p, int32_t leader_epoch) override;
+
   // ACLs and SCRAM credentials (pg_security.cpp).
   Status add_acls(const std::vector<AclRecord>& acls) override;
   Status remove_acls(const std::vector<AclRecord>& acls) override;

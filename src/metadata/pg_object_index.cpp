@@ -1,6 +1,7 @@
 // PgMetadataStore: the object index and producer snapshots. Every mutation
-// is one call of carelog_commit_objects (pg_schema.cpp), so an uploaded
-// object costs two round trips in all: allocate_object_id and the commit.
+// is one call of carelog_commit_objects_fenced (pg_schema.cpp: the leader
+// epoch fence, then the commit, in one transaction), so an uploaded object
+// costs two round trips in all: allocate_object_id and the commit.
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,8 @@ Json object_json(const NewObject& o) {
                       {"ts", r->max_timestamp},
                       {"pos", r->position},
                       {"len", r->length}});
+    // Cluster mode: the writer's leader epoch, checked by the fence.
+    if (r->leader_epoch >= 0) ranges.back()["e"] = r->leader_epoch;
   }
   return {
       {"key", o.object.key}, {"size", o.object.size}, {"created", o.object.created_ms}, {"ranges", ranges}};
@@ -65,7 +68,7 @@ Status PgMetadataStore::commit_objects(const std::vector<std::string>& retire, i
   if (!o.ok()) return o.take_error();
   auto s = pg::dump_json(snaps);
   if (!s.ok()) return s.take_error();
-  auto rows = exec("SELECT carelog_commit_objects($1, $2, $3, $4)",
+  auto rows = exec("SELECT carelog_commit_objects_fenced($1, $2, $3, $4)",
                    {*k, std::to_string(delete_after_ms), *o, *s}, false);
   if (!rows.ok()) return rows.take_error();
   return Status::OK();

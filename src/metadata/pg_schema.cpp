@@ -419,6 +419,158 @@ CREATE TABLE transactions (
   state bytea NOT NULL
 );
 )sql",
+    // v4: cluster mode (SQLite v9) (docs/cluster.md): broker registrations with heartbeat
+    // leases on the server's clock, and the leader of every partition with
+    // its leader epoch. A leadership change locks the partition_leaders row
+    // FOR UPDATE; an object commit carrying leader epochs locks the same
+    // rows FOR SHARE and checks the epoch first, in its own transaction: a
+    // broker that lost the partition can commit nothing (the commit is the
+    // fence).
+    R"sql(
+CREATE TABLE brokers (
+  node_id integer PRIMARY KEY CHECK (node_id >= 0),
+  broker_epoch bigint NOT NULL,
+  endpoints text COLLATE "C" NOT NULL,
+  rack text COLLATE "C",
+  registered_ms bigint NOT NULL,
+  lease_expires_ms bigint NOT NULL
+);
+CREATE SEQUENCE broker_epoch_seq START WITH 1;
+CREATE TABLE partition_leaders (
+  topic_id bytea NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  partition_index integer NOT NULL,
+  leader_id integer NOT NULL,
+  broker_epoch bigint NOT NULL,
+  leader_epoch integer NOT NULL,
+  recover_node integer NOT NULL,
+  recover_broker_epoch bigint NOT NULL,
+  PRIMARY KEY (topic_id, partition_index)
+);
+
+CREATE FUNCTION carelog_now_ms() RETURNS bigint LANGUAGE sql VOLATILE AS
+$$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
+
+CREATE FUNCTION carelog_broker_live(p_node integer, p_epoch bigint) RETURNS boolean LANGUAGE sql VOLATILE AS
+$$ SELECT EXISTS (SELECT 1 FROM brokers WHERE node_id = p_node AND broker_epoch = p_epoch
+                  AND lease_expires_ms > carelog_now_ms()) $$;
+
+-- The advisory lock on the node id serialises two brokers registering the
+-- same id: the second sees the first's committed row and its live lease.
+CREATE FUNCTION carelog_register_broker(p_node integer, p_endpoints text, p_rack text, p_lease bigint,
+                                        OUT o_epoch bigint, OUT o_registered bigint, OUT o_expires bigint)
+LANGUAGE plpgsql AS $$
+DECLARE o brokers%ROWTYPE;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1129270348, p_node);
+  o_registered := carelog_now_ms();
+  SELECT * INTO o FROM brokers WHERE node_id = p_node FOR UPDATE;
+  IF FOUND AND o.lease_expires_ms > o_registered THEN
+    RAISE EXCEPTION 'node.id % is already registered by a live broker at % (broker epoch %, lease expires in % ms)',
+      p_node, o.endpoints, o.broker_epoch, o.lease_expires_ms - o_registered USING ERRCODE = 'CL101';
+  END IF;
+  o_epoch := nextval('broker_epoch_seq');
+  o_expires := o_registered + p_lease;
+  INSERT INTO brokers (node_id, broker_epoch, endpoints, rack, registered_ms, lease_expires_ms)
+    VALUES (p_node, o_epoch, p_endpoints, p_rack, o_registered, o_expires)
+    ON CONFLICT (node_id) DO UPDATE SET broker_epoch = EXCLUDED.broker_epoch, endpoints = EXCLUDED.endpoints,
+      rack = EXCLUDED.rack, registered_ms = EXCLUDED.registered_ms, lease_expires_ms = EXCLUDED.lease_expires_ms;
+END $$;
+
+CREATE FUNCTION carelog_renew_broker_lease(p_node integer, p_epoch bigint, p_lease bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v_now bigint := carelog_now_ms();
+BEGIN
+  UPDATE brokers SET lease_expires_ms = v_now + p_lease
+    WHERE node_id = p_node AND broker_epoch = p_epoch AND lease_expires_ms > v_now;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'registration of node.id % with broker epoch % is gone or its lease expired', p_node, p_epoch
+      USING ERRCODE = 'CL077';
+  END IF;
+  RETURN v_now + p_lease;
+END $$;
+
+CREATE FUNCTION carelog_fenced(p_id bytea, p_partition integer, p_mine integer, p_current integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'partition %-%: leader epoch % is fenced (current leader epoch %)', carelog_b64(p_id),
+    p_partition, p_mine, p_current USING ERRCODE = 'CL074';
+END $$;
+
+-- Makes (p_node, p_epoch) the leader at leader epoch + 1 when the row still
+-- has p_expected and its leader is released, the caller, or not live.
+CREATE FUNCTION carelog_claim_leadership(p_id bytea, p_partition integer, p_node integer, p_epoch bigint,
+                                         p_expected integer) RETURNS SETOF partition_leaders
+LANGUAGE plpgsql AS $$
+DECLARE c partition_leaders%ROWTYPE; n partition_leaders%ROWTYPE; v_self boolean;
+BEGIN
+  PERFORM carelog_check_partition(p_id, p_partition);
+  n.topic_id := p_id; n.partition_index := p_partition; n.leader_id := p_node; n.broker_epoch := p_epoch;
+  n.recover_node := -1; n.recover_broker_epoch := 0;
+  SELECT * INTO c FROM partition_leaders WHERE topic_id = p_id AND partition_index = p_partition FOR UPDATE;
+  IF NOT FOUND THEN
+    IF p_expected <> 0 THEN PERFORM carelog_fenced(p_id, p_partition, p_expected, 0); END IF;
+    n.leader_epoch := 1;
+    INSERT INTO partition_leaders (topic_id, partition_index, leader_id, broker_epoch, leader_epoch, recover_node,
+                                   recover_broker_epoch)
+      VALUES (p_id, p_partition, p_node, p_epoch, 1, -1, 0) ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN  -- another broker claimed it first
+      PERFORM carelog_fenced(p_id, p_partition, p_expected, 1);
+    END IF;
+    RETURN NEXT n;
+    RETURN;
+  END IF;
+  IF c.leader_epoch <> p_expected THEN PERFORM carelog_fenced(p_id, p_partition, p_expected, c.leader_epoch); END IF;
+  v_self := c.leader_id = p_node AND c.broker_epoch = p_epoch;
+  IF c.leader_id >= 0 AND NOT v_self AND carelog_broker_live(c.leader_id, c.broker_epoch) THEN
+    RAISE EXCEPTION 'partition %-% is led by live broker %', carelog_b64(p_id), p_partition, c.leader_id
+      USING ERRCODE = 'CL006';
+  END IF;
+  n.leader_epoch := c.leader_epoch + 1;
+  IF c.recover_node >= 0 THEN  -- the previous takeover never finished
+    n.recover_node := c.recover_node; n.recover_broker_epoch := c.recover_broker_epoch;
+  ELSIF c.leader_id >= 0 AND NOT v_self THEN
+    n.recover_node := c.leader_id; n.recover_broker_epoch := c.broker_epoch;
+  END IF;
+  UPDATE partition_leaders SET leader_id = n.leader_id, broker_epoch = n.broker_epoch,
+    leader_epoch = n.leader_epoch, recover_node = n.recover_node, recover_broker_epoch = n.recover_broker_epoch
+    WHERE topic_id = p_id AND partition_index = p_partition;
+  RETURN NEXT n;
+END $$;
+
+-- p_release: give the partition up (planned move), else only finish a recovery.
+CREATE FUNCTION carelog_update_leadership(p_id bytea, p_partition integer, p_epoch integer, p_release boolean)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE partition_leaders SET leader_id = CASE WHEN p_release THEN -1 ELSE leader_id END,
+    recover_node = -1, recover_broker_epoch = 0
+    WHERE topic_id = p_id AND partition_index = p_partition AND leader_epoch = p_epoch;
+  IF NOT FOUND THEN PERFORM carelog_fenced(p_id, p_partition, p_epoch, -1); END IF;
+END $$;
+
+-- The fence: every range with a leader epoch ("e") must match its
+-- partition's leadership row, locked FOR SHARE until the commit ends (a
+-- claim waits for it; it waits for a claim and then sees the new epoch).
+CREATE FUNCTION carelog_check_fence(p_objects jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE r jsonb; v_tid bytea; v_part integer; c partition_leaders%ROWTYPE;
+BEGIN
+  FOR r IN SELECT x.v FROM jsonb_array_elements(p_objects) AS o(v), jsonb_array_elements(o.v->'ranges') AS x(v)
+           WHERE x.v ? 'e' ORDER BY x.v->>'id', (x.v->>'p')::integer LOOP
+    v_tid := decode(r->>'id', 'hex');
+    v_part := (r->>'p')::integer;
+    SELECT * INTO c FROM partition_leaders WHERE topic_id = v_tid AND partition_index = v_part FOR SHARE;
+    IF NOT FOUND OR c.leader_id < 0 OR c.leader_epoch <> (r->>'e')::integer THEN
+      PERFORM carelog_fenced(v_tid, v_part, (r->>'e')::integer, coalesce(c.leader_epoch, 0));
+    END IF;
+  END LOOP;
+END $$;
+
+CREATE FUNCTION carelog_commit_objects_fenced(p_retire jsonb, p_delete_after bigint, p_objects jsonb,
+                                              p_snapshots jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM carelog_check_fence(p_objects);
+  PERFORM carelog_commit_objects(p_retire, p_delete_after, p_objects, p_snapshots);
+END $$;
+)sql",
 };
 
 constexpr int kCurrent = static_cast<int>(std::size(kMigrations));

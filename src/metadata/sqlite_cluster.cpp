@@ -1,5 +1,5 @@
 // SqliteMetadataStore: cluster membership (brokers, broker_epoch_seq) and
-// partition leadership (partition_leaders); schema v8, docs/cluster.md.
+// partition leadership (partition_leaders); schema v9, docs/cluster.md.
 //
 // Several carelogd processes on one machine may share the database file
 // (WAL mode, BEGIN IMMEDIATE): every call here is one write transaction, so

@@ -2,15 +2,17 @@
 
 Cluster(workdir, size=3) starts `size` CarelogBroker processes with node.id
 1..size, each with its own data dir and port, all pointing at the same
-metadata.store (a shared SQLite file in WAL mode: one machine) and the same
-object.store (a file:// directory). cluster.enable=true turns cluster mode
-on; everything else is at its defaults unless `overrides` says otherwise.
+metadata.store and the same object.store (a file:// directory). With a
+postgresql:// metadata_store the brokers get nothing else (PostgreSQL
+implies cluster mode); with the default shared SQLite file (WAL mode: one
+machine) cluster.enable=true turns it on. Everything else is at its
+defaults unless `overrides` says otherwise.
 """
 
 import time
 from pathlib import Path
 
-from brokers import CarelogBroker
+from brokers import CarelogBroker, free_port
 from confluent_kafka.admin import AdminClient
 
 
@@ -27,9 +29,10 @@ class Cluster:
     def make_broker(self, node_id, extra=None):
         overrides = {
             "node.id": node_id,
-            "cluster.enable": "true",
             "metadata.store": self.metadata_store,
+            "admin.http.listener": f"127.0.0.1:{free_port()}",
             "object.store": self.object_store,
+            **({} if self.metadata_store.startswith("postgresql://") else {"cluster.enable": "true"}),
             **self.overrides,
             **(extra or {}),
         }
@@ -48,18 +51,34 @@ class Cluster:
     def broker(self, node_id):
         return next(b for b in self.brokers if b.overrides["node.id"] == node_id)
 
+    def health(self, node_id):
+        """GET /health of one broker: (HTTP status, parsed body)."""
+        import json
+        import urllib.error
+        import urllib.request
+        url = f"http://{self.broker(node_id).overrides['admin.http.listener']}/health"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
     def admin(self):
         return AdminClient({"bootstrap.servers": self.bootstrap})
 
     def wait_brokers(self, n, timeout=30):
-        """Waits until Metadata lists exactly n live brokers."""
+        """Waits until Metadata from every running broker lists exactly n
+        live brokers (each refreshes its view on its own heartbeat)."""
         deadline = time.monotonic() + timeout
         seen = None
         while time.monotonic() < deadline:
             try:
-                seen = sorted(self.admin().list_topics(timeout=5).brokers)
-                if len(seen) == n:
+                views = [sorted(AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(timeout=5).brokers)
+                         for b in self.brokers if b.running()]
+                seen = views[0] if views else None
+                if views and all(len(v) == n for v in views) and all(v == seen for v in views):
                     return seen
+                seen = views
             except Exception:
                 pass
             time.sleep(0.2)

@@ -18,15 +18,28 @@ from confluent_kafka.admin import NewTopic
 
 from brokers import log_tail  # noqa: F401
 from cluster_fixture import Cluster
+from postgres_fixture import postgres  # noqa: F401  (session fixture)
 
 pytestmark = pytest.mark.skipif(
     __import__("os").environ.get("CARELOG_TEST_TARGET", "carelog") != "carelog",
     reason="cluster mode is Carelog's own (a Kafka cluster is a different set-up)")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request):
+    """The harness mode: every cluster test runs on a shared SQLite file and
+    on PostgreSQL (postgres_fixture.py, a fresh database per test)."""
+    if request.param == "sqlite":
+        return lambda tmp: f"sqlite://{tmp / 'shared-other.db'}", None
+    pg = request.getfixturevalue("postgres")
+    return lambda tmp: pg.create_database(), pg.create_database()
+
+
 @pytest.fixture
-def cluster(tmp_path):
-    c = Cluster(tmp_path).start()
+def cluster(tmp_path, engine):
+    other_store, store = engine
+    c = Cluster(tmp_path, metadata_store=store).start()
+    c.other_store = other_store(tmp_path)
     yield c
     c.stop()
 
@@ -75,6 +88,14 @@ def test_metadata_and_describe_cluster_list_every_live_broker(cluster):
         from confluent_kafka.admin import AdminClient
         seen = AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(timeout=10).brokers
         assert sorted(seen) == [1, 2, 3], (b.bootstrap, seen)
+    # /health reports each broker's lease.
+    for b in cluster.brokers:
+        node = b.overrides["node.id"]
+        status, body = cluster.health(node)
+        lease = body["checks"]["cluster"]
+        assert status == 200 and body["status"] == "ok", body
+        assert lease["ok"] is True and lease["node_id"] == node, lease
+        assert 0 < lease["lease_remaining_ms"] <= 3000 and lease["live_brokers"] == 3, lease
     # A clean shutdown deregisters at once; the others stop listing it.
     cluster.broker(3).stop_clean()
     cluster.wait_brokers(2, timeout=10)
@@ -96,7 +117,7 @@ def test_broker_whose_cluster_id_differs_from_the_store_refuses_to_start(cluster
     b1.stop_clean()
     # Same data dir (meta.properties names the first cluster), another store.
     cmd = b1.command()
-    cmd = [a.replace(cluster.metadata_store, f"sqlite://{tmp_path / 'other.db'}") for a in cmd]
+    cmd = [a.replace(cluster.metadata_store, cluster.other_store) for a in cmd]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=b1.workdir)
     assert result.returncode != 0
     assert "meta.properties has cluster.id" in result.stderr, result.stderr
