@@ -110,6 +110,9 @@ void metadata_metrics(std::string& out, const metadata::MetadataStore* md) {
   if (!pg) return;
   counter(out, "carelog_metadata_round_trips_total", "Statements sent to the PostgreSQL metadata store.",
           pg->round_trips());
+  counter(out, "carelog_metadata_background_round_trips_total",
+          "Of those, statements sent by cluster heartbeats and leadership passes.",
+          pg->background_round_trips());
   counter(out, "carelog_metadata_reconnects_total", "Reconnections to the PostgreSQL metadata store.",
           pg->reconnects());
 }

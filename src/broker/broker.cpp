@@ -200,9 +200,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
         [](const std::string& why) {
           // Crash-only: other brokers may already lead this broker's
           // partitions; its commits are fenced, and it acknowledges nothing.
-          log::error("cluster: lease lost ({}); exiting so a supervisor restarts it with a new registration",
-                     why);
-          std::_Exit(75);
+          restart_in_place(why);
         });
   }
   p.producer_ids = std::make_unique<server::ProducerIdAllocator>(*p.metadata);

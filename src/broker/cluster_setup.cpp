@@ -1,11 +1,14 @@
 #include "broker/cluster_setup.h"
 
 #include <fmt/core.h>
+#include <linux/close_range.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "common/log.h"
 
@@ -58,6 +61,22 @@ Status check_meta_properties(const std::string& data_dir, const std::string& clu
   out.close();
   if (!out) return make_error("cannot write " + path.string());
   return Status::OK();
+}
+
+void restart_in_place(const std::string& why) {
+  log::error("cluster: lease lost ({}); restarting in place with a new registration", why);
+  std::vector<std::string> args;
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(arg);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Listening sockets and the metadata connection must not survive into
+  // the new process. Marked close-on-exec rather than closed, so that no
+  // other thread reuses a descriptor number before the exec.
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) ::close_range(3, ~0U, 0);
+  if (!args.empty()) ::execv("/proc/self/exe", argv.data());
+  std::_Exit(75);
 }
 
 cluster::MembershipOptions membership_options(const config::BrokerConfig& config) {

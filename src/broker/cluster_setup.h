@@ -23,6 +23,15 @@ Status check_meta_properties(const std::string& data_dir, const std::string& clu
 // broker.heartbeat.interval.ms.
 cluster::MembershipOptions membership_options(const config::BrokerConfig& config);
 
+// A broker whose lease was lost for good (the store refused a renewal: its
+// registration expired, e.g. after a metadata outage longer than the lease
+// or a SIGSTOP) restarts itself in place, as a supervisor would: same pid,
+// arguments and environment, every descriptor but stdin/stdout/stderr
+// closed. The new process registers with a new broker epoch and takes its
+// partitions back through the crash-recovery path. Exits with 75 only if
+// exec fails.
+[[noreturn]] void restart_in_place(const std::string& why);
+
 // wal.type defaults to object in a cluster; wal.type=file needs
 // cluster.wal.file.accept.data.loss=true.
 Status cluster_wal_options(const config::BrokerConfig& config, partition::LogConfig* options);

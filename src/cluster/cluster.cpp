@@ -7,6 +7,7 @@
 
 #include "cluster/assignment.h"
 #include "common/log.h"
+#include "metadata/background_calls.h"
 
 namespace carelog::cluster {
 namespace {
@@ -56,6 +57,7 @@ void Cluster::start(partition::WalLogManager& logs, TopicsFn on_topics,
 }
 
 void Cluster::loop() {
+  metadata::BackgroundCallsScope background;
   std::unique_lock lk(mu_);
   while (!stop_) {
     cv_.wait_for(lk, std::chrono::milliseconds(membership_->options().heartbeat_interval_ms),

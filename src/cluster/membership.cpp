@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "metadata/background_calls.h"
 
 namespace carelog::cluster {
 namespace {
@@ -14,6 +15,25 @@ int64_t steady_ns() {
 }
 
 constexpr int32_t kStaleBrokerEpoch = 77;
+constexpr int32_t kDuplicateBrokerRegistration = 101;
+// Waiting for an unrenewed lease: the store's clock may lag a little, and a
+// live broker renews within one heartbeat interval.
+constexpr int64_t kLeaseWaitMarginMs = 100;
+// Longest wait for a previous incarnation's lease (a registration made with
+// a much longer broker.session.timeout.ms is refused rather than awaited).
+constexpr int64_t kMaxLeaseWaitMs = 60000;
+
+// Milliseconds left on node_id's live registration (0: none, or unknown).
+int64_t previous_lease_remaining_ms(metadata::MetadataStore& store, int32_t node_id) {
+  auto list = store.list_brokers();
+  if (!list.ok()) return 0;
+  for (const auto& b : list->brokers) {
+    if (b.node_id != node_id) continue;
+    const int64_t left = b.lease_expires_ms - list->now_ms;
+    return left > 0 && left <= kMaxLeaseWaitMs ? left : 0;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -53,8 +73,24 @@ Result<std::unique_ptr<Membership>> Membership::join(metadata::MetadataStore& st
   r.node_id = m->options_.node_id;
   r.endpoints = m->options_.endpoints;
   r.rack = m->options_.rack;
-  const int64_t sent = steady_ns();
+  int64_t sent = steady_ns();
   auto reg = store.register_broker(r, m->options_.session_timeout_ms);
+  if (!reg.ok() && reg.error().code == kDuplicateBrokerRegistration) {
+    // The live registration may be this node's previous incarnation, killed
+    // before it could deregister (kill -9, power loss, a restart by a
+    // supervisor): its lease then runs out unrenewed. Wait for that once; a
+    // broker that is alive renews it meanwhile, and this one refuses to
+    // start, naming it.
+    if (const int64_t wait_ms = previous_lease_remaining_ms(store, r.node_id); wait_ms > 0) {
+      log::info(
+          "cluster: node.id={} still has a live registration; waiting {} ms for its lease to end "
+          "(a restart after a crash)",
+          r.node_id, wait_ms + kLeaseWaitMarginMs);
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms + kLeaseWaitMarginMs));
+      sent = steady_ns();
+      reg = store.register_broker(r, m->options_.session_timeout_ms);
+    }
+  }
   if (!reg.ok()) return reg.take_error();
   m->self_ = *reg;
   m->valid_until_ns_ = sent + (m->options_.session_timeout_ms - m->options_.heartbeat_interval_ms) * 1000000;
@@ -149,6 +185,7 @@ void Membership::heartbeat_once() {
 }
 
 void Membership::loop() {
+  metadata::BackgroundCallsScope background;
   std::unique_lock lk(mu_);
   while (!stop_ && !lost_) {
     lk.unlock();

@@ -3,7 +3,10 @@
 //
 // join() registers (node.id, advertised listeners, broker.rack) with a lease
 // of broker.session.timeout.ms; it fails while another live registration
-// holds the node id, naming it. start() runs the heartbeat thread: every
+// holds the node id, naming it. A registration that is not renewed (this
+// node's previous incarnation, killed) is waited for once, until its lease
+// ends, so a crashed broker restarted at once rejoins. start() runs the
+// heartbeat thread: every
 // broker.heartbeat.interval.ms it renews the lease and re-reads the live
 // brokers.
 //

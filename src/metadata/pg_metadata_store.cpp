@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "fmt/core.h"
+#include "metadata/background_calls.h"
 #include "metadata/pg_json.h"
 #include "metadata/pg_schema.h"
 
@@ -80,8 +81,11 @@ Result<std::unique_ptr<PgMetadataStore>> PgMetadataStore::open(const std::string
 Result<pg::Rows> PgMetadataStore::exec(const std::string& sql, const std::vector<Param>& params,
                                        bool read_only) {
   std::lock_guard lock(mu_);
+  const uint64_t before = conn_->round_trips();
   auto r = conn_->exec(sql, params, read_only);
   round_trips_.store(conn_->round_trips(), std::memory_order_relaxed);
+  if (in_background_calls())
+    background_round_trips_.fetch_add(conn_->round_trips() - before, std::memory_order_relaxed);
   reconnects_.store(conn_->reconnects(), std::memory_order_relaxed);
   return r;
 }

@@ -133,6 +133,9 @@ class PgMetadataStore final : public MetadataStore {
   // reconnections made.
   uint64_t round_trips() const { return round_trips_.load(std::memory_order_relaxed); }
   uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+  // The part of round_trips() made under a BackgroundCallsScope (cluster
+  // heartbeats and leadership passes).
+  uint64_t background_round_trips() const { return background_round_trips_.load(std::memory_order_relaxed); }
 
  private:
   explicit PgMetadataStore(std::unique_ptr<pg::Connection> conn) : conn_(std::move(conn)) {}
@@ -151,6 +154,7 @@ class PgMetadataStore final : public MetadataStore {
   int schema_version_ = 0;
   std::atomic<uint64_t> round_trips_{0};
   std::atomic<uint64_t> reconnects_{0};
+  std::atomic<uint64_t> background_round_trips_{0};
 };
 
 }  // namespace carelog::metadata

@@ -57,7 +57,13 @@ def test_clients_use_a_postgresql_metadata_store(postgres, broker_factory, repor
 
     # Produce, consume with a group, commit. Metadata round trips while
     # producing and uploading: none per produce, two per uploaded object.
-    trips0 = metric(http, "carelog_metadata_round_trips_total")
+    # A broker on PostgreSQL runs in cluster mode (a cluster of one): its
+    # heartbeats and leadership passes are counted apart and left out.
+    def request_trips():
+        return (metric(http, "carelog_metadata_round_trips_total")
+                - metric(http, "carelog_metadata_background_round_trips_total"))
+
+    trips0 = request_trips()
     objects0 = metric(http, "carelog_upload_objects_total")
     prod = TrackingProducer(b)
     requests = 0
@@ -68,7 +74,7 @@ def test_clients_use_a_postgresql_metadata_store(postgres, broker_factory, repor
             requests += 1
     assert prod.flush(30) == 0 and len(prod.acked) == 60
     wait_until(lambda: uploaded_marks(postgres, uri, topic) == {0: 19, 1: 19, 2: 19}, what="uploads indexed")
-    trips = metric(http, "carelog_metadata_round_trips_total") - trips0
+    trips = request_trips() - trips0
     objects = metric(http, "carelog_upload_objects_total") - objects0
     assert objects >= 1
     # Bounded: two per object plus a few background calls, nothing per message.
@@ -198,7 +204,12 @@ def test_postgresql_outage_under_load_loses_nothing_acknowledged(postgres, broke
     assert b.running(), "carelogd exited during the PostgreSQL outage"
     # Only retriable errors reach clients.
     assert all(e.retriable() for e in errors), [str(e) for e in errors]
-    assert all(e.retriable() or e.code() in (15, 16) for e in commit_errors), [str(e) for e in commit_errors]
+    # An outage longer than the lease makes the broker restart in place
+    # (docs/cluster.md): group membership is not stored, so a commit with
+    # the old generation gets ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID and the
+    # consumer rejoins, as after any broker restart.
+    assert all(e.retriable() or e.code() in (15, 16, 22, 25) for e in commit_errors), \
+        [str(e) for e in commit_errors]
     # Everything acknowledged is there, and the uploader caught up in PostgreSQL.
     highs = {}
     for p in range(2):
@@ -210,4 +221,5 @@ def test_postgresql_outage_under_load_loses_nothing_acknowledged(postgres, broke
                 assert stored.get(off) == value, f"{p}/{off}: acknowledged {value!r}, stored {stored.get(off)!r}"
     wait_until(lambda: uploaded_marks(postgres, uri, topic) == highs, timeout=60, what="uploads after outage")
     report(f"postgresql outage {outage:.1f}s under load: {len(prod.acked)} acknowledged, all intact; "
-           f"{len(errors)} producer errors, {len(commit_errors)} commit errors (all retriable); uploads caught up")
+           f"{len(errors)} producer errors, {len(commit_errors)} commit errors (retriable, or a rejoin after the restart in place); "
+           "uploads caught up")

@@ -43,10 +43,25 @@ TEST_F(MembershipTest, ParsesEndpoints) {
   EXPECT_EQ(e[1].host, "::1");
 }
 
+TEST_F(MembershipTest, RestartAfterACrashWaitsForThePreviousLeaseOnce) {
+  auto s1 = open(), s2 = open();
+  auto o = opts(1, 9001, 1000);
+  auto dead = Membership::join(*s1, o);  // never renewed: a process killed with -9
+  ASSERT_TRUE(dead.ok()) << dead.error().message;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto again = Membership::join(*s2, o);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_GT((*again)->self().broker_epoch, (*dead)->self().broker_epoch);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(o.session_timeout_ms / 2));
+  (*again)->leave();
+}
+
 TEST_F(MembershipTest, SecondBrokerWithLiveNodeIdIsRefusedNamingTheFirst) {
   auto s1 = open(), s2 = open();
   auto a = Membership::join(*s1, opts(1, 9001));
   ASSERT_TRUE(a.ok()) << a.error().message;
+  // A live broker renews its lease while the second one waits for it.
+  (*a)->start();
   auto b = Membership::join(*s2, opts(1, 9002));
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().code, 101);
