@@ -30,6 +30,7 @@
 #include "server/audit_events.h"
 #include "server/broker_context.h"
 #include "server/consumer_offsets_topic.h"
+#include "server/coordinator_shards.h"
 #include "server/dispatch.h"
 #include "server/producer_ids.h"
 #include "server/registry_http.h"
@@ -52,6 +53,7 @@ struct Broker::Parts {
   std::unique_ptr<server::ProducerIdAllocator> producer_ids;
   group::SteadyClock group_clock;
   std::unique_ptr<group::GroupCoordinator> groups;
+  std::unique_ptr<server::CoordinatorShards> coordinators;  // cluster mode only
   txn::SystemTxnClock txn_clock;
   std::unique_ptr<txn::TxnCoordinator> txns;
   std::unique_ptr<security::Authorizer> authorizer;  // null: no authorization
@@ -230,8 +232,13 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
                                  [offsets_topic](const std::vector<metadata::CommittedOffsetRecord>& r) {
                                    offsets_topic->deleted(r);
                                  }});
-  if (auto st = p.groups->load(); !st.ok()) return make_error("group coordinator: " + st.error().message);
+  // Cluster mode loads a group when this broker becomes its coordinator:
+  // the leader of the group's __consumer_offsets partition.
+  if (auto st = p.groups->load(/*all_groups=*/!p.cluster); !st.ok())
+    return make_error("group coordinator: " + st.error().message);
   p.groups->start_timer();
+  if (p.cluster)
+    p.coordinators = std::make_unique<server::CoordinatorShards>(*p.cluster, *p.topics, *p.groups);
   // The transaction coordinator's hooks reach the partitions and groups
   // through the context from its start on.
   p.context.topics = p.topics.get();
@@ -273,6 +280,10 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   p.context.metadata = p.metadata.get();  // logs, topics, producer ids, groups, txns: above
   server::install_consumer_offsets_topic(p.consumer_offsets.get());
   p.context.cluster = p.cluster.get();
+  if (p.coordinators) {
+    p.coordinators->start();  // loads the groups of the partitions led here
+    server::install_coordinator_shards(p.coordinators.get());
+  }
   auto authorizer =
       security::open_authorizer(p.config.raw["authorizer.class.name"], p.config.raw["super.users"],
                                 p.config.raw["allow.everyone.if.no.acl.found"] == "true", *p.metadata);
@@ -348,6 +359,8 @@ void Broker::shutdown() {
   parts_->stopped = true;
   // Waiting JoinGroup/SyncGroup requests are answered before the server
   // closes connections; pending offset commits are flushed.
+  server::install_coordinator_shards(nullptr);
+  if (parts_->coordinators) parts_->coordinators->stop();
   if (parts_->groups) parts_->groups->shutdown();
   if (parts_->server) parts_->server->stop();
   server::install_consumer_offsets_topic(nullptr);

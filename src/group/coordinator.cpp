@@ -147,6 +147,28 @@ void GroupCoordinator::shutdown() {
   writer_.stop();
 }
 
+void GroupCoordinator::unload_groups(const GroupFilter& owned) {
+  Completions out;
+  {
+    std::lock_guard lock(mu_);
+    const int16_t err = E(ErrorCode::kNotCoordinator);
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (!owned(it->first)) {
+        ++it;
+        continue;
+      }
+      for (auto& [mid, m] : it->second.members) {
+        if (m.awaiting_join) out.push_back([cb = std::move(m.awaiting_join), err] { cb(join_error(err)); });
+        if (m.awaiting_sync) out.push_back([cb = std::move(m.awaiting_sync), err] { cb(sync_error(err)); });
+        m.awaiting_join = nullptr;
+        m.awaiting_sync = nullptr;
+      }
+      it = groups_.erase(it);
+    }
+  }
+  run(out);
+}
+
 // ---------------------------------------------------------------------------
 // Timers
 

@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,7 +63,19 @@ class GroupCoordinator {
 
   // Loads committed offsets from the store (groups with offsets reappear as
   // Empty groups) and starts the offset writer. Call once, before requests.
-  Status load();
+  // `all_groups` false (cluster mode) loads none: load_groups() then loads
+  // the groups this broker coordinates.
+  Status load(bool all_groups = true);
+
+  // Cluster mode, when this broker becomes the coordinator of the groups
+  // `owned` selects: adds their committed offsets as the store has them
+  // (the groups must be unloaded first).
+  using GroupFilter = std::function<bool(const std::string& group_id)>;
+  Status load_groups(const GroupFilter& owned);
+  // Cluster mode, when another broker coordinates them now: forgets the
+  // groups `owned` selects; their waiting JoinGroup/SyncGroup requests get
+  // NOT_COORDINATOR.
+  void unload_groups(const GroupFilter& owned);
   // Receives every committed-offset change after the store applied it, in
   // store order, on the offset writer's thread, without the coordinator's
   // lock (the server mirrors them into __consumer_offsets). `committed` gets

@@ -11,8 +11,10 @@ int16_t E(ErrorCode c) { return static_cast<int16_t>(c); }
 
 }  // namespace
 
-Status GroupCoordinator::load() {
-  auto rows = store_.committed_offsets();
+Status GroupCoordinator::load(bool all_groups) {
+  auto rows = all_groups ? store_.committed_offsets()
+                         : Result<std::vector<metadata::CommittedOffsetRecord>>(
+                               std::vector<metadata::CommittedOffsetRecord>{});
   if (!rows.ok()) return rows.take_error();
   {
     std::lock_guard lock(mu_);
@@ -25,6 +27,23 @@ Status GroupCoordinator::load() {
     log::info("group coordinator: loaded {} committed offsets of {} groups", rows->size(), groups_.size());
   }
   writer_.start();
+  return Status::OK();
+}
+
+Status GroupCoordinator::load_groups(const GroupFilter& owned) {
+  auto rows = store_.committed_offsets();
+  if (!rows.ok()) return rows.take_error();
+  std::lock_guard lock(mu_);
+  if (shut_down_) return Status::OK();
+  size_t n = 0;
+  for (auto& r : *rows) {
+    if (!owned(r.group_id)) continue;
+    Group& g = get_or_create(r.group_id);
+    g.offsets[{r.topic, r.partition}] =
+        CachedOffset{r.topic_id, r.offset, r.leader_epoch, r.metadata, r.commit_timestamp_ms};
+    ++n;
+  }
+  if (n) log::info("group coordinator: loaded {} committed offsets from the metadata store", n);
   return Status::OK();
 }
 

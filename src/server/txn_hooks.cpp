@@ -55,6 +55,16 @@ txn::TxnHooks make_txn_hooks(BrokerContext& ctx) {
     for (const auto& tp : parts) {
       auto topic = c->topics->find(tp.topic);
       auto log = topic ? c->logs->get(topic->id, tp.partition) : nullptr;
+      if (!log && c->cluster && topic && tp.partition >= 0 && tp.partition < topic->partitions) {
+        // Cluster mode: another broker leads the partition, and markers are
+        // not sent across brokers yet (docs/cluster.md). The transaction
+        // stays in Prepare* and is retried, rather than being reported
+        // complete without its marker.
+        cd->finish(
+            make_error("marker to " + tp.topic + "-" + std::to_string(tp.partition) +
+                       ": partition led by another broker (markers across brokers are not written yet)"));
+        continue;
+      }
       if (!log) {  // deleted meanwhile: nothing left to mark
         cd->finish(Status::OK());
         continue;

@@ -13,7 +13,7 @@ import time
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from brokers import log_tail  # noqa: F401
@@ -235,3 +235,112 @@ def test_kill9_during_idempotent_produce_loses_and_duplicates_nothing(cluster, r
         assert len(consumed) == len(set(consumed)), f"partition {part}: duplicates"
         assert consumed == values, f"partition {part}: {len(values)} acknowledged, {len(consumed)} consumed"
     assert failover < 15, f"failover took {failover:.1f} s"
+
+
+def find_coordinator(broker, group, timeout=30):
+    """FindCoordinator v2 sent to one broker, until it names a coordinator:
+    its node id."""
+    from test_groups_wire_errors import call, s
+    import wire
+    deadline = time.monotonic() + timeout
+    with wire.Conn(broker, timeout=10) as conn:
+        while True:
+            r = call(conn, 10, 2, s(group) + b"\x00")
+            r.take(">i")  # throttle
+            err = r.take(">h")
+            r.string()  # error message
+            node = r.take(">i")
+            if err == 0:
+                return node
+            assert time.monotonic() < deadline, f"no coordinator for {group} (error {err})"
+            time.sleep(0.3)
+
+
+def test_group_coordinators_spread_over_brokers_and_every_broker_agrees(cluster):
+    groups = [f"spread-{i}" for i in range(24)]
+    answers = {g: {find_coordinator(b, g) for b in cluster.brokers} for g in groups}
+    assert all(len(a) == 1 for a in answers.values()), answers  # one coordinator per group
+    coordinators = {next(iter(a)) for a in answers.values()}
+    assert coordinators == {1, 2, 3}, answers
+
+
+def committed_offsets(bootstrap, group, topic, partitions):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        got = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=30)
+    finally:
+        c.close()
+    return {tp.partition: tp.offset for tp in got}
+
+
+def test_consumer_group_keeps_committed_progress_across_coordinator_kill9(cluster, report):
+    topic, group, total = "progress", "progress-group", 300
+    create_topic(cluster, topic, 3)
+    p = Producer({"bootstrap.servers": cluster.bootstrap, "acks": "all", "enable.idempotence": True})
+    for i in range(total):
+        p.produce(topic, value=f"m-{i}".encode(), partition=i % 3)
+    assert p.flush(30) == 0
+    c = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "session.timeout.ms": 10000})
+    c.subscribe([topic])
+    seen = []
+    deadline = time.monotonic() + 60
+    while len(seen) < total // 2 and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            seen.append((m.partition(), m.offset()))
+    assert len(seen) == total // 2
+    c.commit(asynchronous=False)
+    before = {tp.partition: tp.offset
+              for tp in c.committed([TopicPartition(topic, q) for q in range(3)], timeout=30)}
+    assert sum(max(o, 0) for o in before.values()) == total // 2, before
+
+    coordinator = find_coordinator(cluster.brokers[0], group)
+    victim = cluster.broker(coordinator)
+    victim.kill()
+    killed = time.monotonic()
+    survivors = [b for b in cluster.brokers if b.running()]
+    survivors_bootstrap = ",".join(b.bootstrap for b in survivors)
+    # Another broker coordinates the group now and serves what the dead one
+    # committed (read from the metadata store when it took the partition).
+    served = committed_offsets(survivors_bootstrap, group, topic, 3)
+    takeover = time.monotonic() - killed
+    assert served == before, (served, before)
+    new_coordinator = find_coordinator(survivors[0], group)
+    assert new_coordinator != coordinator and new_coordinator in [b.overrides["node.id"] for b in survivors]
+    assert all(find_coordinator(b, group) == new_coordinator for b in survivors)
+    # The same consumer rejoins at the new coordinator and goes on from the
+    # committed offsets (a restart from the beginning would mean the
+    # progress was lost).
+    after = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            after.append((m.partition(), m.offset()))
+        if len(set(seen + after)) == total:
+            break
+    ends = [TopicPartition(topic, q, total // 3) for q in range(3)]
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            c.commit(offsets=ends, asynchronous=False)
+            break
+        except KafkaException as e:
+            assert time.monotonic() < deadline, f"commit at the new coordinator failed: {e}"
+            c.poll(0.5)
+    c.close()
+    assert len(set(seen + after)) == total, f"{len(set(seen + after))} of {total} consumed"
+    for q in range(3):
+        resumed = [o for part, o in after if part == q]
+        start = max(before[q], 0)  # no commit yet on q: from the beginning (earliest)
+        assert all(o >= start for o in resumed), (q, sorted(resumed)[:3], before)
+        if start < total // 3:
+            assert resumed and min(resumed) == start, (q, sorted(resumed)[:3], before)
+    redelivered = len(after) - len(set(after) - set(seen))
+    final = committed_offsets(survivors_bootstrap, group, topic, 3)
+    assert final == {0: total // 3, 1: total // 3, 2: total // 3}, final
+    report(f"group coordinator kill -9 (3 brokers): broker {coordinator} -> {new_coordinator}; committed "
+           f"offsets {before} served again {takeover:.2f} s after the kill; the consumer resumed from them "
+           f"({redelivered} redelivered after its rejoin) and committed at the new coordinator")
+    print(f"coordinator failover: {takeover:.2f} s")

@@ -25,7 +25,9 @@
 #include "server/audit_events.h"
 #include "server/authorize.h"
 #include "server/consumer_offsets_topic.h"
+#include "server/coordinator_shards.h"
 #include "server/governance_hooks.h"
+#include "server/handlers/cluster_view.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "txn/coordinator.h"
@@ -47,15 +49,59 @@ constexpr int32_t kAllGroupOperations = (1 << 3) | (1 << 6) | (1 << 8);
 
 group::GroupCoordinator* coordinator(RequestContext& ctx) { return ctx.broker.groups; }
 
+// Cluster mode: NOT_COORDINATOR unless this broker coordinates the group
+// (leads its __consumer_offsets partition), COORDINATOR_LOAD_IN_PROGRESS
+// while it loads it. A single broker coordinates every group.
+int16_t coordinator_error(std::string_view group_id) {
+  auto* shards = coordinator_shards();
+  return shards ? shards->error_for(group_id) : 0;
+}
+
+// Authorization first (as Kafka), then the coordinator check.
+int16_t group_request_error(RequestContext& ctx, security::AclOperation op, std::string_view group_id) {
+  if (int16_t e = group_auth_error(ctx, op, group_id)) return e;
+  return coordinator_error(group_id);
+}
+
+// FindCoordinator's answer for one key.
+struct CoordinatorAnswer {
+  int16_t error = 0;
+  int32_t node_id = -1;
+  std::string host;
+  int32_t port = -1;
+};
+
+CoordinatorAnswer find_one(RequestContext& ctx, int8_t key_type, const std::string& key) {
+  CoordinatorAnswer a;
+  // Transactional ids (key type 1) stay with the broker asked.
+  auto* shards = coordinator_shards();
+  if (!shards || key_type != 0) {
+    a.node_id = ctx.broker.options.node_id;
+    a.host = ctx.session.advertised_host;
+    a.port = ctx.session.advertised_port;
+    return a;
+  }
+  auto node = shards->coordinator_of(key);
+  auto broker = node ? find_broker(ctx, *node) : std::nullopt;
+  if (!broker) {
+    a.error = code(ErrorCode::kCoordinatorNotAvailable);
+    return a;
+  }
+  a.node_id = broker->node_id;
+  a.host = broker->host;
+  a.port = broker->port;
+  return a;
+}
+
 }  // namespace
 
 asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
     RequestContext& ctx, protocol::FindCoordinatorRequest& req) {
-  // One broker coordinates every group. Transactional ids (key_type 1) get
-  // this broker too, so transactional clients can proceed to
-  // InitProducerId, which reports what is unsupported precisely.
+  // A single broker coordinates every group; in cluster mode a group's
+  // coordinator is the leader of its __consumer_offsets partition
+  // (COORDINATOR_NOT_AVAILABLE while it has none). Transactional ids
+  // (key_type 1) get the broker asked.
   protocol::FindCoordinatorResponse resp;
-  const auto& o = ctx.broker.options;
   // Kafka creates its offsets topic on the first group coordinator lookup.
   if (req.key_type == 0 && consumer_offsets_topic()) {
     if (auto t = consumer_offsets_topic()->ensure(); !t.ok())
@@ -63,21 +109,35 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
   }
   const bool key_type_ok = req.key_type == 0 || req.key_type == 1;
   const int16_t err = key_type_ok ? 0 : code(ErrorCode::kInvalidRequest);
+  auto answer = [&](const std::string& key) {
+    CoordinatorAnswer a;
+    a.error = err ? err : coordinator_key_auth_error(ctx, req.key_type, key);
+    if (key_type_ok && !a.error) {
+      a = find_one(ctx, req.key_type, key);
+    } else if (key_type_ok) {
+      a.node_id = ctx.broker.options.node_id;  // Kafka still names a node with an auth error
+      a.host = ctx.session.advertised_host;
+      a.port = ctx.session.advertised_port;
+    }
+    return a;
+  };
   if (ctx.api_version >= 4) {
     for (const auto& key : req.coordinator_keys) {
       auto& c = resp.coordinators.emplace_back();
+      const CoordinatorAnswer a = answer(key);
       c.key = key;
-      c.error_code = err ? err : coordinator_key_auth_error(ctx, req.key_type, key);
-      c.node_id = key_type_ok ? o.node_id : -1;
-      c.host = key_type_ok ? ctx.session.advertised_host : "";
-      c.port = key_type_ok ? ctx.session.advertised_port : -1;
+      c.error_code = a.error;
+      c.node_id = a.node_id;
+      c.host = a.host;
+      c.port = a.port;
       if (!key_type_ok) c.error_message = "unknown coordinator key type";
     }
   } else {
-    resp.error_code = err ? err : coordinator_key_auth_error(ctx, req.key_type, req.key);
-    resp.node_id = key_type_ok ? o.node_id : -1;
-    resp.host = key_type_ok ? ctx.session.advertised_host : "";
-    resp.port = key_type_ok ? ctx.session.advertised_port : -1;
+    const CoordinatorAnswer a = answer(req.key);
+    resp.error_code = a.error;
+    resp.node_id = a.node_id;
+    resp.host = a.host;
+    resp.port = a.port;
     if (!key_type_ok) resp.error_message = "unknown coordinator key type";
   }
   co_return resp;
@@ -85,7 +145,7 @@ asio::awaitable<protocol::FindCoordinatorResponse> handle_find_coordinator(
 
 asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& ctx,
                                                                protocol::JoinGroupRequest& req) {
-  int16_t join_error = group_auth_error(ctx, security::AclOperation::kRead, req.group_id);
+  int16_t join_error = group_request_error(ctx, security::AclOperation::kRead, req.group_id);
   if (!join_error) join_error = governance_join_error(ctx, req);
   if (int16_t e = join_error) {
     protocol::JoinGroupResponse denied;
@@ -129,7 +189,7 @@ asio::awaitable<protocol::JoinGroupResponse> handle_join_group(RequestContext& c
 
 asio::awaitable<protocol::SyncGroupResponse> handle_sync_group(RequestContext& ctx,
                                                                protocol::SyncGroupRequest& req) {
-  if (int16_t e = group_auth_error(ctx, security::AclOperation::kRead, req.group_id)) {
+  if (int16_t e = group_request_error(ctx, security::AclOperation::kRead, req.group_id)) {
     protocol::SyncGroupResponse denied;
     denied.error_code = e;
     co_return denied;
@@ -156,7 +216,7 @@ asio::awaitable<protocol::SyncGroupResponse> handle_sync_group(RequestContext& c
 asio::awaitable<protocol::HeartbeatResponse> handle_heartbeat(RequestContext& ctx,
                                                               protocol::HeartbeatRequest& req) {
   protocol::HeartbeatResponse resp;
-  resp.error_code = group_auth_error(ctx, security::AclOperation::kRead, req.group_id);
+  resp.error_code = group_request_error(ctx, security::AclOperation::kRead, req.group_id);
   if (resp.error_code != 0) co_return resp;
   resp.error_code = coordinator(ctx)->heartbeat(
       group::HeartbeatRequest{req.group_id, req.generation_id, req.member_id, req.group_instance_id});
@@ -166,7 +226,7 @@ asio::awaitable<protocol::HeartbeatResponse> handle_heartbeat(RequestContext& ct
 
 asio::awaitable<protocol::LeaveGroupResponse> handle_leave_group(RequestContext& ctx,
                                                                  protocol::LeaveGroupRequest& req) {
-  if (int16_t e = group_auth_error(ctx, security::AclOperation::kRead, req.group_id)) {
+  if (int16_t e = group_request_error(ctx, security::AclOperation::kRead, req.group_id)) {
     protocol::LeaveGroupResponse denied;
     denied.error_code = e;
     co_return denied;
@@ -202,7 +262,7 @@ asio::awaitable<protocol::OffsetCommitResponse> handle_offset_commit(RequestCont
   in.generation_id = req.generation_id;
   in.member_id = req.member_id;
   in.group_instance_id = req.group_instance_id;
-  const int16_t group_denied = group_auth_error(ctx, security::AclOperation::kRead, req.group_id);
+  const int16_t group_denied = group_request_error(ctx, security::AclOperation::kRead, req.group_id);
   std::vector<int16_t> topic_denied;  // per request topic
   for (const auto& t : req.topics) {
     topic_denied.push_back(group_denied ? group_denied
@@ -273,7 +333,7 @@ namespace {
 
 void authorize_fetch(RequestContext& ctx, const std::string& group_id, bool all_topics,
                      group::FetchResult& r) {
-  if (int16_t e = group_auth_error(ctx, security::AclOperation::kDescribe, group_id)) {
+  if (int16_t e = group_request_error(ctx, security::AclOperation::kDescribe, group_id)) {
     r.error = e;
     r.offsets.clear();
     return;
@@ -350,7 +410,7 @@ asio::awaitable<protocol::DescribeGroupsResponse> handle_describe_groups(
     RequestContext& ctx, protocol::DescribeGroupsRequest& req) {
   protocol::DescribeGroupsResponse resp;
   for (const auto& id : req.groups) {
-    if (int16_t e = group_auth_error(ctx, security::AclOperation::kDescribe, id)) {
+    if (int16_t e = group_request_error(ctx, security::AclOperation::kDescribe, id)) {
       auto& out = resp.groups.emplace_back();
       out.error_code = e;
       out.group_id = id;
@@ -385,6 +445,7 @@ asio::awaitable<protocol::ListGroupsResponse> handle_list_groups(RequestContext&
   resp.error_code = 0;
   const bool list_all = authorize_cluster(ctx, security::AclOperation::kDescribe, false);
   for (auto& g : coordinator(ctx)->list_groups(req.states_filter)) {
+    if (coordinator_error(g.group_id) != 0) continue;  // coordinated elsewhere
     if (!list_all &&
         !authorize(ctx, security::AclOperation::kDescribe, security::ResourceType::kGroup, g.group_id, false))
       continue;
@@ -402,7 +463,7 @@ asio::awaitable<protocol::DeleteGroupsResponse> handle_delete_groups(RequestCont
   std::vector<int16_t> denied;  // per requested group
   std::vector<std::string> ids;
   for (const auto& g : req.groups_names) {
-    denied.push_back(group_auth_error(ctx, security::AclOperation::kDelete, g));
+    denied.push_back(group_request_error(ctx, security::AclOperation::kDelete, g));
     if (denied.back() == 0) ids.push_back(g);
   }
   std::vector<int16_t> errors;
@@ -432,7 +493,7 @@ struct OffsetDeleteOutcome {
 
 asio::awaitable<protocol::OffsetDeleteResponse> handle_offset_delete(RequestContext& ctx,
                                                                      protocol::OffsetDeleteRequest& req) {
-  if (int16_t e = group_auth_error(ctx, security::AclOperation::kDelete, req.group_id)) {
+  if (int16_t e = group_request_error(ctx, security::AclOperation::kDelete, req.group_id)) {
     protocol::OffsetDeleteResponse denied;
     denied.error_code = e;
     co_return denied;
