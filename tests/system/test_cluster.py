@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from brokers import log_tail  # noqa: F401
 from cluster_fixture import Cluster
@@ -85,7 +85,6 @@ def test_metadata_and_describe_cluster_list_every_live_broker(cluster):
     assert described.controller.id == 1
     # Ask each broker itself: every one lists all three.
     for b in cluster.brokers:
-        from confluent_kafka.admin import AdminClient
         seen = AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(timeout=10).brokers
         assert sorted(seen) == [1, 2, 3], (b.bootstrap, seen)
     # /health reports each broker's lease.
@@ -344,3 +343,87 @@ def test_consumer_group_keeps_committed_progress_across_coordinator_kill9(cluste
            f"offsets {before} served again {takeover:.2f} s after the kill; the consumer resumed from them "
            f"({redelivered} redelivered after its rejoin) and committed at the new coordinator")
     print(f"coordinator failover: {takeover:.2f} s")
+
+
+def test_zombie_leader_paused_past_its_lease_commits_nothing(cluster, report):
+    """SIGSTOP the leader of partition 0 past its lease while an acks=all
+    idempotent producer runs; another broker takes over and acknowledges;
+    SIGCONT the old leader: it acknowledges and commits nothing (its lease
+    renewal is refused and it restarts itself in place, same pid, with a
+    new registration), and every acknowledged message is consumed exactly
+    once, in order."""
+    import os
+    import signal
+    leaders = create_topic(cluster, "zombie", 3)
+    victim = cluster.broker(leaders[0])
+    acked, errors = {}, []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(str(err))
+            return
+        with lock:
+            acked.setdefault(msg.partition(), []).append(msg.value())
+
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "enable.idempotence": True, "acks": "all",
+                         "linger.ms": 5, "message.timeout.ms": 60000})
+
+    def produce():
+        i = 0
+        while not stop.is_set():
+            producer.produce("zombie", value=f"{i:08d}".encode(), partition=i % 3, on_delivery=on_delivery)
+            producer.poll(0)
+            i += 1
+            time.sleep(0.002)
+        producer.flush(60)
+
+    t = threading.Thread(target=produce)
+    t.start()
+    time.sleep(1.5)
+    os.kill(victim.proc.pid, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        deadline = time.monotonic() + 30
+        new_leader = None
+        while time.monotonic() < deadline:
+            md = AdminClient({"bootstrap.servers": ",".join(
+                b.bootstrap for b in cluster.brokers if b is not victim)}).list_topics("zombie", timeout=5)
+            new_leader = md.topics["zombie"].partitions[0].leader
+            if new_leader not in (-1, victim.overrides["node.id"]):
+                break
+            time.sleep(0.2)
+        assert new_leader not in (-1, victim.overrides["node.id"]), "no broker took partition 0 over"
+        takeover = time.monotonic() - stopped
+        with lock:
+            n0 = len(acked.get(0, []))
+        time.sleep(1.5)  # the new leader acknowledges meanwhile
+        with lock:
+            assert len(acked.get(0, [])) > n0, "nothing acknowledged on the new leader"
+    finally:
+        os.kill(victim.proc.pid, signal.SIGCONT)
+    # The resumed broker finds its lease gone and restarts in place (same
+    # pid), then rejoins with a new broker epoch.
+    deadline = time.monotonic() + 30
+    while b"restarting in place" not in victim.log_path.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert b"restarting in place" in victim.log_path.read_bytes(), "the resumed old leader kept its lease"
+    assert victim.running(), "the resumed old leader exited instead of restarting in place"
+    cluster.wait_brokers(3, timeout=30)
+    time.sleep(1)
+    stop.set()
+    t.join(90)
+    assert not errors, errors[:5]
+    total = sum(len(v) for v in acked.values())
+    got = consume_all(cluster.bootstrap, "zombie", total)
+    by_partition = {}
+    for part, _, value in sorted(got):
+        by_partition.setdefault(part, []).append(value)
+    for part, values in acked.items():
+        consumed = by_partition.get(part, [])
+        assert len(consumed) == len(set(consumed)), f"partition {part}: duplicates"
+        assert consumed == values, f"partition {part}: {len(values)} acknowledged, {len(consumed)} consumed"
+    report(f"zombie leader (SIGSTOP past its lease): broker {new_leader} led partition 0 {takeover:.2f} s after "
+           f"the stop and acknowledged writes; the resumed old leader restarted in place; "
+           f"{total} acknowledged messages consumed exactly once, in order")
