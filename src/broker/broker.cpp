@@ -110,7 +110,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::optional<std::string>& 
   }
   auto cluster_id = p.metadata->cluster_id();
   if (!cluster_id.ok()) return make_error("metadata.store: " + cluster_id.error().message);
-  const bool cluster_mode = cluster_enabled(p.config);
+  const bool cluster_mode = config::cluster_enabled(p.config);
   if (cluster_mode) {
     CARELOG_RETURN_IF_ERROR(check_meta_properties(p.config.data_dir, *cluster_id, p.config.node_id));
     auto joined = cluster::Cluster::join(*p.metadata, membership_options(p.config));

@@ -25,14 +25,6 @@ std::string value_of(const config::BrokerConfig& c, const char* key) {
 
 }  // namespace
 
-bool cluster_enabled(const config::BrokerConfig& config) {
-  const std::string v = value_of(config, "cluster.enable");
-  if (v == "true") return true;
-  if (v == "false") return false;
-  return config.metadata_store.rfind("postgresql://", 0) == 0 ||
-         config.metadata_store.rfind("postgres://", 0) == 0;
-}
-
 Status check_meta_properties(const std::string& data_dir, const std::string& cluster_id, int32_t node_id) {
   const std::filesystem::path path = std::filesystem::path(data_dir) / "meta.properties";
   std::ifstream in(path);

@@ -11,9 +11,6 @@
 
 namespace carelog::broker {
 
-// cluster.enable, or by default: on for a postgresql:// metadata.store.
-bool cluster_enabled(const config::BrokerConfig& config);
-
 // Kafka's meta.properties in data.dir: written on the first start in
 // cluster mode; on later starts its cluster.id must be the store's and its
 // node.id this broker's (INCONSISTENT_CLUSTER_ID otherwise).

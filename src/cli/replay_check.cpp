@@ -9,11 +9,17 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
 
 #include "audit/hash_chain.h"
 #include "record/batch.h"
 #include "record/records.h"
+#include "registry/registry.h"
+#include "registry/validators.h"
+#include "schema/validator.h"
 #include "storage/object_format.h"
+#include "storage/object_wal.h"
+#include "storage/object_wal_format.h"
 #include "storage/wal_format.h"
 
 namespace carelog::cli::replay {
@@ -89,18 +95,24 @@ struct ProducerSeq {
 // State of one partition's scan.
 class PartitionScan {
  public:
-  PartitionScan(PartitionResult& out, const Options& opt, std::optional<std::pair<int64_t, int64_t>> compare)
-      : out_(out), opt_(opt), compare_(compare) {}
+  PartitionScan(PartitionResult& out, const Options& opt, std::optional<std::pair<int64_t, int64_t>> compare,
+                const schema::TopicValidation* validation)
+      : out_(out), opt_(opt), compare_(compare), validation_(validation) {}
 
   void problem(std::string kind, std::string message) {
     out_.problems.push_back({std::move(kind), std::move(message)});
   }
 
   // Offsets [next_, base) are absent: explained below the log start, else a problem.
+  // `compacted_`: set while reading object storage of a compacted topic,
+  // where the cleaner removes superseded records and so leaves offset gaps.
   void gap_until(int64_t base, const char* where) {
     if (base <= next_) return;
     int64_t end = base - 1;
-    if (end < out_.log_start) {
+    if (compacted_ && next_ >= out_.log_start) {
+      ++compaction_gaps_;
+      compaction_offsets_ += static_cast<uint64_t>(end - next_ + 1);
+    } else if (end < out_.log_start) {
       out_.explained.push_back(
           fmt::format("offsets {}..{} below the log start offset {} (retention or DeleteRecords)", next_, end,
                       out_.log_start));
@@ -130,9 +142,15 @@ class PartitionScan {
                 fmt::format("{}: batch at offset {} fails its CRC32C", source, h->base_offset));
         continue;
       }
-      if (last >= 0 && h->base_offset != last + 1)
-        problem("count-mismatch",
-                fmt::format("{}: batches jump from offset {} to {}", source, last, h->base_offset));
+      if (last >= 0 && h->base_offset != last + 1) {
+        if (compacted_ && h->base_offset > last + 1) {
+          next_ = last + 1;
+          gap_until(h->base_offset, "");
+        } else {
+          problem("count-mismatch",
+                  fmt::format("{}: batches jump from offset {} to {}", source, last, h->base_offset));
+        }
+      }
       if (first < 0) first = h->base_offset;
       last = h->last_offset();
       out_.bytes += batch.size();
@@ -143,15 +161,20 @@ class PartitionScan {
                 fmt::format("{}: offset {}: {}", source, h->base_offset, decoded.error().message));
         continue;
       }
-      for (const auto& r : decoded->records) record(*decoded, r, source);
+      for (const auto& r : decoded->records) record(*decoded, r, source, !h->control());
     }
-    if (expect_base >= 0 && (first != expect_base || last != expect_last)) {
+    // The cleaner's output ranges name the span they cover; the batches in
+    // it may start later and end earlier (records removed at either end).
+    const bool fits = compacted_ ? first >= expect_base && last <= expect_last && first >= 0
+                                 : first == expect_base && last == expect_last;
+    if (expect_base >= 0 && !fits) {
       problem("count-mismatch", fmt::format("{}: the index says offsets {}..{}, the batches hold {}..{}",
                                             source, expect_base, expect_last, first, last));
     }
   }
 
-  void record(const record::DecodedBatch& b, const record::RecordView& r, const std::string& source) {
+  void record(const record::DecodedBatch& b, const record::RecordView& r, const std::string& source,
+              bool data) {
     int64_t offset = b.offset_of(r);
     if (offset < out_.start) return;
     int64_t ts = b.timestamp_of(r);
@@ -165,6 +188,7 @@ class PartitionScan {
     prev_offset_ = offset;
     ++out_.records;
     add_record(digest_, offset, ts, r);
+    if (validation_ && data) validate(r, offset, source);
     if (compare_ && offset >= compare_->first && offset <= compare_->second) {
       if (offset == compare_->first) compare_started_ = !gap_;
       add_record(compare_digest_, offset, ts, r);
@@ -185,8 +209,18 @@ class PartitionScan {
     }
   }
 
+  // The same check produce makes (schema::validate_records), on one record.
+  void validate(const record::RecordView& r, int64_t offset, const std::string& source) {
+    ++out_.validated_records;
+    auto errors = schema::validate_records(*validation_, opt_.topic, std::span(&r, 1));
+    if (errors.empty()) return;
+    if (++out_.invalid_records <= kInvalidListed)
+      problem("invalid-record", fmt::format("{}: offset {}: {}", source, offset, errors.front().message));
+  }
+
   void sequence(const record::BatchHeader& h) {
-    if (h.producer_id < 0 || h.base_sequence < 0 || h.control()) return;
+    // Compaction removes whole batches, so sequences legitimately jump there.
+    if (h.producer_id < 0 || h.base_sequence < 0 || h.control() || compacted_) return;
     auto [it, fresh] = producers_.try_emplace(h.producer_id);
     ProducerSeq& s = it->second;
     if (!fresh && h.producer_epoch == s.epoch) {
@@ -202,6 +236,14 @@ class PartitionScan {
 
   void finish() {
     out_.digest = digest_.hex();
+    if (compaction_gaps_ > 0)
+      out_.explained.push_back(fmt::format(
+          "{} offsets in {} gaps of object storage removed by compaction (cleanup.policy=compact)",
+          compaction_offsets_, compaction_gaps_));
+    if (out_.invalid_records > kInvalidListed)
+      problem("invalid-record", fmt::format("{} more invalid records not listed ({} of {} records invalid)",
+                                            out_.invalid_records - kInvalidListed, out_.invalid_records,
+                                            out_.validated_records));
     if (opt_.audit_topic && audit_ok_) {
       out_.audit = chain_.records() == 0
                        ? "no audit records"
@@ -211,11 +253,14 @@ class PartitionScan {
   }
 
   int64_t next_ = 0;  // next offset expected
+  bool compacted_ = false;
 
  private:
+  static constexpr uint64_t kInvalidListed = 20;  // invalid records listed one by one per partition
   PartitionResult& out_;
   const Options& opt_;
   std::optional<std::pair<int64_t, int64_t>> compare_;
+  const schema::TopicValidation* validation_;  // null: not validated
   RecordDigest digest_, compare_digest_;
   bool compare_started_ = false;
   bool gap_ = false;
@@ -223,6 +268,7 @@ class PartitionScan {
   std::map<int64_t, ProducerSeq> producers_;
   audit::ChainVerifier chain_;
   bool audit_ok_ = true;
+  uint64_t compaction_gaps_ = 0, compaction_offsets_ = 0;
 };
 
 Result<SharedBytes> read_file(const std::string& path) {
@@ -276,6 +322,70 @@ Status read_wal(const std::string& dir, const Uuid& topic, std::map<int32_t, std
   return Status::OK();
 }
 
+// The broker epoch of a cluster incarnation's WAL prefix "wal/<node>-<epoch>/"
+// (0 for the single broker's "wal/").
+int64_t prefix_epoch(const std::string& prefix) {
+  auto dash = prefix.rfind('-');
+  if (dash == std::string::npos) return 0;
+  try {
+    return std::stoll(prefix.substr(dash + 1));
+  } catch (...) {
+    return 0;
+  }
+}
+
+// Every batch of `topic` in the object WAL, by partition: the WAL objects
+// under "wal/" (a single broker) and under each "wal/<node>-<epoch>/" (a
+// cluster's broker incarnations), each prefix replayed as recovery replays
+// it (cancelled and superseded objects skipped, every object's CRC
+// checked). A partition taken over holds the same batches under the old and
+// the new incarnation; they sort by offset, the newest incarnation first, so
+// the scan reads each offset once. Holds the WAL objects in memory, which
+// wal.capacity.bytes bounds.
+Status read_object_wal(objstore::ObjectStore& store, const Uuid& topic,
+                       std::map<int32_t, std::vector<WalBatch>>* out) {
+  std::set<std::string> prefixes{"wal/"};
+  std::string continuation;
+  for (;;) {
+    auto page = store.list("wal/", continuation);
+    if (!page.ok()) return make_error("listing the object WAL (wal/): " + page.error().message);
+    for (const auto& o : page->objects) {
+      auto slash = o.key.find('/', 4);
+      if (slash != std::string::npos) prefixes.insert(o.key.substr(0, slash + 1));
+    }
+    if (!page->next_continuation) break;
+    continuation = *page->next_continuation;
+  }
+  std::map<int32_t, std::vector<std::pair<int64_t, WalBatch>>> found;  // (epoch, batch)
+  for (const auto& prefix : prefixes) {
+    const int64_t epoch = prefix_epoch(prefix);
+    Status st = storage::ObjectWal::replay_prefix(store, prefix, [&](const storage::WalRecord& r) {
+      if (r.topic_id != topic) return;
+      found[r.partition].emplace_back(
+          epoch, WalBatch{r.base_offset, r.batch,
+                          fmt::format("WAL object {} @{}",
+                                      storage::object_wal_format::object_key(prefix, r.location.segment),
+                                      r.location.position)});
+    });
+    if (!st.ok()) return make_error("reading the object WAL under " + prefix + ": " + st.error().message);
+  }
+  for (auto& [partition, batches] : found) {
+    std::stable_sort(batches.begin(), batches.end(), [](const auto& a, const auto& b) {
+      return a.second.base_offset != b.second.base_offset ? a.second.base_offset < b.second.base_offset
+                                                          : a.first > b.first;
+    });
+    auto& dst = (*out)[partition];
+    for (auto& [epoch, b] : batches) dst.push_back(std::move(b));
+  }
+  return Status::OK();
+}
+
+std::string describe_validation(const schema::TopicValidation* v) {
+  if (!v) return "none";
+  const auto& c = v->config;
+  return fmt::format("value={} key={}", schema::mode_name(c.value), schema::mode_name(c.key));
+}
+
 }  // namespace
 
 bool Report::ok() const {
@@ -295,11 +405,23 @@ Result<Report> check_topic(metadata::MetadataStore& md, objstore::ObjectStore& s
   if (!starts.ok()) return starts.take_error();
   std::map<int32_t, std::vector<WalBatch>> wal;
   std::vector<std::string> wal_notes;
-  if (!opt.wal_dir.empty()) CARELOG_RETURN_IF_ERROR(read_wal(opt.wal_dir, t.id, &wal, &wal_notes));
+  if (opt.object_wal)
+    CARELOG_RETURN_IF_ERROR(read_object_wal(store, t.id, &wal));
+  else if (!opt.wal_dir.empty())
+    CARELOG_RETURN_IF_ERROR(read_wal(opt.wal_dir, t.id, &wal, &wal_notes));
+  // The validators produce uses, over the same registry (it lives in the metadata store).
+  std::shared_ptr<const schema::TopicValidation> validation;
+  if (opt.validate) {
+    registry::RegistryValidatorFactory factory(std::make_shared<registry::Registry>(md));
+    validation = schema::make_topic_validation(factory, t.name, t.configs);
+  }
 
   Report report;
   report.topic = t.name;
   report.topic_id = t.id.to_string();
+  auto policy = t.configs.find("cleanup.policy");
+  const bool compacted = policy != t.configs.end() && policy->second.find("compact") != std::string::npos;
+  report.validation = opt.validate ? describe_validation(validation.get()) : "not checked (--no-validate)";
   std::map<std::string, ObjectReader> readers;
   for (int32_t p = 0; p < t.partitions; ++p) {
     PartitionResult& out = report.partitions.emplace_back();
@@ -316,10 +438,12 @@ Result<Report> check_topic(metadata::MetadataStore& md, objstore::ObjectStore& s
     out.uploaded_offset = uploaded->value_or(-1);
     std::optional<std::pair<int64_t, int64_t>> cmp;
     if (auto it = opt.compare_ranges.find(p); it != opt.compare_ranges.end()) cmp = it->second;
-    PartitionScan scan(out, opt, cmp);
+    PartitionScan scan(out, opt, cmp, validation.get());
     scan.next_ = out.start;
 
-    // 1. Object storage, through the index.
+    // 1. Object storage, through the index. On a compacted topic its gaps
+    // are the cleaner's (the WAL tail is never compacted).
+    scan.compacted_ = compacted;
     for (int64_t query = out.start;;) {
       auto ranges = md.find_ranges(key, query, 256);
       if (!ranges.ok()) return ranges.take_error();
@@ -368,6 +492,7 @@ Result<Report> check_topic(metadata::MetadataStore& md, objstore::ObjectStore& s
       }
     }
     // 2. The WAL tail above what was uploaded.
+    scan.compacted_ = false;
     for (const auto& b : wal[p]) {
       auto h = record::parse_header(b.batch.span());
       if (!h.ok() || h->last_offset() < scan.next_) continue;  // uploaded already (not yet reclaimed)
@@ -379,12 +504,7 @@ Result<Report> check_topic(metadata::MetadataStore& md, objstore::ObjectStore& s
     // 3. The end: the high watermark when the broker told us.
     if (out.high_watermark) {
       const int64_t hw = *out.high_watermark;
-      if (opt.object_wal && scan.next_ == out.uploaded_offset + 1 && scan.next_ < hw) {
-        out.explained.push_back(
-            fmt::format("offsets {}..{} are above the uploaded offset, in the object WAL "
-                        "(wal.type=object; not read by replay-check)",
-                        scan.next_, hw - 1));
-      } else if (scan.next_ < hw && hw > out.start) {
+      if (scan.next_ < hw && hw > out.start) {
         scan.problem(
             "lost-acknowledged",
             fmt::format("offsets {}..{} are below the high watermark {} but in neither object storage nor "

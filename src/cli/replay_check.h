@@ -13,7 +13,13 @@
 //     and each idempotent producer's sequence numbers continue without a
 //     gap or repeat;
 //   * the records decoded per range match the count the index claims;
+//   * every record is valid under the topic's carelog.{key,value}.validation
+//     (schema-id, schema, fhir-r4, hl7v2), with the validators produce uses;
 //   * the audit hash chain verifies, for the audit topic.
+//
+// The tail above the uploaded offset comes from the file WAL, or with the
+// object WAL (wal.type=object) from the WAL objects under wal/ (every
+// broker incarnation's prefix in a cluster), read as recovery reads them.
 //
 // Each partition gets a SHA-256 digest over its records' offsets,
 // timestamps, keys, values and headers (not batch bytes, so re-batching or
@@ -36,6 +42,10 @@
 #include "objstore/object_store.h"
 
 struct evp_md_ctx_st;
+
+namespace carelog::schema {
+struct TopicValidation;
+}
 
 namespace carelog::cli::replay {
 
@@ -66,9 +76,11 @@ struct Options {
   std::optional<int64_t> from_timestamp_ms;
   std::string wal_dir;  // file WAL to read the tail above the uploaded offset from ("" = skip)
   bool audit_topic = false;
-  // wal.type=object: the tail above the uploaded offset lives in WAL objects,
-  // which are not read; a gap there up to the high watermark is explained.
+  // wal.type=object: the tail above the uploaded offset is read from the WAL
+  // objects in the object store instead of wal_dir.
   bool object_wal = false;
+  // Validate records against the topic's validation configs (--no-validate: false).
+  bool validate = true;
   // Per partition, from the broker when online.
   std::map<int32_t, int64_t> high_watermarks;
   std::map<int32_t, int64_t> log_start_offsets;
@@ -92,7 +104,9 @@ struct PartitionResult {
   uint64_t bytes = 0;             // batch bytes read
   uint64_t index_records = 0;     // what the index ranges claim, from start
   uint64_t object_ranges = 0;
-  uint64_t wal_records = 0;  // records read from the WAL tail
+  uint64_t wal_records = 0;        // batches read from the WAL tail
+  uint64_t validated_records = 0;  // records checked against the topic's validation
+  uint64_t invalid_records = 0;
   int64_t uploaded_offset = -1;
   std::string digest;                         // over [first, last]
   std::optional<std::string> compare_digest;  // over the compare range, if fully read
@@ -104,6 +118,7 @@ struct PartitionResult {
 struct Report {
   std::string topic;
   std::string topic_id;
+  std::string validation;  // e.g. "value=schema key=none", "none", "not checked (--no-validate)"
   std::vector<PartitionResult> partitions;
   double seconds = 0;
   uint64_t bytes = 0, records = 0;

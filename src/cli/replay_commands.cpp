@@ -40,6 +40,8 @@ struct ReplayOptions {
   std::optional<int64_t> from_offset;
   std::optional<int64_t> from_timestamp;
   bool online = false;
+  bool object_wal = false;
+  bool no_validate = false;
   std::string compare;
   std::string report;
   std::string format;
@@ -107,14 +109,14 @@ int run_replay(CommandContext& ctx, const ReplayOptions& o) {
   const bool online = o.online || !o.group.empty();
   std::string md_uri, obj_uri, wal_dir = o.wal_dir;
   objstore::S3Options s3;
-  bool object_wal = false;
+  bool object_wal = o.object_wal;
   if (!o.config_file.empty()) {
     auto cfg = config::load_broker_config(o.config_file, o.overrides);
     if (!cfg.ok()) return ctx.usage(cfg.error().message);
     md_uri = cfg->metadata_store;
     obj_uri = cfg->object_store;
     s3 = config::s3_options(*cfg);
-    object_wal = cfg->raw["wal.type"] == "object";
+    object_wal = config::object_wal_enabled(*cfg);
     if (wal_dir.empty()) wal_dir = object_wal ? "none" : cfg->wal_dir;
   } else {
     md_uri = o.metadata_store.empty() ? "sqlite://" + o.data_dir + "/metadata.db" : o.metadata_store;
@@ -145,6 +147,7 @@ int run_replay(CommandContext& ctx, const ReplayOptions& o) {
     opt.wal_dir = wal_dir;
     opt.audit_topic = topic == o.audit_topic;
     opt.object_wal = object_wal;
+    opt.validate = !o.no_validate;
     if (online) {
       auto client = ctx.client();
       if (!client.ok()) return ctx.fail(client.error());
@@ -212,6 +215,11 @@ void add_replay_check_command(CLI::App& parent, CommandContext& ctx, Action* act
   cmd->add_option("--object-store", o->object_store, "Object store URI (default file://<data-dir>/objects)");
   cmd->add_option("--wal-dir", o->wal_dir,
                   "File WAL to read the un-uploaded tail from (default <data-dir>/wal; none)");
+  cmd->add_flag("--object-wal", o->object_wal,
+                "The broker runs wal.type=object (or in a cluster): read the un-uploaded tail from the WAL "
+                "objects under wal/ (implied by --config)");
+  cmd->add_flag("--no-validate", o->no_validate,
+                "Do not check records against the topic's carelog.{key,value}.validation");
   cmd->add_option("--audit-topic", o->audit_topic, "Topic whose hash chain is verified (audit.topic.name)");
   cmd->add_option("--from-offset", o->from_offset, "Check from this offset (default: the log start)");
   cmd->add_option("--from-timestamp", o->from_timestamp,

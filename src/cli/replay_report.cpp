@@ -121,6 +121,8 @@ std::string render_json(const std::vector<Report>& reports) {
                 {"index_records", p.index_records},
                 {"object_ranges", p.object_ranges},
                 {"wal_batches", p.wal_records},
+                {"validated_records", p.validated_records},
+                {"invalid_records", p.invalid_records},
                 {"bytes", p.bytes},
                 {"digest", p.digest},
                 {"explained", p.explained},
@@ -130,6 +132,7 @@ std::string render_json(const std::vector<Report>& reports) {
     }
     out.push_back({{"topic", r.topic},
                    {"topic_id", r.topic_id},
+                   {"validation", r.validation},
                    {"ok", r.ok()},
                    {"records", r.records},
                    {"bytes", r.bytes},
@@ -146,7 +149,8 @@ std::string render_text(const std::vector<Report>& reports) {
   std::string out;
   size_t problems = 0;
   for (const auto& r : reports) {
-    out += fmt::format("topic {} ({}), {} partition(s)\n", r.topic, r.topic_id, r.partitions.size());
+    out += fmt::format("topic {} ({}), {} partition(s), validation {}\n", r.topic, r.topic_id,
+                       r.partitions.size(), r.validation);
     for (const auto& p : r.partitions) {
       std::string hw =
           p.high_watermark ? fmt::format("high watermark {}", *p.high_watermark) : "high watermark not asked";

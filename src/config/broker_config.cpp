@@ -327,4 +327,20 @@ Result<BrokerConfig> with_dynamic_configs(const BrokerConfig& base, const Config
   return build(base.static_settings, normalized);
 }
 
+bool cluster_enabled(const BrokerConfig& config) {
+  auto it = config.raw.find("cluster.enable");
+  const std::string v = it == config.raw.end() ? std::string() : it->second;
+  if (v == "true") return true;
+  if (v == "false") return false;
+  return config.metadata_store.rfind("postgresql://", 0) == 0 ||
+         config.metadata_store.rfind("postgres://", 0) == 0;
+}
+
+bool object_wal_enabled(const BrokerConfig& config) {
+  auto it = config.raw.find("wal.type");
+  const std::string type = it == config.raw.end() ? std::string("file") : it->second;
+  if (type == "object") return true;
+  return cluster_enabled(config) && !config.static_settings.count("wal.type");
+}
+
 }  // namespace carelog::config

@@ -40,10 +40,10 @@
 // group.coordinator.rebalance.protocols, and every key starting with
 // zookeeper., controller. (except controller.listener.names),
 // log.cleaner., confluent.metrics. or metric.reporters.
-// Broker keys that are topic-config synonyms (every one Kafka 4.4 has: log.segment.bytes, log.roll.*, log.cleaner.*.ms, log.flush.*, log.index.*,
-// log.cleanup.policy, min.insync.replicas, unclean.leader.election.enable,
-// compression.type, log.message.timestamp.before/after.max.ms ...) are registered
-// so DescribeConfigs reports them; Carelog's storage does not use segments.
+// Broker keys that are topic-config synonyms (every one Kafka 4.4 has: log.segment.bytes, log.roll.*,
+// log.cleaner.*.ms, log.flush.*, log.index.*, log.cleanup.policy, min.insync.replicas,
+// unclean.leader.election.enable, compression.type, log.message.timestamp.before/after.max.ms ...) are
+// registered so DescribeConfigs reports them; Carelog's storage does not use segments.
 //
 // Threading: BrokerConfig is a plain value; build it once at start-up and
 // share it read-only (or rebuild with with_dynamic_configs).
@@ -158,5 +158,11 @@ Result<BrokerConfig> with_dynamic_configs(const BrokerConfig& base, const Config
 // sorted by name. Source: DYNAMIC_BROKER_CONFIG (from dynamic_settings),
 // STATIC_BROKER_CONFIG (file/--override), else DEFAULT_CONFIG.
 std::vector<ResolvedConfig> describe_broker_config(const BrokerConfig& config);
+
+// cluster.enable, or by default: on for a postgresql:// metadata.store.
+bool cluster_enabled(const BrokerConfig& config);
+// Whether the broker keeps its WAL in object storage: wal.type=object, or
+// cluster mode unless wal.type=file is set explicitly (docs/cluster.md).
+bool object_wal_enabled(const BrokerConfig& config);
 
 }  // namespace carelog::config

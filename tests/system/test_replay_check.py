@@ -16,6 +16,7 @@ from confluent_kafka import Producer
 
 from evidence_util import CLI, carelog, carelog_json, carelog_only
 from kafka_util import unique, wait_until
+from s3_fixture import rgw  # noqa: F401  (pytest fixture)
 
 pytestmark = carelog_only
 
@@ -188,3 +189,113 @@ def test_group_mode_receives_exactly_the_log(broker_factory):
     assert all(any("already at the high watermark" in e for e in p["explained"]) for p in r["reports"][0]["partitions"])
     assert "give --group or --compare" in carelog("replay-check", topic, "--group", group, "--compare", "x",
                                                    expect=2).stderr
+
+
+def test_object_wal_tail_is_read_and_a_lost_wal_object_is_found(broker_factory):
+    """wal.type=object with uploads held back: the whole history is in WAL
+    objects. replay-check reads them (--object-wal) as recovery would, and a
+    WAL object deleted under the running broker shows up as missing offsets
+    below the high watermark."""
+    b = broker_factory({"wal.type": "object", "upload.interval.ms": "600000", "compaction.interval.ms": "0"})
+    topic = unique("replay-owal")
+    n = produce_rounds(b, topic, 4, 50, pause=0.2)
+    args = ["-b", b.bootstrap, "replay-check", topic, "--data-dir", b.data_dir, "--online"]
+    # Without the object WAL the acknowledged history is nowhere to be read.
+    r = carelog_json(*args, "--wal-dir", "none", expect=1)
+    assert [k for k, _ in problems(r)] == ["lost-acknowledged"], r
+    r = carelog_json(*args, "--object-wal")
+    assert r["verdict"] == "OK", r
+    [p] = r["reports"][0]["partitions"]
+    assert p["records"] == p["high_watermark"] == n and p["index_records"] == 0 and p["wal_batches"] >= 4, p
+    wal_objects = sorted((b.data_dir / "objects" / "wal").glob("*.cwo"))
+    assert len(wal_objects) >= 4, wal_objects
+    wal_objects[1].unlink()
+    r = carelog_json(*args, "--object-wal", expect=1)
+    found = problems(r)
+    # The lost object's offsets, and the producer's sequence jump across them.
+    assert found[0][0] == "missing-offsets" and "in neither object storage nor the WAL" in found[0][1], found
+    assert {k for k, _ in found} <= {"missing-offsets", "order"}, found
+
+
+FHIR_PATIENT = b'{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1970-01-01"}'
+
+
+def test_records_invalid_under_the_topic_validation_are_found(broker_factory):
+    """The history is checked against the topic's current contract with the
+    validators produce uses: records written before carelog.value.validation
+    was set to fhir-r4 that break it are reported with offset and FHIR path;
+    --no-validate skips the check."""
+    b = broker_factory(MANY_OBJECTS)
+    topic = unique("replay-valid")
+    carelog("-b", b.bootstrap, "topic", "create", topic)
+    p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0})
+    bad = [b"not json", FHIR_PATIENT.replace(b"female", b"mail"), FHIR_PATIENT.replace(b"1970-01-01", b"1970-13-45")]
+    values = [FHIR_PATIENT] * 3 + bad + [FHIR_PATIENT] * 2
+    for v in values:
+        p.produce(topic, v)
+    assert p.flush(30) == 0
+    carelog("-b", b.bootstrap, "topic", "alter-config", topic, "--set", "carelog.value.validation=fhir-r4")
+    # The broker now refuses the same bad record; history keeps the old ones.
+    out = {}
+    p.produce(topic, bad[1], on_delivery=lambda err, msg: out.update(err=err))
+    p.flush(30)
+    assert out["err"] is not None and out["err"].code() == 87, out
+    uploaded(b, topic, len(values))
+    r = carelog_json("replay-check", topic, "--data-dir", b.data_dir, expect=1)
+    [t] = r["reports"]
+    assert t["validation"] == "value=fhir-r4 key=none"
+    [part] = t["partitions"]
+    assert part["validated_records"] == len(values) and part["invalid_records"] == 3, part
+    found = problems(r)
+    assert [k for k, _ in found] == ["invalid-record"] * 3, found
+    assert ["offset 3:" in found[0][1], "offset 4:" in found[1][1], "offset 5:" in found[2][1]] == [True] * 3
+    assert "Patient.gender" in found[1][1] and "Patient.birthDate" in found[2][1], found
+    r = carelog_json("replay-check", topic, "--data-dir", b.data_dir, "--no-validate")
+    assert r["verdict"] == "OK" and r["reports"][0]["validation"] == "not checked (--no-validate)", r
+
+
+def test_object_wal_on_s3_is_read_from_the_bucket(broker_factory, rgw, tmp_path, report):  # noqa: F811
+    """The same on RGW: --config names the broker's S3 settings and
+    wal.type=object, so replay-check reads the WAL objects from the bucket
+    (SigV4, ListObjectsV2) and, once uploaded, the stream-set objects."""
+    from s3_broker_util import s3_overrides
+    o = s3_overrides(rgw, rgw.bucket, unique("replay-owal"), **{"wal.type": "object", "upload.interval.ms": "600000"})
+    b = broker_factory(o)
+    topic = unique("replay-owal-s3")
+    carelog("-b", b.bootstrap, "topic", "create", topic, "-p", "2")
+    n = produce_rounds(b, topic, 3, 100, partitions=2, pause=0.2)
+    config = tmp_path / "server.properties"
+    config.write_text("".join(f"{k}={v}\n" for k, v in o.items()) +
+                      f"metadata.store=sqlite://{b.data_dir}/metadata.db\n")
+    out = carelog("-b", b.bootstrap, "replay-check", topic, "--config", config, "--online").stdout
+    report("replay-check on RGW, object WAL tail:\n" + out)
+    assert out.rstrip().endswith("verdict: OK") and f"replayed {n} records" in out, out
+    assert "0 from 0 object range(s)" in out, out
+
+
+def test_compacted_topic_gaps_are_explained_and_a_lost_object_still_found(broker_factory):
+    """cleanup.policy=compact: the cleaner removes superseded records and so
+    leaves offset gaps (and producer sequence jumps) in object storage; they
+    are explained as compaction, the surviving records are checked as usual,
+    and a deleted object is still a problem."""
+    b = broker_factory({"upload.interval.ms": "200", "log.cleaner.backoff.ms": "200", "object.delete.delay.ms": "0"})
+    topic = unique("replay-compact")
+    carelog("-b", b.bootstrap, "topic", "create", topic, "-c", "cleanup.policy=compact",
+            "-c", "min.cleanable.dirty.ratio=0.01", "-c", "min.compaction.lag.ms=0")
+    n = produce_rounds(b, topic, 4, 400, pause=0.3)
+
+    def compacted():
+        r = carelog_json("replay-check", topic, "--data-dir", b.data_dir, "--wal-dir", "none", expect=None)
+        [p] = r["reports"][0]["partitions"]
+        return r if p["last"] == n - 1 and p["records"] < n // 4 and not p["problems"] else None
+    wait_until(compacted, 60, "the cleaner to compact the topic")
+    r = carelog_json("-b", b.bootstrap, "replay-check", topic, "--data-dir", b.data_dir, "--online")
+    assert r["verdict"] == "OK", r
+    [p] = r["reports"][0]["partitions"]
+    assert any("removed by compaction" in e for e in p["explained"]), p
+    for o in objects_of(b):
+        if o.stat().st_size > 0:
+            o.unlink()
+            break
+    r = carelog_json("replay-check", topic, "--data-dir", b.data_dir, expect=1)
+    assert "missing-object" in [k for k, _ in problems(r)], r
