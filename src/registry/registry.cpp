@@ -150,6 +150,30 @@ Result<bool> Registry::subject_has_id(const std::string& subject, int32_t id) {
   return false;
 }
 
+Result<std::string> Registry::cluster_id() {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (cluster_id_) return *cluster_id_;
+  }
+  auto id = from_store(store_.cluster_id());
+  if (!id.ok()) return id.take_error();
+  std::lock_guard lock(cache_mu_);
+  cluster_id_ = *id;
+  return *id;
+}
+
+Result<Guid> Registry::guid(int32_t id) {
+  auto cluster = cluster_id();
+  if (!cluster.ok()) return cluster.take_error();
+  return schema_guid(*cluster, id);
+}
+
+Result<std::optional<int32_t>> Registry::id_of_guid(const Guid& g) {
+  auto cluster = cluster_id();
+  if (!cluster.ok()) return cluster.take_error();
+  return guid_schema_id(*cluster, g);
+}
+
 Result<std::vector<PreviousVersion>> Registry::live_schemas(
     const std::vector<RegistryVersionRecord>& versions) {
   std::vector<PreviousVersion> out;

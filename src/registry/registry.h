@@ -28,6 +28,7 @@
 #include "metadata/metadata_store.h"
 #include "registry/compatibility.h"
 #include "registry/formats.h"
+#include "registry/guid.h"
 
 namespace carelog::registry {
 
@@ -124,6 +125,12 @@ class Registry {
   // Does `subject` have a live version with schema `id`?
   Result<bool> subject_has_id(const std::string& subject, int32_t id);
 
+  // Schema GUIDs (registry/guid.h), derived from the store's cluster id.
+  Result<Guid> guid(int32_t id);
+  // The schema id a GUID stands for; nullopt when it is not one of this
+  // registry's GUIDs. Says nothing about whether the id is registered.
+  Result<std::optional<int32_t>> id_of_guid(const Guid& g);
+
  private:
   Result<std::vector<ResolvedReference>> resolve(const std::vector<Reference>& refs, int depth);
   Result<std::shared_ptr<const ParsedSchema>> parse_input(const SchemaInput& input);
@@ -134,10 +141,12 @@ class Registry {
       const std::vector<metadata::RegistryVersionRecord>& versions);
   Result<std::optional<std::string>> setting(const std::string& subject, const std::string& key);
   Status check_writable(const std::string& subject);
+  Result<std::string> cluster_id();
 
   metadata::MetadataStore& store_;
   std::mutex cache_mu_;
   std::map<int32_t, std::shared_ptr<const ParsedSchema>> cache_;  // guarded by cache_mu_
+  std::optional<std::string> cluster_id_;                         // guarded by cache_mu_
 };
 
 StoredSchema to_stored(const metadata::RegistrySchemaRecord& rec);

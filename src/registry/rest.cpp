@@ -68,8 +68,16 @@ void add_schema_fields(Json& j, const StoredSchema& s) {
   j["schema"] = s.schema;
 }
 
-Json version_json(const SubjectVersion& v) {
+// The schema's GUID (registry/guid.h) as the newer clients read it; left
+// out if the store cannot answer the cluster id.
+void add_guid(Registry& registry, Json& j, int32_t id) {
+  auto g = registry.guid(id);
+  if (g.ok()) j["guid"] = guid_string(*g);
+}
+
+Json version_json(Registry& registry, const SubjectVersion& v) {
   Json j = {{"subject", v.subject}, {"version", v.version}, {"id", v.schema.id}};
+  add_guid(registry, j, v.schema.id);
   add_schema_fields(j, v.schema);
   return j;
 }
@@ -224,7 +232,7 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
         if (!in.ok()) return from_error(in.error());
         auto v = registry_.lookup(subject, *in, flag(q, "normalize"), flag(q, "deleted"));
         if (!v.ok()) return from_error(v.error());
-        return json_response(version_json(*v));
+        return json_response(version_json(registry_, *v));
       }
       if (m == "DELETE") {
         if (!allowed(Action::kDelete, subject)) return forbidden();
@@ -248,7 +256,9 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
         if (!in.ok()) return from_error(in.error());
         auto r = registry_.register_schema(subject, *in, flag(q, "normalize"));
         if (!r.ok()) return from_error(r.error());
-        return json_response(Json{{"id", r->id}, {"version", r->version}});
+        Json j = {{"id", r->id}, {"version", r->version}};
+        add_guid(registry_, j, r->id);
+        return json_response(j);
       }
       return method_not_allowed();
     }
@@ -259,7 +269,7 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
         auto v = registry_.version(subject, version, flag(q, "deleted"));
         if (!v.ok()) return from_error(v.error());
         apply_format(registry_, v->schema, q);
-        return json_response(version_json(*v));
+        return json_response(version_json(registry_, *v));
       }
       if (m == "DELETE") {
         if (!allowed(Action::kDelete, subject)) return forbidden();
@@ -293,17 +303,28 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
       if (!all.ok()) return from_error(all.error());
       Json a = Json::array();
       for (const auto& v : *all)
-        if (allowed(Action::kRead, v.subject)) a.push_back(version_json(v));
+        if (allowed(Action::kRead, v.subject)) a.push_back(version_json(registry_, v));
       return json_response(a);
     }
     if (n == 2 && seg[1] == "types") {
       if (m != "GET") return method_not_allowed();
       return json_response(Json(schema_types()));
     }
-    if (seg[1] != "ids" || n < 3 || n > 4) return not_found();
+    // /schemas/ids/{id}[/...] and /schemas/guids/{guid}[/...] name the same schema.
+    if ((seg[1] != "ids" && seg[1] != "guids") || n < 3 || n > 4) return not_found();
     if (m != "GET") return method_not_allowed();
-    auto id = parse_id(seg[2]);
-    if (!id.ok()) return not_found();
+    Result<int32_t> id = make_error("no id");
+    if (seg[1] == "ids") {
+      id = parse_id(seg[2]);
+      if (!id.ok()) return not_found();
+    } else {
+      auto g = parse_guid(seg[2]);
+      if (!g) return error_response(kSchemaNotFound, "Schema not found");
+      auto named = registry_.id_of_guid(*g);
+      if (!named.ok()) return from_error(named.error());
+      if (!*named) return error_response(kSchemaNotFound, "Schema not found");
+      id = **named;
+    }
     auto users = registry_.id_versions(*id, true);
     if (!users.ok()) return from_error(users.error());
     bool may = users->empty() ? allowed(Action::kRead, "") : false;
@@ -315,6 +336,7 @@ RestResponse RestApi::handle(const RestRequest& req, const Authorize& authorize)
       apply_format(registry_, *s, q);
       if (n == 4) return RestResponse{200, s->schema, std::string(kContentType)};
       Json j = Json::object();
+      add_guid(registry_, j, *id);
       add_schema_fields(j, *s);
       return json_response(j);
     }

@@ -14,6 +14,12 @@
 //              TopicRecordNameStrategy "<topic>-<record name>";
 //   schema     and the rest of the record is valid data of that schema.
 //
+// The id may also come as a GUID (registry/guid.h): magic byte 1 and 16
+// GUID bytes, either in a `__value_schema_id` / `__key_schema_id` record
+// header (newer Confluent serializers with header_schema_id_serializer; the
+// key or value is then the bare data, Protobuf indexes in the header) or in
+// place of the 4-byte id in the payload prefix.
+//
 // Threading: validators are shared by every connection thread. They keep a
 // small cache of (subject, id) answers (positive answers for
 // kMembershipTtl, so a soft-deleted version stops being accepted within
@@ -30,6 +36,10 @@
 namespace carelog::registry {
 
 inline constexpr auto kMembershipTtl = std::chrono::seconds(5);
+
+// Confluent's header-based schema ids (the value is then the bare data).
+inline constexpr std::string_view kKeySchemaIdHeader = "__key_schema_id";
+inline constexpr std::string_view kValueSchemaIdHeader = "__value_schema_id";
 
 // The subject a topic's key or value uses under the TopicNameStrategy.
 std::string topic_subject(std::string_view topic, bool is_key);

@@ -270,3 +270,51 @@ def test_brokers_sharing_postgresql_serve_one_registry(postgres, broker_factory)
     assert len(set(ids)) == 20 and sid not in ids
     fresh = SchemaRegistryClient({"url": brokers[1].registry_url})
     assert fresh.get_versions(subject) == list(range(1, 22))
+
+
+def test_header_based_schema_guids(reg_broker, client):
+    """Newer Confluent serializers can put the schema's GUID in a
+    `__value_schema_id` header (magic 1 + 16 bytes) and send the bare Avro
+    data: the registry answers a GUID per schema, serves
+    /schemas/guids/{guid}, and `schema` validation reads the header."""
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.schema_registry import header_schema_id_serializer
+    topic = create_topic(admin_for(reg_broker), unique("byguid"), config={"carelog.value.validation": "schema"})
+    ser = AvroSerializer(client, ORDER_V1, conf={"schema.id.serializer": header_schema_id_serializer})
+    headers = []
+    data = ser({"id": 3, "item": "swab"}, SerializationContext(topic, MessageField.VALUE, headers))
+    [(name, value)] = headers
+    assert name == "__value_schema_id" and value[0] == 1 and len(value) == 17 and data[0] != 0
+    latest = client.get_latest_version(f"{topic}-value")
+    import uuid
+    assert latest.guid == str(uuid.UUID(bytes=value[1:17]))
+    status, body = rest(f"{reg_broker.registry_url}/schemas/guids/{latest.guid}")
+    assert status == 200 and json.loads(body["schema"])["name"] in ("Order", "shop.Order")
+    foreign = b"\x01" + uuid.uuid4().bytes
+
+    p = Producer({"bootstrap.servers": reg_broker.bootstrap, "linger.ms": 0, "retries": 0,
+                  "enable.idempotence": False})
+    results = []
+    for value_bytes, hdrs in [(data, headers), (b"\xff\xff", headers), (data, [("__value_schema_id", foreign)]),
+                              (data, [])]:
+        out = {}
+        p.produce(topic, value_bytes, headers=hdrs, on_delivery=lambda err, msg, out=out: out.update(err=err))
+        p.flush(30)
+        results.append(0 if out.get("err") is None else out["err"].code())
+    # Good data with its GUID; bad data; a GUID of no schema here; bare data without any id.
+    assert results == [0, INVALID_RECORD, INVALID_RECORD, INVALID_RECORD]
+    # A consumer's deserializer finds the schema by the header's GUID (a fresh client asks the registry).
+    c = Consumer({"bootstrap.servers": reg_broker.bootstrap, "group.id": unique("g"), "auto.offset.reset": "earliest"})
+    try:
+        c.subscribe([topic])
+        msg = None
+        for _ in range(60):
+            msg = c.poll(1)
+            if msg is not None and not msg.error():
+                break
+        assert msg is not None and not msg.error(), msg
+        de = AvroDeserializer(SchemaRegistryClient({"url": reg_broker.registry_url}))
+        got = de(msg.value(), SerializationContext(topic, MessageField.VALUE, msg.headers()))
+        assert got == {"id": 3, "item": "swab"}
+    finally:
+        c.close()
