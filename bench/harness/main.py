@@ -22,7 +22,8 @@ from procstat import Sampler  # noqa: E402
 from targets import ROOT, make_target  # noqa: E402
 from workloads import make_workloads  # noqa: E402
 
-ORDER = ["max", "adt", "vitals", "claims", "claims-txn", "audit-replay", "partitions"]
+ORDER = ["max", "adt", "vitals", "claims", "claims-txn", "claims-fhir-plain", "claims-fhir", "adt-hl7v2-plain",
+         "adt-hl7v2", "audit-replay", "partitions"]
 TARGETS = ["carelog", "kafka", "kafka-flush", "mock"]
 DEFAULT_WAL_WRITE = 256 * 1024
 # The WAL's average write size is measured under these workloads; fio then

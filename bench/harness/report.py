@@ -142,6 +142,13 @@ def ratios(rows, limits):
         check("claims-txn MB/s / claims (idempotent) MB/s", c_txn["mb_per_s"] / c_claims["mb_per_s"], 0.8,
               f"{c_txn['mb_per_s']:.1f} vs {c_claims['mb_per_s']:.1f} MB/s; commit p99 "
               f"{c_txn.get('commit_ms', {}).get('p99', 0):.1f} ms over {c_txn.get('transactions', 0)} transactions")
+    for wl in ("claims-fhir", "adt-hl7v2"):
+        v, plain = _get(rows, wl, "carelog"), _get(rows, f"{wl}-plain", "carelog")
+        if v and plain and plain.get("mb_per_s"):
+            check(f"{wl} MB/s / the same without validation", v["mb_per_s"] / plain["mb_per_s"], 0.75,
+                  f"{v['mb_per_s']:.1f} vs {plain['mb_per_s']:.1f} MB/s; broker CPU {v['broker_cpu_s']:.1f} vs "
+                  f"{plain['broker_cpu_s']:.1f} s; p99 {v['produce_ms']['p99']:.1f} vs "
+                  f"{plain['produce_ms']['p99']:.1f} ms; errors {v['errors']}")
     c_ar = _get(rows, "audit-replay", "carelog")
     raw = limits.get("raw_object_read")
     if c_ar and raw:

@@ -5,8 +5,12 @@ phases. Quick mode shortens durations and data, never the shape."""
 
 import json
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import payloads
 
 
 class LoadgenError(RuntimeError):
@@ -97,6 +101,28 @@ def make_workloads(quick=False, smoke=False):
                                  + ["--txn-ms", 100])],
                                "claims with transactional producers, one commit every 100 ms",
                                skip={"mock": "the librdkafka mock has no transaction coordinator worth timing"})
+    # Validation at produce (issue 18): the same real-looking payloads on a
+    # topic without validation and on one with it, in the same run.
+    # claims-fhir: FHIR R4 Claim resources (~2.8 KB), otherwise claims;
+    # adt-hl7v2: HL7 v2.5.1 ADT^A01/A08 (~400 B), keyed, acks=all, closed
+    # loop (the throughput cost is what is measured, not a fixed rate).
+    samples = Path(tempfile.mkdtemp(prefix="carelog-bench-payloads-"))
+    fhir = payloads.write_samples(samples / "claims-fhir.txt", "fhir")
+    hl7 = payloads.write_samples(samples / "adt-hl7v2.txt", "hl7")
+    only_carelog = {t: "Carelog's validation at produce" for t in ("kafka", "kafka-flush", "mock")}
+    claims_tail = claims[len(_topic_args("claims", 24)):]
+    adt_v2 = ["--keys", 100000, "--acks", "all", "-d", dur(30), "-p", 2, "--inflight", 20000, "--linger-ms", 5]
+    for name, file, mode, parts, tail, what in (
+            ("claims-fhir", fhir, "fhir-r4", 24, claims_tail, "FHIR R4 Claims (~2.8 KB), otherwise claims"),
+            ("adt-hl7v2", hl7, "hl7v2", 12, adt_v2,
+             "HL7 v2.5.1 ADT^A01/A08 (~400 B) keyed, 12 partitions, acks=all, closed loop, 2 producers")):
+        base = _topic_args(name, parts) + ["--payload-file", file] + tail
+        w[f"{name}-plain"] = Workload(f"{name}-plain", [(f"{name}-plain", parts)],
+                                      [("produce", [*base[:1], f"{name}-plain", *base[2:]])],
+                                      f"{what}, no validation", skip=only_carelog)
+        w[name] = Workload(name, [(name, parts)],
+                           [("produce", base + ["--topic-config", f"carelog.value.validation={mode}"])],
+                           f"{what}, carelog.value.validation={mode}", skip=only_carelog)
     # audit-replay: write N bytes, restart (cold broker caches), 4 groups read from offset 0.
     gib = 0.02 if smoke else (0.25 if quick else 2.0)
     msgs = int(gib * 2**30 / 1024)

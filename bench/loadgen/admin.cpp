@@ -31,7 +31,7 @@ Result<MetadataPtr> fetch_metadata(rd_kafka_t* rk) {
 }
 
 Status create_chunk(rd_kafka_t* rk, const std::vector<std::string>& names, size_t from, size_t to,
-                    int partitions) {
+                    int partitions, const std::vector<std::string>& configs) {
   char err[512];
   std::vector<rd_kafka_NewTopic_t*> topics;
   for (size_t i = from; i < to; i++) {
@@ -41,6 +41,14 @@ Status create_chunk(rd_kafka_t* rk, const std::vector<std::string>& names, size_
       return make_error(std::string("new topic: ") + err, 2);
     }
     topics.push_back(t);
+    for (const auto& kv : configs) {
+      const size_t eq = kv.find('=');
+      if (rd_kafka_NewTopic_set_config(t, kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str()) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
+        return make_error("topic config " + kv + " refused by librdkafka", 2);
+      }
+    }
   }
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -94,8 +102,8 @@ Result<double> create_topics(rd_kafka_t* rk, const Options& o) {
   const size_t per_request =
       std::clamp<size_t>(static_cast<size_t>(kPartitionsPerRequest / o.partitions), 1, kTopicsPerRequest);
   for (size_t from = 0; from < names.size(); from += per_request)
-    CARELOG_RETURN_IF_ERROR(
-        create_chunk(rk, names, from, std::min(names.size(), from + per_request), o.partitions));
+    CARELOG_RETURN_IF_ERROR(create_chunk(rk, names, from, std::min(names.size(), from + per_request),
+                                         o.partitions, o.topic_configs));
   const std::set<std::string> want(names.begin(), names.end());
   for (int attempt = 0; attempt < 600; attempt++) {
     auto md = fetch_metadata(rk);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "loadgen/client.h"
+#include "loadgen/producer.h"
 
 namespace carelog::bench {
 
@@ -61,7 +62,17 @@ Status consume_loop(const Options& o, ConsumerSet::Member& m, const std::atomic<
     if (msg == nullptr) continue;
     const int64_t now = now_ns();
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (msg->len >= 8) {
+      // The send time: header lg.ts (--payload-file values), else the value's first 8 bytes.
+      rd_kafka_headers_t* hdrs = nullptr;
+      const void* stamp = nullptr;
+      size_t stamp_len = 0;
+      if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          rd_kafka_header_get_last(hdrs, kStampHeader, &stamp, &stamp_len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          stamp_len >= 8) {
+        int64_t sent = 0;
+        std::memcpy(&sent, stamp, 8);
+        m.stats.e2e.record(now - sent);
+      } else if (msg->len >= 8) {
         int64_t sent = 0;
         std::memcpy(&sent, msg->payload, 8);
         m.stats.e2e.record(now - sent);

@@ -1,6 +1,8 @@
 #include "loadgen/options.h"
 
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <sstream>
 
 namespace carelog::bench {
 
@@ -24,6 +26,9 @@ Result<Options> parse_options(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("-d,--duration", o.duration_s, "seconds to produce")->check(CLI::NonNegativeNumber);
   app.add_option("-s,--size", o.size, "value bytes")->check(CLI::Range(16, 64 << 20));
+  app.add_option("--payload-file", o.payload_file,
+                 "values from this file, one per line, in turn (the send time goes in header lg.ts)");
+  app.add_option("--topic-config", o.topic_configs, "topic config key=value for --create (repeatable)");
   app.add_option("-r,--rate", o.rate, "messages/s over all producers (open loop); 0 = closed loop")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--inflight", o.inflight, "closed loop: unacknowledged messages per producer")
@@ -67,6 +72,19 @@ Result<Options> parse_options(int argc, char** argv) {
                       2);
   if (o.burst_factor > 1 && o.rate == 0) return make_error("--burst-factor needs --rate", 2);
   if (o.groups > 0 && o.expect == 0) return make_error("--groups needs --expect", 2);
+  for (const auto& kv : o.topic_configs)
+    if (kv.find('=') == std::string::npos || kv.front() == '=')
+      return make_error("--topic-config wants key=value, got " + kv, 2);
+  if (!o.payload_file.empty()) {
+    std::ifstream in(o.payload_file, std::ios::binary);
+    if (!in) return make_error("cannot read --payload-file " + o.payload_file, 2);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) o.payloads.push_back(std::move(line));
+    if (o.payloads.empty()) return make_error("--payload-file " + o.payload_file + " has no values", 2);
+    size_t largest = 0;
+    for (const auto& v : o.payloads) largest = std::max(largest, v.size());
+    o.size = static_cast<int>(largest);  // for message.max.bytes
+  }
   return o;
 }
 

@@ -20,9 +20,14 @@ struct Options {
   int64_t messages = 0;    // stop after this many (0: use duration)
   double duration_s = 10;  // stop after this long when messages == 0
   int size = 1024;         // value bytes
-  double rate = 0;         // msgs/s over all producers; 0 = closed loop
-  int inflight = 10000;    // closed loop: unacknowledged messages per producer
-  int producers = 1;       // producer instances (one thread each)
+  // Values from this file, one per line, in turn (instead of -s bytes of
+  // generated JSON); the send time then travels in the "lg.ts" header.
+  std::string payload_file;
+  std::vector<std::string> payloads;       // loaded from payload_file by parse_options
+  std::vector<std::string> topic_configs;  // key=value for --create
+  double rate = 0;                         // msgs/s over all producers; 0 = closed loop
+  int inflight = 10000;                    // closed loop: unacknowledged messages per producer
+  int producers = 1;                       // producer instances (one thread each)
   std::string acks = "all";
   std::string compression = "none";
   int keys = 0;  // > 0: keys "patient-N" drawn from this many ids

@@ -78,16 +78,30 @@ Status commit_txn(rd_kafka_t* rk, ThreadState& st) {
   return Status::OK();
 }
 
-Status produce_one(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::string& payload, const std::string* key,
-                   int64_t tag, int64_t send_ns, uint64_t seq, ThreadState& st) {
-  std::memcpy(payload.data(), &send_ns, 8);
-  std::memcpy(payload.data() + 8, &seq, 8);
+// Generated values carry (send time, sequence) in their first 16 bytes;
+// values from --payload-file stay intact and carry them in header lg.ts.
+Status produce_one(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::string& payload, const std::string* fixed,
+                   const std::string* key, int64_t tag, int64_t send_ns, uint64_t seq, ThreadState& st) {
+  char stamp[16];
+  std::memcpy(stamp, &send_ns, 8);
+  std::memcpy(stamp + 8, &seq, 8);
+  if (!fixed) std::memcpy(payload.data(), stamp, 16);
   for (;;) {
-    const int rc = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload.data(),
-                                    payload.size(), key ? key->data() : nullptr, key ? key->size() : 0,
-                                    reinterpret_cast<void*>(static_cast<intptr_t>(tag)));
-    if (rc == 0) break;
-    const rd_kafka_resp_err_t err = rd_kafka_last_error();
+    rd_kafka_resp_err_t err;
+    void* opaque = reinterpret_cast<void*>(static_cast<intptr_t>(tag));
+    if (fixed) {
+      err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(fixed->data()), fixed->size()),
+                              RD_KAFKA_V_KEY(key ? key->data() : nullptr, key ? key->size() : 0),
+                              RD_KAFKA_V_HEADER(kStampHeader, stamp, 16), RD_KAFKA_V_OPAQUE(opaque),
+                              RD_KAFKA_V_END);
+    } else {
+      err = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload.data(),
+                             payload.size(), key ? key->data() : nullptr, key ? key->size() : 0, opaque) == 0
+                ? RD_KAFKA_RESP_ERR_NO_ERROR
+                : rd_kafka_last_error();
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
       return make_error(std::string("produce: ") + rd_kafka_err2str(err));
     rd_kafka_poll(rk, 1);
@@ -204,7 +218,11 @@ Status producer_thread(const Options& o, int index, int64_t quota, StartBarrier&
       txn_due = now_ns() + txn_ns;
     }
     const std::string* key = keys.empty() ? nullptr : &keys[pick_key(rng)];
-    status = produce_one(rk->get(), topics[seq % topics.size()], payload, key, tag, send_ns, seq, st);
+    // Producers start at different samples, so they do not send the same value at once.
+    const std::string* fixed =
+        o.payloads.empty() ? nullptr
+                           : &o.payloads[(seq + static_cast<uint64_t>(index) * 7919) % o.payloads.size()];
+    status = produce_one(rk->get(), topics[seq % topics.size()], payload, fixed, key, tag, send_ns, seq, st);
     rd_kafka_poll(rk->get(), 0);
   }
   if (txn_ns > 0 && status.ok()) status = commit_txn(rk->get(), st);

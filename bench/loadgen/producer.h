@@ -49,6 +49,9 @@ struct ProducerStats {
 // header for the caller.
 void fill_payload(std::string& buf, uint64_t seed);
 
+// The header carrying (send time ns, sequence) of --payload-file values.
+inline constexpr const char* kStampHeader = "lg.ts";
+
 Result<ProducerStats> run_producers(const Options& o);
 
 }  // namespace carelog::bench

@@ -83,6 +83,59 @@ const TypeDef* find_resource(const Tables& t, std::string_view name) {
   return &t.types[*it];
 }
 
+// (type, element name) -> element, as one open-addressing hash table over
+// every type's elements, built once from the tables: element lookup was the
+// validator's largest cost as a binary search (one string compare per
+// step). A slot holds a global element index + 1 (0 = empty); the types'
+// element ranges are disjoint, so an index inside the type's range whose
+// name matches is the answer. Immutable after construction; shared by all
+// threads.
+class ElementIndex {
+ public:
+  explicit ElementIndex(const Tables& t) {
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < t.type_count; ++i) total += t.types[i].element_count;
+    size_t cap = 16;
+    while (cap < total * 2) cap <<= 1;
+    mask_ = cap - 1;
+    slots_.assign(cap, 0);
+    for (uint32_t ti = 0; ti < t.type_count; ++ti) {
+      const TypeDef& ty = t.types[ti];
+      for (uint32_t e = ty.first_element; e < ty.first_element + ty.element_count; ++e) {
+        const ElementDef& el = t.elements[e];
+        size_t h = hash(ty.first_element, t.str(el.key_off, el.key_len)) & mask_;
+        while (slots_[h] != 0) h = (h + 1) & mask_;
+        slots_[h] = e + 1;
+      }
+    }
+  }
+
+  const ElementDef* find(const Tables& t, const TypeDef& ty, std::string_view key) const {
+    for (size_t h = hash(ty.first_element, key) & mask_;; h = (h + 1) & mask_) {
+      const uint32_t v = slots_[h];
+      if (v == 0) return nullptr;
+      const uint32_t e = v - 1;
+      if (e < ty.first_element || e >= ty.first_element + ty.element_count) continue;
+      const ElementDef& el = t.elements[e];
+      if (el.key_len == key.size() && t.str(el.key_off, el.key_len) == key) return &el;
+    }
+  }
+
+ private:
+  static size_t hash(uint32_t type, std::string_view key) {
+    uint64_t h = 1469598103934665603ull ^ type;  // FNV-1a, seeded with the type
+    for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+  size_t mask_ = 0;
+  std::vector<uint32_t> slots_;
+};
+
+const ElementIndex& element_index() {
+  static const ElementIndex index(fhir::tables());
+  return index;
+}
+
 // Per-thread scratch reused across records: element "seen" bits, per-slot
 // chosen alternative and value counts, stacked per open object.
 struct Scratch {
@@ -198,7 +251,18 @@ class Parser {
     const char* start = ++p_;
     bool esc = false;
     for (;;) {
-      // Plain ASCII runs are the common case.
+      // Plain ASCII runs are the common case: skip them 8 bytes at a time
+      // while no byte is '"', '\\', a control character or >= 0x80 (any
+      // hit, or a false positive, falls through to the byte loop).
+      constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+      while (end_ - p_ >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p_, 8);
+        const uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+        const uint64_t hit = (((q - kOnes) & ~q) | ((b - kOnes) & ~b) | (w - kOnes * 0x20) | w) & kHigh;
+        if (hit) break;
+        p_ += 8;
+      }
       while (p_ < end_) {
         unsigned char c = static_cast<unsigned char>(*p_);
         if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
@@ -420,13 +484,7 @@ class Parser {
   }
 
   const ElementDef* find_element(const TypeDef& t, std::string_view key) const {
-    const ElementDef* first = t_.elements + t.first_element;
-    const ElementDef* last = first + t.element_count;
-    auto it = std::lower_bound(first, last, key, [&](const ElementDef& e, std::string_view k) {
-      return t_.str(e.key_off, e.key_len) < k;
-    });
-    if (it == last || t_.str(it->key_off, it->key_len) != key) return nullptr;
-    return it;
+    return element_index().find(t_, t, key);
   }
 
   bool in_code_set(int16_t set, std::string_view code) const {
