@@ -34,17 +34,33 @@ ClientOptions CommandContext::client_options() const {
 }
 
 Result<KafkaClient*> CommandContext::client() {
-  if (!bootstrap_) {
-    auto c = KafkaClient::connect(options.bootstrap, client_options());
-    if (!c.ok()) {
-      Error e = c.take_error();
-      e.message = fmt::format("{} (bootstrap server {})", e.message, options.bootstrap);
-      return e;
+  if (bootstrap_) return bootstrap_.get();
+  // A comma-separated list, as Kafka's tools take it: the first server that
+  // answers is the bootstrap connection.
+  std::optional<Error> first_error;
+  std::string tried;
+  for (std::string_view rest = options.bootstrap; !rest.empty();) {
+    const size_t comma = rest.find(',');
+    std::string_view server = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!server.empty() && server.front() == ' ') server.remove_prefix(1);
+    while (!server.empty() && server.back() == ' ') server.remove_suffix(1);
+    if (server.empty()) continue;
+    auto c = KafkaClient::connect(std::string(server), client_options());
+    if (c.ok()) {
+      bootstrap_ = std::move(c.value());
+      bootstrap_address_ = std::string(server);
+      return bootstrap_.get();
     }
-    bootstrap_ = std::move(c.value());
+    if (!first_error) first_error = c.take_error();
+    tried += tried.empty() ? std::string(server) : ", " + std::string(server);
   }
-  return bootstrap_.get();
+  Error e = first_error.value_or(make_error("no bootstrap server given"));
+  e.message = fmt::format("{} (bootstrap server {})", e.message, tried.empty() ? options.bootstrap : tried);
+  return e;
 }
+
+const std::string& CommandContext::bootstrap_address() const { return bootstrap_address_; }
 
 Result<KafkaClient*> CommandContext::client_for(const std::string& host_port) {
   for (auto& [addr, c] : others_) {
@@ -82,9 +98,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   CLI::App app{"carelog: admin tool for Carelog and other Kafka-compatible brokers", "carelog"};
   app.require_subcommand(1);
-  app.add_option(
-      "--bootstrap-server,-b", ctx.options.bootstrap,
-      fmt::format("Broker to connect to, host:port (env {}, default {})", kBootstrapEnv, kDefaultBootstrap));
+  app.add_option("--bootstrap-server,-b", ctx.options.bootstrap,
+                 fmt::format("Broker(s) to connect to, host:port[,host:port...] (env {}, default {})",
+                             kBootstrapEnv, kDefaultBootstrap));
   app.add_option("--timeout-ms", ctx.options.timeout_ms, "Timeout for connecting and for each request")
       ->check(CLI::Range(1, 3600 * 1000));
   std::string output = "text";

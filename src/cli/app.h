@@ -36,8 +36,11 @@ class CommandContext {
  public:
   CommandContext(std::ostream& out, std::ostream& err) : out(out), err(err) {}
 
-  // The bootstrap connection, opened on first use.
+  // The bootstrap connection, opened on first use: the first server of
+  // options.bootstrap (a comma-separated list) that accepts it.
   Result<KafkaClient*> client();
+  // The host:port client() connected to ("" before).
+  const std::string& bootstrap_address() const;
   // A connection to another broker (e.g. a partition leader), cached by address.
   Result<KafkaClient*> client_for(const std::string& host_port);
   // The same for a broker as Metadata/DescribeCluster advertise it (IPv6 hosts bracketed).
@@ -55,6 +58,7 @@ class CommandContext {
 
  private:
   std::unique_ptr<KafkaClient> bootstrap_;
+  std::string bootstrap_address_;
   std::vector<std::pair<std::string, std::unique_ptr<KafkaClient>>> others_;
 };
 

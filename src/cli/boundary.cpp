@@ -323,8 +323,8 @@ Report analyze(const config::BrokerConfig& c, const Observed& obs) {
   } else {
     store_el.exposure = Exposure::kUnknown;
   }
-  std::string wal_type = raw(c, "wal.type").empty() ? "file" : raw(c, "wal.type");
-  if (wal_type == "object") {
+  // config::object_wal_enabled: wal.type=object, or cluster mode's default.
+  if (config::object_wal_enabled(c)) {
     Element wal{
         "WAL (wal.type=object)", "WAL objects in " + store, store_exposure, store_el.tls, store_el.auth, {}};
     data.elements.push_back(std::move(wal));

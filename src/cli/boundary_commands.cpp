@@ -120,6 +120,10 @@ Result<std::vector<std::string>> online_settings(KafkaClient& client, int32_t br
     }
     // Only keys this build knows: a newer broker may report more.
     if (!c.value || !config::find_broker_config_def(c.name)) continue;
+    // Defaults come back from parsing anyway; leaving them out keeps what
+    // the broker was given apart (e.g. wal.type unset in cluster mode means
+    // the object WAL, an explicit wal.type=file does not).
+    if (c.config_source == kDefaultSource) continue;
     out.push_back(c.name + "=" + *c.value);
   }
   return out;
@@ -138,8 +142,12 @@ bool probe_operator(const std::string& listener, int timeout_ms) {
 int finish(CommandContext& ctx, const BoundaryOptions& o, const std::vector<Report>& reports) {
   std::string format = o.format;
   if (format.empty()) format = ctx.options.output == OutputFormat::kJson ? "json" : "text";
+  // JSON stays one document: a single broker's report is an object, a
+  // cluster's reports (one per broker) an array of them.
+  const bool json_array = format == "json" && reports.size() > 1;
+  if (json_array) ctx.out << "[\n";
   for (size_t i = 0; i < reports.size(); ++i) {
-    if (i > 0) ctx.out << "\n";
+    if (i > 0) ctx.out << (json_array ? ",\n" : "\n");
     if (format == "json")
       ctx.out << render_json(reports[i]);
     else if (format == "markdown")
@@ -147,6 +155,7 @@ int finish(CommandContext& ctx, const BoundaryOptions& o, const std::vector<Repo
     else
       ctx.out << render_text(reports[i]);
   }
+  if (json_array) ctx.out << "]\n";
   if (o.fail_on.empty()) return kExitOk;
   Severity threshold = o.fail_on == "warn" ? Severity::kWarn : Severity::kError;
   for (const auto& r : reports) {

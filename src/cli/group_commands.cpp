@@ -48,7 +48,7 @@ Result<KafkaClient*> group_coordinator(CommandContext& ctx, const std::string& g
   if (err != 0) return make_error(fmt::format("finding the coordinator of group '{}'", group), err);
   std::string addr = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                                          : fmt::format("{}:{}", host, port);
-  if (addr == ctx.options.bootstrap) return *client;
+  if (addr == ctx.bootstrap_address()) return *client;
   return ctx.client_for(addr);
 }
 
