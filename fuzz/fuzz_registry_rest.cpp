@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   carelog::registry::RestRequest req{head->method, head->path, head->query, body};
   auto r = api().handle(req, {});
   FUZZ_CHECK(r.status >= 200 && r.status < 600, "status out of range");
-  const bool raw_schema = head->path.size() > 7 && head->path.compare(head->path.size() - 7, 7, "/schema") == 0;
+  const bool raw_schema =
+      head->path.size() > 7 && head->path.compare(head->path.size() - 7, 7, "/schema") == 0;
   if (r.status != 200 || !raw_schema) {
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     FUZZ_CHECK(!j.is_discarded(), "answer is not JSON");

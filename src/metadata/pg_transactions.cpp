@@ -6,7 +6,8 @@
 
 namespace carelog::metadata {
 
-Status PgMetadataStore::put_transaction(const std::string& transactional_id, const std::vector<uint8_t>& state) {
+Status PgMetadataStore::put_transaction(const std::string& transactional_id,
+                                        const std::vector<uint8_t>& state) {
   auto rows = exec(
       "INSERT INTO transactions (transactional_id, state) VALUES ($1, decode($2, 'hex')) "
       "ON CONFLICT (transactional_id) DO UPDATE SET state = EXCLUDED.state",

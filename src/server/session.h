@@ -22,8 +22,8 @@ enum class SecurityProtocol { kPlaintext, kSsl, kSaslPlaintext, kSaslSsl };
 struct Session {
   std::string listener_name = "PLAINTEXT";
   SecurityProtocol protocol = SecurityProtocol::kPlaintext;
-  std::string peer;         // "ip:port" of the client, for logs and audit
-  std::string client_host;  // "ip" only, what ACL host patterns match
+  std::string peer;               // "ip:port" of the client, for logs and audit
+  std::string client_host;        // "ip" only, what ACL host patterns match
   security::Principal principal;  // User:ANONYMOUS until authenticated
   // False on SASL listeners until an exchange completes; until then only
   // ApiVersions, SaslHandshake and SaslAuthenticate are served.

@@ -50,9 +50,9 @@ namespace carelog::storage {
 
 struct BlockCacheOptions {
   uint64_t capacity_bytes = 256ull << 20;  // cache.block.bytes
-  uint64_t block_size = 1ull << 20;  // see block_size_for()
-  uint32_t readahead_blocks = 4;   // 0 disables readahead
-  uint32_t readahead_trigger = 2;  // sequential reads before prefetching starts
+  uint64_t block_size = 1ull << 20;        // see block_size_for()
+  uint32_t readahead_blocks = 4;           // 0 disables readahead
+  uint32_t readahead_trigger = 2;          // sequential reads before prefetching starts
   uint32_t readahead_threads = 2;
 };
 
