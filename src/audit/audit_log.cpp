@@ -6,17 +6,12 @@
 #include <future>
 
 #include "audit/batch_encoder.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "record/records.h"
 
 namespace carelog::audit {
 namespace {
-
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Attempts per batch once shutdown has begun (before that, retries go on).
 constexpr int kShutdownAttempts = 5;
@@ -78,7 +73,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(
     if (!st.ok()) return st.take_error();
     chains.push_back(std::move(*st));
   }
-  if (!options.now_ms) options.now_ms = system_now_ms;
+  if (!options.now_ms) options.now_ms = wall_clock_ms;
   options.queue_capacity = std::max<size_t>(options.queue_capacity, 1);
   options.max_batch_records = std::max<size_t>(options.max_batch_records, 1);
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(options), std::move(partitions)));

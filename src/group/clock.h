@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "common/clock.h"
+
 namespace carelog::group {
 
 class Clock {
@@ -27,11 +29,7 @@ class SteadyClock final : public Clock {
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
-  int64_t wall_ms() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t wall_ms() override { return wall_clock_ms(); }
 };
 
 }  // namespace carelog::group

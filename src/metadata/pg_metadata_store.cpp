@@ -4,6 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "fmt/core.h"
 #include "metadata/background_calls.h"
@@ -20,12 +21,6 @@ constexpr int32_t kUnknownTopicOrPartition = 3;
 constexpr int32_t kInvalidPartitions = 37;
 constexpr int32_t kInvalidTopic = 17;
 constexpr int32_t kInvalidRequest = 42;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Param id_param(const Uuid& id) { return pg::bytea_param(id.bytes.data(), 16); }
 Param int_param(int64_t v) { return std::to_string(v); }
@@ -107,7 +102,7 @@ Status PgMetadataStore::create_topic(const TopicRecord& topic) {
   auto rows =
       exec("SELECT carelog_create_topic($1, $2, $3, $4, $5, $6)",
            {id_param(topic.id), topic.name, int_param(topic.partitions), int_param(topic.replication_factor),
-            int_param(topic.created_ms != 0 ? topic.created_ms : now_ms()), *configs},
+            int_param(topic.created_ms != 0 ? topic.created_ms : wall_clock_ms()), *configs},
            false);
   if (!rows.ok()) return rows.take_error();
   return Status::OK();

@@ -9,6 +9,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "fmt/core.h"
 #include "metadata/sqlite_metadata_store.h"
 
@@ -21,12 +22,6 @@ constexpr int32_t kFencedLeaderEpoch = 74;
 constexpr int32_t kStaleBrokerEpoch = 77;
 constexpr int32_t kDuplicateBrokerRegistration = 101;
 constexpr int32_t kInvalidRequest = 42;
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 template <typename F>
 auto in_tx(sqlite::Db& db, F&& body) -> decltype(body()) {
@@ -104,7 +99,7 @@ Result<BrokerRegistration> SqliteMetadataStore::register_broker(const BrokerRegi
   if (r.node_id < 0) return Error{kInvalidRequest, "node id must not be negative"};
   std::lock_guard lock(mu_);
   return in_tx(*db_, [&]() -> Result<BrokerRegistration> {
-    const int64_t now = wall_ms();
+    const int64_t now = wall_clock_ms();
     auto q = db_->prepare(std::string(kBrokerColumns) + "WHERE node_id = ?");
     if (!q.ok()) return q.take_error();
     CARELOG_RETURN_IF_ERROR((*q)->bind_int(1, r.node_id));
@@ -153,7 +148,7 @@ Result<int64_t> SqliteMetadataStore::renew_broker_lease(int32_t node_id, int64_t
                                                         int64_t lease_ms) {
   std::lock_guard lock(mu_);
   return in_tx(*db_, [&]() -> Result<int64_t> {
-    const int64_t now = wall_ms();
+    const int64_t now = wall_clock_ms();
     auto up = db_->prepare(
         "UPDATE brokers SET lease_expires_ms = ?1 WHERE node_id = ?2 AND broker_epoch = ?3 AND "
         "lease_expires_ms > ?4");
@@ -187,7 +182,7 @@ Result<BrokerList> SqliteMetadataStore::list_brokers() {
   auto q = db_->prepare(std::string(kBrokerColumns) + "ORDER BY node_id");
   if (!q.ok()) return q.take_error();
   BrokerList out;
-  out.now_ms = wall_ms();
+  out.now_ms = wall_clock_ms();
   for (;;) {
     auto row = (*q)->step();
     if (!row.ok()) return row.take_error();
@@ -243,7 +238,7 @@ Result<PartitionLeader> SqliteMetadataStore::claim_leadership(const PartitionKey
         if (!live.ok()) return live.take_error();
         CARELOG_RETURN_IF_ERROR((*live)->bind_int(1, c.leader_id));
         CARELOG_RETURN_IF_ERROR((*live)->bind_int(2, c.broker_epoch));
-        CARELOG_RETURN_IF_ERROR((*live)->bind_int(3, wall_ms()));
+        CARELOG_RETURN_IF_ERROR((*live)->bind_int(3, wall_clock_ms()));
         auto row = (*live)->step();
         if (!row.ok()) return row.take_error();
         const bool alive = *row;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <limits>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "fmt/core.h"
 #include "metadata/sqlite_schema.h"
@@ -18,12 +19,6 @@ constexpr int32_t kInvalidPartitions = 37;
 constexpr int32_t kInvalidTopic = 17;
 constexpr int32_t kInvalidRequest = 42;
 constexpr int kBusyTimeoutMs = 10000;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Error unknown_topic(const Uuid& id) {
   return Error{kUnknownTopicOrPartition, fmt::format("topic id {} does not exist", id.to_base64())};
@@ -127,7 +122,7 @@ Status SqliteMetadataStore::create_topic(const TopicRecord& topic) {
     CARELOG_RETURN_IF_ERROR(s.bind_text(2, topic.name));
     CARELOG_RETURN_IF_ERROR(s.bind_int(3, topic.partitions));
     CARELOG_RETURN_IF_ERROR(s.bind_int(4, topic.replication_factor));
-    CARELOG_RETURN_IF_ERROR(s.bind_int(5, topic.created_ms != 0 ? topic.created_ms : now_ms()));
+    CARELOG_RETURN_IF_ERROR(s.bind_int(5, topic.created_ms != 0 ? topic.created_ms : wall_clock_ms()));
     CARELOG_RETURN_IF_ERROR(s.run());
     auto cfg = db_->prepare("INSERT INTO topic_configs (topic_id, key, value) VALUES (?, ?, ?)");
     if (!cfg.ok()) return cfg.take_error();

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "partition/wal_log_manager.h"
 
@@ -65,8 +66,7 @@ Result<size_t> WalLogManager::clean_once() {
       target.policy = *policy;
       storage::CleanOutcome outcome;
       auto span = cleaner_->clean(
-          target, created, [this](const auto& e) { return range_live(e); }, storage::wall_clock_ms(),
-          &outcome);
+          target, created, [this](const auto& e) { return range_live(e); }, wall_clock_ms(), &outcome);
       if (!outcome.forget_aborted.empty()) {
         std::lock_guard sw(switch_mu_);
         p->forget_aborted(outcome.forget_aborted);
@@ -89,8 +89,8 @@ Result<size_t> WalLogManager::clean_once() {
           if (auto q = find_partition(r.topic_id, r.partition)) q->relocate(r, ref);
         }
       }
-      for (const auto& out : s.outputs) created[out.key] = storage::wall_clock_ms();
-      for (const auto& out : s.remainders) created[out.key] = storage::wall_clock_ms();
+      for (const auto& out : s.outputs) created[out.key] = wall_clock_ms();
+      for (const auto& out : s.remainders) created[out.key] = wall_clock_ms();
       rewritten++;
     }
   }
@@ -108,7 +108,7 @@ storage::CleanerStats WalLogManager::cleaner_stats() const {
 }
 
 int64_t WalLogManager::cleaner_max_overdue_ms() const {
-  return cleaner_ ? cleaner_->max_overdue_ms(storage::wall_clock_ms()) : 0;
+  return cleaner_ ? cleaner_->max_overdue_ms(wall_clock_ms()) : 0;
 }
 
 std::vector<std::pair<metadata::PartitionKey, storage::CleanerPartitionState>> WalLogManager::cleaner_states()

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace carelog::partition {
@@ -275,7 +276,7 @@ Status WalLogManager::upload_group(storage::ObjectUploader& uploader, const Grou
   if (batches.empty()) return Status::OK();
   // Producer snapshots as of exactly the uploaded offsets, committed with
   // the object.
-  const int64_t now = storage::wall_clock_ms();
+  const int64_t now = wall_clock_ms();
   // Under switch_mu_ from computing the snapshots to installing them, so the
   // cleaner's forget_aborted (also under it) is never undone by a snapshot
   // computed before it.
@@ -462,7 +463,7 @@ Status WalLogManager::apply_retention() {
   if (!config_.retention) return Status::OK();
   auto topics = store_.list_topics();
   if (!topics.ok()) return topics.take_error();
-  const int64_t now = storage::wall_clock_ms();
+  const int64_t now = wall_clock_ms();
   for (const auto& t : *topics) {
     auto [ms, bytes] = config_.retention(t);
     if (ms < 0 && bytes < 0) continue;
@@ -498,7 +499,7 @@ bool WalLogManager::range_live(const storage::object_format::IndexEntry& e) {
 
 Status WalLogManager::collect_garbage() {
   if (!gc_) return Status::OK();
-  const int64_t now = storage::wall_clock_ms();
+  const int64_t now = wall_clock_ms();
   // Cluster mode: most partitions are led elsewhere; their liveness comes
   // from the store (the topic exists, the range is above the log start).
   std::map<Uuid, int32_t> counts;
@@ -531,7 +532,7 @@ Result<bool> WalLogManager::compact_once() {
   // Holding switch_mu_ across the whole run keeps uploads from committing
   // an object that this run would list before its batches are repointed.
   std::lock_guard sw(switch_mu_);
-  auto r = compactor_->run_once([this](const auto& e) { return range_live(e); }, storage::wall_clock_ms());
+  auto r = compactor_->run_once([this](const auto& e) { return range_live(e); }, wall_clock_ms());
   if (!r.ok()) return r.take_error();
   if (!*r) return false;
   const auto& res = **r;
@@ -552,7 +553,7 @@ Result<bool> WalLogManager::compact_once() {
 
 Result<size_t> WalLogManager::sweep_orphans() {
   if (!gc_) return size_t{0};
-  return gc_->sweep_orphans(storage::wall_clock_ms(), config_.orphan_min_age_ms);
+  return gc_->sweep_orphans(wall_clock_ms(), config_.orphan_min_age_ms);
 }
 
 std::shared_ptr<PartitionLog> WalLogManager::get(const Uuid& topic_id, int32_t partition) {

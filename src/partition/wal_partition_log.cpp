@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "objstore/object_store.h"
 #include "record/records.h"
@@ -12,12 +13,6 @@
 namespace carelog::partition {
 
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 LogError to_log_error(const Error& e) {
   switch (e.code) {
@@ -226,7 +221,7 @@ void WalPartitionLog::append(AppendRequest request, AppendCallback done) {
   std::vector<Prepared> batches;
   uint64_t reserve_bytes = 0;
   const bool log_append_time = request.timestamp_type == TimestampType::kLogAppendTime;
-  const int64_t append_time = log_append_time ? now_ms() : -1;
+  const int64_t append_time = log_append_time ? wall_clock_ms() : -1;
   size_t pos = 0;
   const SharedBytes& data = request.batches;
   while (pos < data.size()) {

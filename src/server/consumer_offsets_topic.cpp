@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "record/batch_builder.h"
 
@@ -143,9 +144,7 @@ void ConsumerOffsetsTopic::append(const std::vector<metadata::CommittedOffsetRec
   std::map<int32_t, std::vector<const metadata::CommittedOffsetRecord*>> by_partition;
   for (const auto& r : recs)
     by_partition[consumer_offsets_partition(r.group_id, info.partitions)].push_back(&r);
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = wall_clock_ms();
   for (const auto& [p, list] : by_partition) {
     auto log = logs_.get(info.id, p);
     if (!log) continue;

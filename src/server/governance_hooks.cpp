@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "config/topic_config.h"
 #include "governance/consumer_subscription.h"
@@ -26,12 +27,6 @@ constexpr int16_t kTopicAuthorizationFailed = 29;
 constexpr int16_t kGroupAuthorizationFailed = 30;
 constexpr int16_t kPolicyViolation = 44;
 constexpr int64_t kNoteIntervalMs = 60000;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Governance* active(const BrokerContext& b) {
   Governance* g = b.governance;
@@ -67,7 +62,8 @@ void audit_decision(RequestContext& ctx, audit::Category category, std::string_v
 // Warnings and deprecation notes: once a minute per key.
 bool note_due(Governance& g, std::string_view principal, std::string_view topic, std::string_view op,
               const std::string& rule) {
-  return g.should_log(fmt::format("{}|{}|{}|{}", principal, topic, op, rule), now_ms(), kNoteIntervalMs);
+  return g.should_log(fmt::format("{}|{}|{}|{}", principal, topic, op, rule), wall_clock_ms(),
+                      kNoteIntervalMs);
 }
 
 bool has_explicit_acls(const BrokerContext& b, const std::string& topic) {
@@ -109,7 +105,7 @@ int16_t governance_access_error(RequestContext& ctx, const TopicInfo& topic, gov
   access.secure_transport = uses_tls(ctx.session.protocol);
   access.authenticated = !ctx.session.principal.is_anonymous();
   access.listener = ctx.session.listener_name;
-  const int64_t now = now_ms();
+  const int64_t now = wall_clock_ms();
   governance::AccessHooks hooks{[&] { return has_explicit_acls(ctx.broker, topic.name); },
                                 [&] { return g->admitted(access.principal, *catalog, now); }};
   const governance::Decision d = governance::check_access(g->mode(), policy, op, catalog, access, now, hooks);
@@ -226,7 +222,7 @@ int16_t governance_join_error(RequestContext& ctx, const protocol::JoinGroupRequ
   }
   if (admit) {
     const int64_t ttl = std::max<int64_t>(2 * static_cast<int64_t>(req.session_timeout_ms), 30000);
-    g->admit(principal, req.group_id, now_ms(), ttl);
+    g->admit(principal, req.group_id, wall_clock_ms(), ttl);
   }
   return 0;
 }
@@ -255,7 +251,7 @@ int16_t governance_offsets_error(RequestContext& ctx, std::string_view api, std:
 }
 
 void governance_heartbeat(RequestContext& ctx, std::string_view group) {
-  if (Governance* g = active(ctx.broker)) g->refresh(principal_text(ctx), group, now_ms());
+  if (Governance* g = active(ctx.broker)) g->refresh(principal_text(ctx), group, wall_clock_ms());
 }
 
 void governance_leave(RequestContext& ctx, std::string_view group) {

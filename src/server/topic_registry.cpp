@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "config/config_def.h"
 
@@ -192,9 +193,7 @@ Result<std::shared_ptr<const TopicInfo>> TopicRegistry::create(const std::string
   rec.partitions = partitions;
   rec.replication_factor = replication_factor;
   rec.configs = configs;
-  rec.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  rec.created_ms = wall_clock_ms();
   auto info = make_info(rec);
   if (validate_only) return info;
   CARELOG_RETURN_IF_ERROR(store_.create_topic(rec));

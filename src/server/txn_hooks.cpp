@@ -4,18 +4,13 @@
 #include <chrono>
 #include <mutex>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "group/coordinator.h"
 #include "record/control.h"
 
 namespace carelog::server {
 namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Counts completions down; the last one reports the first failure.
 struct Countdown {
@@ -51,7 +46,7 @@ txn::TxnHooks make_txn_hooks(BrokerContext& ctx) {
     cd->remaining = parts.size() + 1;
     cd->done = std::move(done);
     const auto type = commit ? record::ControlType::kCommit : record::ControlType::kAbort;
-    const int64_t now = wall_ms();
+    const int64_t now = wall_clock_ms();
     for (const auto& tp : parts) {
       auto topic = c->topics->find(tp.topic);
       auto log = topic ? c->logs->get(topic->id, tp.partition) : nullptr;

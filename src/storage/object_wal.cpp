@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/object_wal_format.h"
 #include "storage/wal_format.h"
@@ -15,17 +16,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Sequence numbers of one process start at max(last listed + 1, start time
 // in ms << 20): a PUT of an earlier incarnation that lands after this one
 // listed the prefix still sorts before everything this one writes.
 uint64_t first_sequence(std::optional<uint64_t> last_listed) {
-  uint64_t seq = static_cast<uint64_t>(wall_ms()) << 20;
+  uint64_t seq = static_cast<uint64_t>(wall_clock_ms()) << 20;
   if (last_listed) seq = std::max(seq, *last_listed + 1);
   return seq;
 }
@@ -231,7 +226,7 @@ void ObjectWal::seal_locked() {
   job->key = object_wal_format::object_key(config_.prefix, open_.seq);
   std::vector<uint64_t> cancelled(cancelled_.begin(), cancelled_.end());
   job->bytes = SharedBytes::from_vector(
-      object_wal_format::encode(open_.seq, wall_ms(), open_.records, open_.body, cancelled));
+      object_wal_format::encode(open_.seq, wall_clock_ms(), open_.records, open_.body, cancelled));
   job->pending = std::move(open_.pending);
   job->deadline = Clock::now() + config_.put_timeout;
   inflight_.push_back(job);

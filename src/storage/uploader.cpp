@@ -5,16 +5,11 @@
 #include <algorithm>
 #include <map>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/object_format.h"
 
 namespace carelog::storage {
-
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::vector<metadata::ObjectRange> object_ranges(const std::string& key,
                                                  const std::vector<object_format::IndexEntry>& entries) {

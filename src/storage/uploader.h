@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/uuid.h"
 #include "metadata/metadata_store.h"
@@ -91,8 +92,6 @@ class ObjectUploader {
   bool stopped_ = false;
   uint64_t put_failures_ = 0;
 };
-
-int64_t wall_clock_ms();
 
 // The metadata-index ranges of a built object stored under `key`.
 std::vector<metadata::ObjectRange> object_ranges(const std::string& key,

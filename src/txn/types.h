@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 
 namespace carelog::txn {
@@ -104,11 +105,7 @@ class TxnClock {
 
 class SystemTxnClock final : public TxnClock {
  public:
-  int64_t wall_ms() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t wall_ms() override { return wall_clock_ms(); }
 };
 
 }  // namespace carelog::txn

@@ -40,7 +40,7 @@ inline SharedBytes idem(int64_t pid, int32_t seq, int n) {
   s.producer_id = pid;
   s.producer_epoch = 0;
   s.base_sequence = seq;
-  s.base_timestamp = storage::wall_clock_ms();  // not expired (producer.id.expiration.ms)
+  s.base_timestamp = carelog::wall_clock_ms();  // not expired (producer.id.expiration.ms)
   return SharedBytes::from_vector(build_batch(s));
 }
 

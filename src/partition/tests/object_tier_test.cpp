@@ -2,6 +2,7 @@
 // recovery without the WAL, failures, retention and compaction.
 #include <thread>
 
+#include "common/clock.h"
 #include "partition/tests/object_tier_fixture.h"
 
 namespace carelog::partition {
@@ -149,7 +150,7 @@ TEST_F(ObjectTierTest, RetentionMsExpiresOnlyOldUploadedBatches) {
   ASSERT_EQ(append_sync(*part(0), SharedBytes::from_vector(build_batch(old_spec))).error, LogError::kNone);
   ASSERT_TRUE(mgr_->upload_once(true).ok());
   BatchSpec new_spec = simple_spec(2);
-  new_spec.base_timestamp = storage::wall_clock_ms();
+  new_spec.base_timestamp = wall_clock_ms();
   ASSERT_EQ(append_sync(*part(0), SharedBytes::from_vector(build_batch(new_spec))).error, LogError::kNone);
   ASSERT_EQ(append_sync(*part(0), SharedBytes::from_vector(build_batch(old_spec))).error, LogError::kNone);
   ASSERT_TRUE(mgr_->apply_retention().ok());

@@ -3,6 +3,7 @@
 // ListOffsets lookups that need object reads running off the caller's thread.
 #include <thread>
 
+#include "common/clock.h"
 #include "partition/tests/object_tier_fixture.h"
 
 namespace carelog::partition {
@@ -134,7 +135,7 @@ TEST_F(ProducerRecoveryTest, ReplaysBatchesUploadedAfterTheSnapshot) {
 TEST_F(ProducerRecoveryTest, ExpiredProducersLeaveTheSnapshot) {
   config_.producer_id_expiration_ms = 60000;
   open();
-  const int64_t now = storage::wall_clock_ms();
+  const int64_t now = wall_clock_ms();
   ASSERT_EQ(append_sync(*part(0), idem_at(1, 0, 1, now - 120000)).error, LogError::kNone);  // idle 2 min
   ASSERT_EQ(append_sync(*part(0), idem_at(2, 0, 1, now)).error, LogError::kNone);
   ASSERT_TRUE(mgr_->upload_once(true).ok());

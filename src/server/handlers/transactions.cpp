@@ -7,6 +7,7 @@
 // see groups.cpp).
 #include <regex>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "group/coordinator.h"
 #include "protocol/messages/add_offsets_to_txn.h"
@@ -300,9 +301,7 @@ asio::awaitable<protocol::ListTransactionsResponse> handle_list_transactions(
       co_return resp;
     }
   }
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = wall_clock_ms();
   // Unknown state filters match nothing (Kafka answers an empty list).
   if (!resp.unknown_state_filters.empty() && states.empty()) co_return resp;
   for (const auto& m : tc->list()) {

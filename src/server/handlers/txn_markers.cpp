@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "common/clock.h"
 #include "protocol/messages/write_txn_markers.h"
 #include "record/control.h"
 #include "server/async.h"
@@ -23,9 +24,7 @@ asio::awaitable<protocol::WriteTxnMarkersResponse> handle_write_txn_markers(
   using PartitionResult = protocol::WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult;
   protocol::WriteTxnMarkersResponse resp;
   const bool allowed = authorize_cluster(ctx, security::AclOperation::kClusterAction);
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = wall_clock_ms();
   struct Job {
     std::shared_ptr<partition::PartitionLog> log;
     std::vector<uint8_t> batch;
