@@ -1,6 +1,6 @@
 // The topic catalog as the CLI reads it from a broker: each topic's carelog.*
-// keys, its other config overrides, and live figures (messages held,
-// message rate, consumer groups and their lag). Shared by `carelog catalog`
+// keys, its other config overrides, and live figures (bytes stored,
+// messages held, message rate, consumer groups and their lag). Shared by `carelog catalog`
 // and `carelog policy check`; single-threaded, like the CLI.
 #pragma once
 
@@ -27,6 +27,7 @@ struct CatalogEntry {
   std::map<std::string, std::string> overrides;  // every other DYNAMIC_TOPIC_CONFIG
   std::map<std::string, std::string> effective;  // every described value (retention.ms, cleanup.policy, ...)
   // Live figures (when asked for).
+  std::optional<int64_t> bytes;     // stored now: DescribeLogDirs partition sizes over every broker
   std::optional<int64_t> messages;  // held now: sum over partitions of log end - log start
   std::optional<double> messages_per_second;
   std::vector<GroupLag> groups;  // groups with committed offsets on the topic

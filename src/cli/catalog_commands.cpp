@@ -20,6 +20,7 @@
 #include "cli/group_offsets.h"
 #include "governance/catalog.h"
 #include "protocol/messages/describe_configs.h"
+#include "protocol/messages/describe_log_dirs.h"
 #include "protocol/messages/list_groups.h"
 
 namespace carelog::cli {
@@ -49,6 +50,30 @@ Result<OffsetTotals> offsets_of(CommandContext& ctx, KafkaClient& client, const 
     t.end_by_partition[p.partition] = p.latest;
   }
   return t;
+}
+
+// Bytes stored per topic: DescribeLogDirs (all topics) from every broker
+// DescribeCluster lists, each answering for the partitions it holds. Topics
+// are missing when a broker does not serve DescribeLogDirs or the CLI may
+// not DESCRIBE the cluster; the catalog then shows no bytes for them.
+std::map<std::string, int64_t> topic_bytes(CommandContext& ctx, KafkaClient& bootstrap) {
+  std::map<std::string, int64_t> out;
+  auto cluster = describe_cluster(bootstrap);
+  if (!cluster.ok()) return out;
+  for (const auto& b : cluster->brokers) {
+    auto client = cluster->brokers.size() == 1 ? Result<KafkaClient*>(&bootstrap) : ctx.client_for(b);
+    if (!client.ok()) continue;
+    protocol::DescribeLogDirsRequest req;
+    req.topics = std::nullopt;  // every topic
+    auto resp = (*client)->send<protocol::DescribeLogDirsResponse>(req);
+    if (!resp.ok() || resp->error_code != 0) continue;
+    for (const auto& dir : resp->results) {
+      if (dir.error_code != 0) continue;
+      for (const auto& t : dir.topics)
+        for (const auto& p : t.partitions) out[t.name] += p.partition_size;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -85,8 +110,10 @@ Result<std::vector<CatalogEntry>> read_catalog(CommandContext& ctx, const std::v
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   if (!options.live) return out;
 
+  const auto bytes = topic_bytes(ctx, **client);
   std::map<std::string, OffsetTotals> first;
   for (auto& e : out) {
+    if (auto it = bytes.find(e.name); it != bytes.end()) e.bytes = it->second;
     auto t = offsets_of(ctx, **client, e.name);
     if (!t.ok()) continue;
     e.messages = t->held;
@@ -165,6 +192,8 @@ std::string groups_text(const CatalogEntry& e) {
   return s.empty() ? "-" : s;
 }
 
+std::string opt_text(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
 std::string rate_text(const CatalogEntry& e) {
   return e.messages_per_second ? fmt::format("{:.1f}", *e.messages_per_second) : "-";
 }
@@ -176,6 +205,7 @@ json entry_json(const CatalogEntry& e) {
             {"catalog", e.catalog},
             {"configs", e.overrides}};
   json live = json::object();
+  live["bytes"] = e.bytes ? json(*e.bytes) : json(nullptr);
   live["messages"] = e.messages ? json(*e.messages) : json(nullptr);
   live["messages_per_second"] = e.messages_per_second ? json(*e.messages_per_second) : json(nullptr);
   live["consumer_groups"] = json::array();
@@ -188,9 +218,10 @@ std::string markdown(const std::vector<CatalogEntry>& entries) {
   std::string s =
       "| Topic | Owner | Schema owner | Classification | Retention class | Access group | Approved consumers "
       "| "
-      "Action path | Deprecated since | Replaced by | Sunset | Partitions | Messages | Msg/s | Consumer "
+      "Action path | Deprecated since | Replaced by | Sunset | Partitions | Bytes | Messages | Msg/s | "
+      "Consumer "
       "groups (lag) "
-      "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   auto esc = [](std::string v) {
     std::string o;
     for (char c : v) o += c == '|' ? std::string("\\|") : std::string(1, c);
@@ -199,7 +230,7 @@ std::string markdown(const std::vector<CatalogEntry>& entries) {
   for (const auto& e : entries) {
     s += "| " + esc(e.name);
     for (auto key : governance::catalog_keys()) s += " | " + esc(cell(e.catalog, key));
-    s += fmt::format(" | {} | {} | {} | {} |\n", e.partitions, e.messages ? std::to_string(*e.messages) : "-",
+    s += fmt::format(" | {} | {} | {} | {} | {} |\n", e.partitions, opt_text(e.bytes), opt_text(e.messages),
                      rate_text(e), esc(groups_text(e)));
   }
   return s;
@@ -210,11 +241,11 @@ std::string table(const std::vector<CatalogEntry>& entries) {
   for (const auto& e : entries)
     rows.push_back({e.name, cell(e.catalog, governance::kOwner), cell(e.catalog, governance::kClassification),
                     cell(e.catalog, governance::kRetentionClass), cell(e.catalog, governance::kActionPath),
-                    cell(e.catalog, governance::kSunset), std::to_string(e.partitions),
-                    e.messages ? std::to_string(*e.messages) : "-", rate_text(e), groups_text(e)});
+                    cell(e.catalog, governance::kSunset), std::to_string(e.partitions), opt_text(e.bytes),
+                    opt_text(e.messages), rate_text(e), groups_text(e)});
   if (rows.empty()) return "No topics.\n";
   return format_table({"TOPIC", "OWNER", "CLASSIFICATION", "RETENTION-CLASS", "ACTION-PATH", "SUNSET",
-                       "PARTITIONS", "MESSAGES", "MSG/S", "CONSUMER-GROUPS (LAG)"},
+                       "PARTITIONS", "BYTES", "MESSAGES", "MSG/S", "CONSUMER-GROUPS (LAG)"},
                       rows);
 }
 
@@ -270,7 +301,8 @@ int run_show(CommandContext& ctx, const CatalogFlags& f) {
                                                {"partitions", std::to_string(e.partitions)}};
     for (auto key : governance::catalog_keys()) rows.push_back({std::string(key), cell(e.catalog, key)});
     for (const auto& [k, v] : e.overrides) rows.push_back({k, v});
-    rows.push_back({"messages", e.messages ? std::to_string(*e.messages) : "-"});
+    rows.push_back({"bytes", opt_text(e.bytes)});
+    rows.push_back({"messages", opt_text(e.messages)});
     rows.push_back({"messages/s", rate_text(e)});
     rows.push_back({"consumer groups (lag)", groups_text(e)});
     ctx.out << format_table({"KEY", "VALUE"}, rows);

@@ -144,6 +144,11 @@ class PartitionLog {
   // High watermark, or the first offset of the oldest open transaction
   // when that is lower (read_committed consumers stop there).
   virtual int64_t last_stable_offset() const = 0;
+  // Bytes of record batches the partition holds from its log start on, in
+  // object storage and in the WAL not yet uploaded (DescribeLogDirs'
+  // PartitionSize). O(index entries) under the partition lock: an admin
+  // call, not for the produce or fetch path.
+  virtual uint64_t size_bytes() const = 0;
   // Producers with state in this partition (DescribeProducers).
   virtual std::vector<ActiveProducer> active_producers() const { return {}; }
 

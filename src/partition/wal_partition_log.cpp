@@ -799,6 +799,13 @@ int64_t WalPartitionLog::log_start_offset() const {
   return log_start_;
 }
 
+uint64_t WalPartitionLog::size_bytes() const {
+  std::lock_guard lk(mu_);
+  uint64_t total = 0;
+  for (const auto& e : index_) total += e.bytes();
+  return total;
+}
+
 int64_t WalPartitionLog::last_stable_offset() const {
   std::lock_guard lk(mu_);
   return last_stable_offset_locked();

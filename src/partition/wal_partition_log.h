@@ -172,6 +172,7 @@ class WalPartitionLog final : public PartitionLog, public std::enable_shared_fro
   void read_async(const ReadRequest& request, std::function<void(ReadResult)> done) override;
   int64_t high_watermark() const override;
   int64_t log_start_offset() const override;
+  uint64_t size_bytes() const override;
   int64_t last_stable_offset() const override;
   std::vector<ActiveProducer> active_producers() const override;
   OffsetForTimestamp offset_for_timestamp(int64_t timestamp) override;

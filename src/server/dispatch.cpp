@@ -76,6 +76,7 @@ const Entry kHandlers[] = {
     CARELOG_HANDLER(ListTransactions, handle_list_transactions),
     CARELOG_HANDLER(DescribeProducers, handle_describe_producers),
     CARELOG_HANDLER(WriteTxnMarkers, handle_write_txn_markers),
+    CARELOG_HANDLER(DescribeLogDirs, handle_describe_log_dirs),
 };
 
 HandlerFn find_handler(int16_t key) {

@@ -304,6 +304,9 @@ def test_catalog_export_import_round_trip(gov, tmp_path):
     show = json.loads(carelog(gov.addr("PLAINTEXT"), "catalog", "show", EPHI, "--format", "json").stdout)
     assert show["catalog"]["carelog.consumers.approved"] == f"group:{APPROVED_GROUP}"
     assert any(g["group"] == APPROVED_GROUP for g in show["live"]["consumer_groups"]) or show["live"]["messages"] >= 0
+    # Bytes stored come from DescribeLogDirs: present, and > 0 once the topic holds messages.
+    assert show["live"]["bytes"] is not None and (show["live"]["bytes"] > 0) == (show["live"]["messages"] > 0), show
+    assert "BYTES" in out.stdout.splitlines()[0]
 
     exported = carelog(gov.addr("PLAINTEXT"), "catalog", "export").stdout
     (tmp_path / "catalog.json").write_text(exported)

@@ -102,3 +102,33 @@ def test_console_tools_offsets_and_delete_records(broker, tmp_path):
     assert offsets(broker, topic, -1) == {0: 50}
     got = consume("earliest", 30)
     assert got == [f"Offset:{i}\tkey{i}\tvalue {i}" for i in range(20, 50)]
+
+
+def log_dirs(broker, topic):
+    """kafka-log-dirs.sh --describe for one topic: {partition: size}, and the log dirs."""
+    text = tool(broker, "org.apache.kafka.tools.LogDirsCommand", "--describe", "--topic-list", topic)
+    doc = json.loads(next(line for line in text.splitlines() if line.startswith("{")))
+    [b] = doc["brokers"]
+    sizes = {}
+    for d in b["logDirs"]:
+        assert d["error"] is None, d
+        for p in d["partitions"]:
+            name, part = p["partition"].rsplit("-", 1)
+            assert name == topic and p["offsetLag"] == 0 and p["isFuture"] is False, p
+            sizes[int(part)] = p["size"]
+    return sizes, b["logDirs"]
+
+
+def test_log_dirs_command_reports_partition_sizes(broker):
+    """kafka-log-dirs.sh --describe (DescribeLogDirs): one entry per
+    partition of the topic with its size, which grows with what is produced."""
+    topic = unique("logdirs")
+    topics(broker, "--create", "--topic", topic, "--partitions", "2")
+    tool(broker, "org.apache.kafka.tools.ConsoleProducer", "--topic", topic,
+         stdin="".join(f"message-{i:04d}-" + "x" * 100 + "\n" for i in range(200)))
+    before, dirs = log_dirs(broker, topic)
+    assert set(before) == {0, 1} and sum(before.values()) > 200 * 100, before
+    tool(broker, "org.apache.kafka.tools.ConsoleProducer", "--topic", topic,
+         stdin="".join("y" * 500 + "\n" for _ in range(200)))
+    after, _ = log_dirs(broker, topic)
+    assert sum(after.values()) >= sum(before.values()) + 200 * 500, (before, after)

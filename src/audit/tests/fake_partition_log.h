@@ -50,6 +50,7 @@ class FakePartitionLog : public partition::PartitionLog {
     return next_;
   }
   int64_t log_start_offset() const override { return 0; }
+  uint64_t size_bytes() const override { return 0; }
   int64_t last_stable_offset() const override { return high_watermark(); }
   partition::OffsetForTimestamp offset_for_timestamp(int64_t) override { return {}; }
   partition::OffsetForTimestamp max_timestamp() override { return {}; }

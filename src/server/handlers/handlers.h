@@ -56,6 +56,7 @@ CARELOG_DECLARE_API(DescribeTransactions)
 CARELOG_DECLARE_API(ListTransactions)
 CARELOG_DECLARE_API(DescribeProducers)
 CARELOG_DECLARE_API(WriteTxnMarkers)
+CARELOG_DECLARE_API(DescribeLogDirs)
 #undef CARELOG_DECLARE_API
 }  // namespace carelog::protocol
 
@@ -105,6 +106,7 @@ CARELOG_DECLARE_HANDLER(DescribeTransactions, handle_describe_transactions)
 CARELOG_DECLARE_HANDLER(ListTransactions, handle_list_transactions)
 CARELOG_DECLARE_HANDLER(DescribeProducers, handle_describe_producers)
 CARELOG_DECLARE_HANDLER(WriteTxnMarkers, handle_write_txn_markers)
+CARELOG_DECLARE_HANDLER(DescribeLogDirs, handle_describe_log_dirs)
 // InitProducerId with a transactional id (handle_init_producer_id calls it).
 CARELOG_DECLARE_HANDLER(InitProducerId, handle_transactional_init_producer_id)
 #undef CARELOG_DECLARE_HANDLER
