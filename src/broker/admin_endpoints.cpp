@@ -100,6 +100,20 @@ void governance_metrics(std::string& out, const governance::Governance& gov) {
           "Rejected reloads of governance.policy.file (the previous policy stays).", s.reload_failures);
   gauge(out, "carelog_governance_policy_valid",
         "1 when the last policy file read was valid, 0 when rejected.", s.last_reload_ok ? 1 : 0);
+  // Critical topics (carelog.action.path=critical) with latency alerts.
+  const auto alerts = gov.latency_alerts();
+  if (alerts.empty()) return;
+  out +=
+      "# HELP carelog_governance_latency_alerts_total Produce acknowledgements on a critical topic slower "
+      "than "
+      "its carelog.latency.alert.ms.\n# TYPE carelog_governance_latency_alerts_total counter\n";
+  for (const auto& [topic, f] : alerts)
+    out += fmt::format("carelog_governance_latency_alerts_total{{topic=\"{}\"}} {}\n", topic, f.alerts);
+  out +=
+      "# HELP carelog_governance_latency_alert_max_ms Slowest alerting produce acknowledgement per critical "
+      "topic since the broker started.\n# TYPE carelog_governance_latency_alert_max_ms gauge\n";
+  for (const auto& [topic, f] : alerts)
+    out += fmt::format("carelog_governance_latency_alert_max_ms{{topic=\"{}\"}} {}\n", topic, f.max_ms);
 }
 
 // PostgreSQL engine only: every statement is one round trip, so with

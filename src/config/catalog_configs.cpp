@@ -49,6 +49,8 @@ std::vector<TopicConfigDef> catalog_topic_config_defs() {
   };
   Validator action;
   action.choices = {"critical", "replay"};
+  Validator latency_range;
+  latency_range.min = 0;
   return {
       {{governance::kOwner, T::kString, std::nullopt, custom(not_empty),
         "Catalog: the domain team that owns the topic.", true},
@@ -75,6 +77,11 @@ std::vector<TopicConfigDef> catalog_topic_config_defs() {
        {}},
       {{governance::kActionPath, T::kString, std::nullopt, action,
         "Catalog: critical (the action path: latency matters) or replay (analytics and replay).", true},
+       {}},
+      {{governance::kLatencyAlertMs, T::kLong, "250", latency_range,
+        "Critical topics (carelog.action.path=critical): a produce acknowledged later than this many ms "
+        "raises a latency alert (metric, log, audit event).",
+        true},
        {}},
       {{governance::kDeprecatedSince, T::kString, std::nullopt, custom(catalog_time),
         "Catalog: date (YYYY-MM-DD, UTC) from which producers and consumers are logged and audited as using "

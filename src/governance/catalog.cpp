@@ -109,6 +109,19 @@ bool TopicCatalog::approves_group(std::string_view group) const {
   return false;
 }
 
+int64_t latency_alert_ms(const std::map<std::string, std::string>& configs) {
+  auto path = configs.find(std::string(kActionPath));
+  if (path == configs.end() || path->second != "critical") return -1;
+  auto v = configs.find(std::string(kLatencyAlertMs));
+  if (v == configs.end()) return kDefaultLatencyAlertMs;
+  try {
+    const long long ms = std::stoll(v->second);
+    return ms >= 0 ? ms : kDefaultLatencyAlertMs;
+  } catch (...) {
+    return kDefaultLatencyAlertMs;  // never stored: topic config validation checks it
+  }
+}
+
 std::shared_ptr<const TopicCatalog> make_catalog(const std::map<std::string, std::string>& configs) {
   auto get = [&](std::string_view key) -> const std::string* {
     auto it = configs.find(std::string(key));

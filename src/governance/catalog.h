@@ -28,6 +28,13 @@ inline constexpr std::string_view kDeprecatedSince = "carelog.deprecated.since";
 inline constexpr std::string_view kReplacedBy = "carelog.replaced.by";
 inline constexpr std::string_view kSunset = "carelog.sunset";
 inline constexpr std::string_view kAuditAccess = "carelog.audit.access";
+// Critical topics (carelog.action.path=critical): a produce acknowledged
+// later than this many ms raises a latency alert (docs/governance.md).
+inline constexpr std::string_view kLatencyAlertMs = "carelog.latency.alert.ms";
+inline constexpr int64_t kDefaultLatencyAlertMs = 250;
+// The alert threshold of a topic with these configs, or -1 when the topic
+// is not on the critical action path.
+int64_t latency_alert_ms(const std::map<std::string, std::string>& configs);
 
 // Every catalog key, in documentation order (carelog.audit.access is not
 // one: it belongs to the audit stream, though policies may force it).

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "common/log.h"
 
 namespace carelog::governance {
@@ -138,6 +141,25 @@ bool Governance::should_log(const std::string& key, int64_t now_ms, int64_t inte
   if (now_ms - it->second < interval_ms) return false;
   it->second = now_ms;
   return true;
+}
+
+uint64_t Governance::record_latency_alert(const std::string& topic, int64_t latency_ms, int64_t threshold_ms,
+                                          int64_t now_ms, int64_t interval_ms) {
+  std::lock_guard lock(latency_mu_);
+  LatencyFigures& f = latency_[topic];
+  ++f.alerts;
+  ++f.unreported;
+  f.max_ms = std::max(f.max_ms, latency_ms);
+  f.threshold_ms = threshold_ms;
+  auto [it, first] = latency_reported_.try_emplace(topic, now_ms);
+  if (!first && now_ms - it->second < interval_ms) return 0;
+  it->second = now_ms;
+  return std::exchange(f.unreported, 0);
+}
+
+std::map<std::string, Governance::LatencyFigures> Governance::latency_alerts() const {
+  std::lock_guard lock(latency_mu_);
+  return latency_;
 }
 
 }  // namespace carelog::governance

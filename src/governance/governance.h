@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -82,6 +83,22 @@ class Governance {
   // True at most once per `interval_ms` per key (deprecated-topic logs).
   bool should_log(const std::string& key, int64_t now_ms, int64_t interval_ms);
 
+  // Latency alerts of critical topics (carelog.action.path=critical),
+  // counted whatever governance.mode is. Only slow acknowledgements get
+  // here, so the mutex is off the normal produce path.
+  struct LatencyFigures {
+    uint64_t alerts = 0;       // acknowledgements slower than the threshold
+    int64_t max_ms = 0;        // slowest of them
+    int64_t threshold_ms = 0;  // carelog.latency.alert.ms at the last alert
+    uint64_t unreported = 0;   // alerts since the last logged one
+  };
+  // Counts one alert; returns the alerts since the last report when this
+  // one should be logged and audited (at most once per interval per topic),
+  // else 0.
+  uint64_t record_latency_alert(const std::string& topic, int64_t latency_ms, int64_t threshold_ms,
+                                int64_t now_ms, int64_t interval_ms);
+  std::map<std::string, LatencyFigures> latency_alerts() const;
+
  private:
   explicit Governance(GovernanceOptions options) : options_(std::move(options)) {}
   void publish(Policy p);
@@ -95,6 +112,9 @@ class Governance {
   GovernanceStatus status_;  // guarded by status_mu_ (counters below are separate)
   std::string stamp_;        // guarded by status_mu_
   std::atomic<uint64_t> warned_{0}, refused_{0};
+  mutable std::mutex latency_mu_;
+  std::map<std::string, LatencyFigures> latency_;    // guarded by latency_mu_
+  std::map<std::string, int64_t> latency_reported_;  // guarded by latency_mu_
 
   struct Admission {
     std::string group;

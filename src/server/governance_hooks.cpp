@@ -66,6 +66,9 @@ bool note_due(Governance& g, std::string_view principal, std::string_view topic,
                       kNoteIntervalMs);
 }
 
+// What the audit stream and the log say about latency alerts.
+constexpr std::string_view kLatencyRule = "carelog.latency.alert.ms";
+
 bool has_explicit_acls(const BrokerContext& b, const std::string& topic) {
   if (!b.authorizer) return false;
   bool found = false;
@@ -289,6 +292,21 @@ bool governance_forces_access_audit(const BrokerContext& broker, const TopicInfo
   if (!g || !topic.catalog || topic.catalog->classification.empty()) return false;
   const governance::ClassificationRule* rule = g->policy().rule(topic.catalog->classification);
   return rule && rule->audit_access;
+}
+
+void governance_produce_latency(RequestContext& ctx, const TopicInfo& topic, int64_t latency_us) {
+  Governance* g = ctx.broker.governance;
+  if (!g || topic.latency_alert_ms < 0 || latency_us <= topic.latency_alert_ms * 1000) return;
+  const int64_t latency_ms = latency_us / 1000;
+  const uint64_t n = g->record_latency_alert(topic.name, latency_ms, topic.latency_alert_ms, wall_clock_ms(),
+                                             kNoteIntervalMs);
+  if (n == 0) return;
+  const std::string message = fmt::format(
+      "critical topic: produce acknowledged after {:.1f} ms, over {}={} ({} alert(s) since the last report)",
+      static_cast<double>(latency_us) / 1000.0, kLatencyRule, topic.latency_alert_ms, n);
+  log::warn("governance: latency alert on {}: {}", topic.name, message);
+  audit_decision(ctx, audit::Category::kDataAccess, "Produce", audit::Action::kCreate, "topic", topic.name,
+                 Verdict::kWarn, 0, std::string(kLatencyRule), message);
 }
 
 }  // namespace carelog::server

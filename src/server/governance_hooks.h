@@ -64,4 +64,11 @@ Status governance_check_acl(RequestContext& ctx, const security::AclBinding& bin
 // carelog.audit.access forced on by the topic's classification.
 bool governance_forces_access_audit(const BrokerContext& broker, const TopicInfo& topic);
 
+// Critical topics (TopicInfo::latency_alert_ms >= 0): a produce acknowledged
+// `latency_us` after the request arrived, later than carelog.latency.alert.ms,
+// is a latency alert: counted for /metrics, and logged and audited at most
+// once a minute per topic (with the count since the last report). Any
+// governance.mode, off included: an alert refuses nothing.
+void governance_produce_latency(RequestContext& ctx, const TopicInfo& topic, int64_t latency_us);
+
 }  // namespace carelog::server

@@ -73,6 +73,7 @@ std::shared_ptr<const TopicInfo> TopicRegistry::make_info(const metadata::TopicR
   }
   info->validation = schema::make_topic_validation(*validators_, rec.name, rec.configs);
   info->catalog = governance::make_catalog(rec.configs);
+  info->latency_alert_ms = governance::latency_alert_ms(rec.configs);
   return info;
 }
 

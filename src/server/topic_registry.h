@@ -45,6 +45,9 @@ struct TopicInfo {
   // The carelog.* catalog keys the governance checks read, parsed once;
   // null for topics without any (docs/governance.md).
   std::shared_ptr<const governance::TopicCatalog> catalog;
+  // carelog.action.path=critical: produce acknowledgements slower than this
+  // raise a latency alert (server/latency_alerts.h); -1 for other topics.
+  int64_t latency_alert_ms = -1;
 };
 
 struct BrokerDefaults {

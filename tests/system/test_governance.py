@@ -344,3 +344,37 @@ def test_policy_check_reports_wildcard_acl_in_warn_mode(broker_factory):
     assert ("rules.ephi.secure_transport", "listener") in rules, found
     assert any("User:*" in v["message"] for v in found["violations"])
     assert "governance warning: CreateAcls" in b.log_path.read_text(errors="replace")
+
+
+def test_critical_topic_latency_alerts(broker_factory):
+    """carelog.action.path=critical: a produce acknowledged later than the
+    topic's carelog.latency.alert.ms raises an alert: counted per topic in
+    /metrics, logged and audited (once a minute per topic, with the count).
+    Topics not on the critical path, or under their threshold, raise none."""
+    http = free_port()
+    b = broker_factory({"governance.mode": "warn", "admin.http.listener": f"127.0.0.1:{http}"})
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    catalog = {"carelog.owner": "clinical-data", "carelog.classification": "internal"}
+    assert create(admin, "clinical.alarms", {**catalog, "carelog.action.path": "critical",
+                                             "carelog.latency.alert.ms": "0"}) is None
+    assert create(admin, "clinical.calm", {**catalog, "carelog.action.path": "critical",
+                                           "carelog.latency.alert.ms": "600000"}) is None
+    assert create(admin, "clinical.reports", {**catalog, "carelog.action.path": "replay",
+                                              "carelog.latency.alert.ms": "0"}) is None
+    p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 0})
+    for topic in ("clinical.alarms", "clinical.calm", "clinical.reports"):
+        for i in range(20):
+            p.produce(topic, value=b"v%d" % i)
+            p.flush(30)
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics", timeout=10).read().decode()
+    counts = {line.split('"')[1]: int(line.split()[-1]) for line in metrics.splitlines()
+              if line.startswith("carelog_governance_latency_alerts_total{")}
+    assert counts.get("clinical.alarms", 0) >= 20 and set(counts) == {"clinical.alarms"}, counts
+    assert 'carelog_governance_latency_alert_max_ms{topic="clinical.alarms"}' in metrics
+    log = b.log_path.read_text(errors="replace")
+    assert "latency alert on clinical.alarms" in log and "latency alert on clinical.calm" not in log
+    # One audit event so far (the next comes a minute later, with the count since).
+    audit = subprocess.run(["kcat", "-b", b.bootstrap, "-C", "-t", "__carelog_audit", "-o", "beginning", "-e",
+                            "-q"], capture_output=True, text=True, timeout=60).stdout
+    alerts = [line for line in audit.splitlines() if "carelog.latency.alert.ms" in line]
+    assert len(alerts) == 1 and "clinical.alarms" in alerts[0] and "1 alert(s) since the last report" in alerts[0]

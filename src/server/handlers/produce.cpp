@@ -9,7 +9,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <utility>
 
@@ -74,6 +76,7 @@ int16_t check_transactional(RequestContext& ctx, const protocol::ProduceRequest&
 
 asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
                                                           protocol::ProduceRequest& req) {
+  const auto received = std::chrono::steady_clock::now();
   protocol::ProduceResponse resp;
   const bool acks_valid = req.acks == 0 || req.acks == 1 || req.acks == -1;
   std::vector<Pending> pending;
@@ -95,6 +98,8 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
           ? code(protocol::ErrorCode::kTransactionalIdAuthorizationFailed)
           : 0;
   std::string error_message;
+  // Critical topics of this request and their response slots (latency alerts).
+  std::vector<std::pair<std::shared_ptr<const TopicInfo>, size_t>> critical;
 
   resp.responses.reserve(req.topic_data.size());
   for (auto& topic_data : req.topic_data) {
@@ -102,6 +107,7 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
     topic_out.name = topic_data.name;
     topic_out.partition_responses.reserve(topic_data.partition_data.size());
     auto topic = ctx.broker.topics->find(topic_data.name);
+    if (topic && topic->latency_alert_ms >= 0) critical.emplace_back(topic, resp.responses.size() - 1);
     std::string policy_message;
     int16_t auth_error = topic_auth_error(ctx, security::AclOperation::kWrite, topic_data.name);
     if (!auth_error && topic)
@@ -232,6 +238,16 @@ asio::awaitable<protocol::ProduceResponse> handle_produce(RequestContext& ctx,
     if (dlq.error_code != 0 && dl.source->error_code == 0)
       fill_error(*dl.source, dlq.error_code,
                  fmt::format("dead-letter append to {} failed", dl.outcome.dlq_topic));
+  }
+  if (!critical.empty()) {
+    const int64_t latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - received)
+            .count();
+    for (const auto& [topic, slot] : critical) {
+      const auto& parts = resp.responses[slot].partition_responses;
+      if (std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.error_code == 0; }))
+        governance_produce_latency(ctx, *topic, latency_us);
+    }
   }
   audit_produce(ctx, req, resp);
   co_return resp;
