@@ -4,7 +4,10 @@
 // class, namespace owners, forced access audit), ACLs that give topics of
 // an explicit-ACL classification to User:*, such topics without an
 // authorizer, and plaintext listeners that would expose them when the
-// broker does not enforce. Exits 1 when any exists, so CI can run it.
+// broker does not enforce, and replay topics whose history a replay from
+// the log start would not see (governance::check_replay_topic, plus the
+// batch at each partition's log start read through Fetch: cli/replay_probe.h).
+// Exits 1 when any exists, so CI can run it.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +16,7 @@
 
 #include "cli/catalog.h"
 #include "cli/commands.h"
+#include "cli/replay_probe.h"
 #include "config/config_def.h"
 #include "governance/checks.h"
 #include "governance/policy.h"
@@ -59,7 +63,40 @@ std::map<std::string, std::string> listener_protocols(const std::map<std::string
 
 struct PolicyFlags {
   std::string policy_file;
+  bool skip_replay_read = false;
 };
+
+bool is_replay_topic(const CatalogEntry& e) {
+  auto it = e.catalog.find(std::string(governance::kActionPath));
+  return it != e.catalog.end() && it->second == "replay";
+}
+
+// The replay rules for one replay topic: configuration and log starts
+// (governance::check_replay_topic), and unless skipped, whether each
+// partition's batch at the log start can be read. Adds to `found`; returns
+// the partitions read.
+Result<int> check_replay(CommandContext& ctx, const governance::Policy& policy,
+                         const governance::TopicFacts& facts, bool read, std::vector<Found>& found) {
+  const std::string topic(facts.name);
+  auto probes = probe_replay_start(ctx, topic, read);
+  if (!probes.ok()) return probes.take_error();
+  std::map<int32_t, int64_t> log_starts;
+  for (const auto& p : *probes)
+    if (p.log_start >= 0) log_starts[p.partition] = p.log_start;
+  for (auto& v : governance::check_replay_topic(policy, facts, log_starts))
+    found.push_back({"topic " + topic, std::move(v)});
+  int read_count = 0;
+  for (const auto& p : *probes) {
+    if (p.first_offset) ++read_count;
+    if (!p.problem.empty())
+      found.push_back(
+          {fmt::format("partition {}-{}", topic, p.partition),
+           {"replay.readable", fmt::format("replay topic {} partition {} cannot be replayed from "
+                                           "its log start {}: {} (carelog replay-check {} names the object)",
+                                           topic, p.partition, p.log_start, p.problem, topic)}});
+  }
+  return read_count;
+}
 
 int run_check(CommandContext& ctx, const PolicyFlags& f) {
   auto broker = read_broker_config(ctx);
@@ -84,6 +121,7 @@ int run_check(CommandContext& ctx, const PolicyFlags& f) {
   std::vector<std::string> names;
   std::vector<std::string> explicit_topics;  // classification demands explicit ACLs
   std::vector<std::string> secure_topics;    // classification demands secure transport
+  int replay_topics = 0, replay_partitions_read = 0;
   for (const auto& e : *entries) {
     names.push_back(e.name);
     std::map<std::string, std::string> configs = e.overrides;
@@ -92,11 +130,20 @@ int run_check(CommandContext& ctx, const PolicyFlags& f) {
         e.catalog.count("carelog.classification") ? e.catalog.at("carelog.classification") : "";
     classification[e.name] = cls;
     auto cleanup = e.effective.count("cleanup.policy") ? e.effective.at("cleanup.policy") : "delete";
-    governance::TopicFacts facts{e.name, &configs, number(e.effective, "retention.ms", -1),
+    governance::TopicFacts facts{e.name,
+                                 &configs,
+                                 number(e.effective, "retention.ms", -1),
                                  number(e.effective, "retention.bytes", -1),
-                                 cleanup.find("compact") != std::string::npos};
+                                 cleanup.find("compact") != std::string::npos,
+                                 cleanup.find("delete") != std::string::npos};
     for (auto& v : governance::check_topic(policy, facts, nullptr, ""))
       found.push_back({"topic " + e.name, v});
+    if (is_replay_topic(e)) {
+      auto read = check_replay(ctx, policy, facts, !f.skip_replay_read, found);
+      if (!read.ok()) return ctx.fail(read.error());
+      ++replay_topics;
+      replay_partitions_read += *read;
+    }
     if (const auto* rule = cls.empty() ? nullptr : policy.rule(cls)) {
       if (rule->explicit_acls) explicit_topics.push_back(e.name);
       if (rule->secure_transport) secure_topics.push_back(e.name);
@@ -179,6 +226,8 @@ int run_check(CommandContext& ctx, const PolicyFlags& f) {
     ctx.out << json{{"policy", policy.source},
                     {"version", policy.version},
                     {"mode", mode},
+                    {"replay_topics", replay_topics},
+                    {"replay_partitions_read", replay_partitions_read},
                     {"violations", arr}}
                    .dump(2)
             << "\n";
@@ -192,6 +241,10 @@ int run_check(CommandContext& ctx, const PolicyFlags& f) {
     ctx.out << fmt::format("{} violation(s) of {} (v{}, governance.mode={}).\n", found.size(), policy.source,
                            policy.version, mode);
   }
+  if (ctx.options.output != OutputFormat::kJson && replay_topics > 0)
+    ctx.out << fmt::format("Replay topics: {} checked, {} partition(s) read from the log start{}.\n",
+                           replay_topics, replay_partitions_read,
+                           f.skip_replay_read ? " (reads skipped: --skip-replay-read)" : "");
   return found.empty() ? kExitOk : kExitError;
 }
 
@@ -207,6 +260,8 @@ void add_policy_commands(CLI::App& parent, CommandContext& ctx, Action* action) 
       "--policy", flags->policy_file,
       "Policy file to check against (default: the broker's governance.policy.file, read locally, "
       "or the built-in policy)");
+  check->add_flag("--skip-replay-read", flags->skip_replay_read,
+                  "Do not read each replay topic's log start (configuration and log-start rules still run)");
   check->callback([&ctx, action, flags] { *action = [&ctx, flags] { return run_check(ctx, *flags); }; });
 }
 

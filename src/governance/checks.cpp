@@ -61,6 +61,34 @@ void check_retention(const Policy& p, const TopicFacts& t, const std::string& cl
 
 }  // namespace
 
+std::vector<Violation> check_replay_topic(const Policy& p, const TopicFacts& t,
+                                          const std::map<int32_t, int64_t>& log_starts) {
+  std::vector<Violation> out;
+  const std::string* rc_name = get(t, kRetentionClass);
+  const RetentionClass* rc = rc_name ? p.retention_class(*rc_name) : nullptr;
+  if (!rc_name)
+    out.push_back({"replay.retention_class",
+                   fmt::format("replay topic {} has no {}: nothing states how far back it can be replayed",
+                               t.name, kRetentionClass)});
+  const bool class_bounds_bytes = rc && (rc->retention_bytes.min || rc->retention_bytes.max);
+  if (t.deletion && t.retention_bytes >= 0 && !class_bounds_bytes)
+    out.push_back({"replay.retention_bytes",
+                   fmt::format("replay topic {} has retention.bytes={}: size-based retention shortens the "
+                               "replay window when volume grows (bound it by retention.ms, or let its "
+                               "retention class bound bytes)",
+                               t.name, t.retention_bytes)});
+  const bool keeps_all = !t.deletion || (t.retention_ms < 0 && t.retention_bytes < 0);
+  if (keeps_all)
+    for (const auto& [partition, start] : log_starts)
+      if (start > 0)
+        out.push_back({"replay.history",
+                       fmt::format("replay topic {} partition {} starts at offset {} although its retention "
+                                   "keeps everything: offsets 0..{} were deleted (DeleteRecords or an "
+                                   "earlier retention) and a replay no longer sees them",
+                                   t.name, partition, start, start - 1)});
+  return out;
+}
+
 std::optional<Mode> parse_mode(std::string_view s) {
   if (s == "off") return Mode::kOff;
   if (s == "warn") return Mode::kWarn;

@@ -43,6 +43,7 @@ struct TopicFacts {
   int64_t retention_ms = -1;                                    // effective (-1 unlimited)
   int64_t retention_bytes = -1;                                 // effective (-1 unlimited)
   bool compaction = false;                                      // cleanup.policy contains compact
+  bool deletion = true;                                         // cleanup.policy contains delete
 };
 
 // Every violation of `policy` by a topic with these configs. `before` is
@@ -53,6 +54,19 @@ struct TopicFacts {
 std::vector<Violation> check_topic(const Policy& policy, const TopicFacts& topic,
                                    const std::map<std::string, std::string>* before,
                                    std::string_view principal);
+
+// What `carelog policy check` requires of a replay topic
+// (carelog.action.path=replay), whose consumers re-read its history from
+// the log start: a retention class that states how far back that history
+// goes; time-based retention (retention.bytes drops history when volume
+// grows, unless the class itself bounds bytes); and, when nothing deletes
+// by age or size, a log start still at offset 0 (`log_starts`: partition ->
+// log start offset; a later start means DeleteRecords or an earlier
+// retention removed history a replay expects). Rules: "replay.retention_class",
+// "replay.retention_bytes", "replay.history". Reading the log start is the
+// caller's (cli/replay_probe.h: "replay.readable").
+std::vector<Violation> check_replay_topic(const Policy& policy, const TopicFacts& topic,
+                                          const std::map<int32_t, int64_t>& log_starts);
 
 // An ACL binding that grants User:* (ALLOW) on a topic whose classification
 // demands explicit ACLs. `classification_of` returns a topic's

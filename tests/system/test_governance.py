@@ -378,3 +378,77 @@ def test_critical_topic_latency_alerts(broker_factory):
                             "-q"], capture_output=True, text=True, timeout=60).stdout
     alerts = [line for line in audit.splitlines() if "carelog.latency.alert.ms" in line]
     assert len(alerts) == 1 and "clinical.alarms" in alerts[0] and "1 alert(s) since the last report" in alerts[0]
+
+
+def test_policy_check_replay_topics(broker_factory, tmp_path):
+    """carelog.action.path=replay: `policy check` holds replay topics to the
+    history a replay from the log start expects. A retention class must
+    state the window, retention must be by time, a topic that keeps
+    everything must still start at offset 0 (Kafka's DeleteRecordsCommand
+    cuts it here), and the batch at each partition's log start must be
+    readable through Fetch (here its object is deleted from the store)."""
+    policy = tmp_path / "policy.json"
+    write_policy(policy, POLICY)
+    # No audit topic: the objects removed below would take its chain with
+    # them, and a broker refuses to start on a broken audit chain.
+    b = broker_factory({"governance.mode": "warn", "governance.policy.file": str(policy), "audit.enable": "false",
+                        "upload.interval.ms": "200", "compaction.interval.ms": "0"})
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    replay = {"carelog.owner": "claims", "carelog.classification": "internal", "carelog.action.path": "replay",
+              "carelog.retention.class": "clinical", "retention.ms": "-1"}
+    assert create(admin, "claims.history", replay, partitions=3) is None
+    assert create(admin, "claims.cut", replay, partitions=2) is None
+    p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 5})
+    for topic, partitions in (("claims.history", 3), ("claims.cut", 2)):
+        for i in range(300):
+            p.produce(topic, key=b"k%d" % i, value=b"claim-%d" % i, partition=i % partitions)
+        assert p.flush(30) == 0
+
+    clean = json.loads(carelog(b.bootstrap, "--output", "json", "policy", "check").stdout)
+    assert clean["violations"] == [] and clean["replay_topics"] == 2 and clean["replay_partitions_read"] == 5, clean
+
+    # Configuration rules: no retention class; size-based retention.
+    assert create(admin, "claims.unstated", {k: v for k, v in replay.items() if k != "carelog.retention.class"}) \
+        is None
+    assert create(admin, "claims.sized", {**replay, "retention.bytes": "1000000"}) is None
+    # History cut by DeleteRecords on a topic that keeps everything.
+    spec = tmp_path / "delete.json"
+    spec.write_text(json.dumps({"version": 1, "partitions": [{"topic": "claims.cut", "partition": 1,
+                                                             "offset": 40}]}))
+    out = tool(b.bootstrap, "org.apache.kafka.tools.DeleteRecordsCommand", "--offset-json-file", str(spec))
+    assert out.returncode == 0 and "low_watermark: 40" in out.stdout, out.stdout + out.stderr
+    found = json.loads(carelog(b.bootstrap, "--output", "json", "policy", "check", expect=1).stdout)
+    rules = {(v["resource"], v["rule"]) for v in found["violations"]}
+    assert rules == {("topic claims.unstated", "replay.retention_class"),
+                     ("topic claims.sized", "replay.retention_bytes"),
+                     ("topic claims.cut", "replay.history")}, found
+    cut = next(v for v in found["violations"] if v["rule"] == "replay.history")
+    assert "partition 1 starts at offset 40" in cut["message"] and "offsets 0..39" in cut["message"], cut
+    text = carelog(b.bootstrap, "policy", "check", expect=1).stdout
+    assert "Replay topics: 4 checked" in text and "replay.history" in text, text
+
+    # The objects go missing (a bucket lifecycle rule expiring them, a
+    # hand-deleted prefix): after a restart nothing holds those batches but
+    # the objects, and a replay from the log start fails there.
+    def indexed():
+        r = subprocess.run([str(CLI), "-o", "json", "replay-check", "claims.history", "--data-dir",
+                            str(b.data_dir), "--wal-dir", "none"], capture_output=True, text=True, timeout=60)
+        return r.stdout and sum(x["index_records"] for x in json.loads(r.stdout)["reports"][0]["partitions"]) >= 300
+    wait_until(indexed, 30, "uploads to cover claims.history")
+    b.stop_clean()
+    objects = [f for f in (b.data_dir / "objects").rglob("*") if f.is_file() and "wal" not in f.parts]
+    assert objects, list((b.data_dir / "objects").rglob("*"))
+    for f in objects:
+        f.unlink()
+    b.start()
+    found = json.loads(carelog(b.bootstrap, "--output", "json", "policy", "check", expect=1).stdout)
+    unreadable = {v["resource"]: v["message"] for v in found["violations"] if v["rule"] == "replay.readable"}
+    assert set(unreadable) == {"partition claims.history-0", "partition claims.history-1",
+                               "partition claims.history-2", "partition claims.cut-0",
+                               "partition claims.cut-1"}, found
+    assert all("cannot be replayed from its log start" in m and "KAFKA_STORAGE_ERROR" in m
+               for m in unreadable.values()), unreadable
+    skipped = json.loads(carelog(b.bootstrap, "--output", "json", "policy", "check", "--skip-replay-read",
+                                 expect=1).stdout)
+    assert not [v for v in skipped["violations"] if v["rule"] == "replay.readable"]
+    assert skipped["replay_partitions_read"] == 0

@@ -42,6 +42,28 @@ TEST(CheckTopicTest, RequiredKeysNamed) {
   EXPECT_NE(v[0].message.find("carelog.owner"), std::string::npos);
 }
 
+TEST(CheckReplayTopicTest, RetentionClassTimeBasedAndHistoryFromZero) {
+  std::map<std::string, std::string> configs{{"carelog.action.path", "replay"}};
+  TopicFacts t{"claims.adjudicated", &configs, -1, 1 << 30, false};
+  EXPECT_EQ(rules_of(check_replay_topic(test_policy(), t, {{0, 0}, {1, 0}})),
+            (std::vector<std::string>{"replay.retention_class", "replay.retention_bytes"}));
+  configs["carelog.retention.class"] = "short";
+  t.retention_ms = 7200000;
+  t.retention_bytes = -1;
+  EXPECT_TRUE(check_replay_topic(test_policy(), t, {{0, 500}}).empty())
+      << "time retention moved the log start: expected";
+  t.retention_ms = -1;
+  auto v = check_replay_topic(test_policy(), t, {{0, 0}, {1, 42}});
+  ASSERT_EQ(rules_of(v), std::vector<std::string>{"replay.history"});
+  EXPECT_NE(v[0].message.find("partition 1 starts at offset 42"), std::string::npos) << v[0].message;
+  t.deletion = false;  // cleanup.policy=compact: nothing is deleted by age or size
+  t.retention_ms = 7200000;
+  t.retention_bytes = 1000;
+  EXPECT_EQ(rules_of(check_replay_topic(test_policy(), t, {{0, 7}})),
+            std::vector<std::string>{"replay.history"})
+      << "retention does not apply without cleanup.policy=delete";
+}
+
 TEST(CheckTopicTest, ClassificationRetentionNamespaceAndAudit) {
   std::map<std::string, std::string> configs{{"carelog.owner", "claims"},
                                              {"carelog.classification", "ephi"},
