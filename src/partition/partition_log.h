@@ -146,8 +146,12 @@ class PartitionLog {
   virtual int64_t last_stable_offset() const = 0;
   // Bytes of record batches the partition holds from its log start on, in
   // object storage and in the WAL not yet uploaded (DescribeLogDirs'
-  // PartitionSize). O(index entries) under the partition lock: an admin
-  // call, not for the produce or fetch path.
+  // PartitionSize). Counted in whole stored units, as Kafka counts whole
+  // segments: a WAL batch, or an object range once uploaded (after a
+  // restart, one range per uploaded object), so a log start inside a unit
+  // (DeleteRecords, retention) counts all of it until retention drops the
+  // unit. O(index entries) under the partition lock: an admin call, not for
+  // the produce or fetch path.
   virtual uint64_t size_bytes() const = 0;
   // Producers with state in this partition (DescribeProducers).
   virtual std::vector<ActiveProducer> active_producers() const { return {}; }
